@@ -1,0 +1,44 @@
+/**
+ * The one place that touches the runtime (onnxruntime-node). A `Session` runs one graph on float32 tensors.
+ * Changing the engine means changing this folder only.
+ */
+import * as ort from 'onnxruntime-node';
+
+export interface SessionOptions {
+  /** Intra-op threads; defaults to every core (2 on the reference machine). */
+  threads?: number;
+}
+
+export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
+export type Fetched = Record<string, { data: Float32Array; dims: number[] }>;
+
+export class Session {
+  private constructor(private readonly inner: ort.InferenceSession) {}
+
+  static async create(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const inner = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.threads ?? 0,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      // The arena keeps freed buffers for reuse; windows of varying size would make it grow without bound.
+      enableCpuMemArena: false,
+    });
+    return new Session(inner);
+  }
+
+  async run(feeds: Feeds, outputs?: string[]): Promise<Fetched> {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', data, dims);
+    const result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
+    const fetched: Fetched = {};
+    for (const [name, tensor] of Object.entries(result)) {
+      fetched[name] = { data: tensor.data as Float32Array, dims: tensor.dims.map(Number) };
+    }
+    return fetched;
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}

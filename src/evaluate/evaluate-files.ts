@@ -1,0 +1,58 @@
+/** Evaluation of mask files on disk: what `wdcd eval` calls. */
+import { basename, extname } from 'node:path';
+import { InputError } from '../errors.js';
+import { confusion } from './confusion.js';
+import { parseCoding, readMask, type CodingName } from './mask-codings.js';
+import { buildReport, type Report, type ReportEntry } from './report.js';
+
+export interface EvaluationPair {
+  /** wdcd's output mask (0 clear, 1 cloud, 255 nodata), or another coding given by `predictionCoding`. */
+  prediction: string;
+  /** The truth mask. */
+  truth: string;
+  /** Coding of this truth mask; overrides `options.coding`. */
+  coding?: string;
+  /** Row name in the report; default: the truth file's name without extension. */
+  name?: string;
+}
+
+export interface EvaluateOptions {
+  /** Coding of the truth masks: a coding name or 'auto' (default). */
+  coding?: string;
+  /** Coding of the predictions; default 'wdcd' (0/1/255). */
+  predictionCoding?: string;
+  /** Called after each pair. */
+  onImage?: (done: number, total: number, name: string) => void;
+}
+
+function defaultName(path: string): string {
+  return basename(path, extname(path));
+}
+
+/**
+ * Reads each (prediction, truth) pair, decodes both to 0/1/255, and reports per-image and pooled metrics.
+ * Pairs are read one at a time (only one pair of masks in memory). Throws InputError for unreadable files, unknown
+ * or ambiguous codings, and predictions whose size differs from their truth.
+ */
+export async function evaluateFiles(pairs: EvaluationPair[], options: EvaluateOptions = {}): Promise<Report> {
+  if (pairs.length === 0) throw new InputError('nothing to evaluate: no (prediction, truth) pairs given');
+  const defaultCoding = parseCoding(options.coding);
+  const predictionCoding = parseCoding(options.predictionCoding ?? 'wdcd');
+  const entries: ReportEntry[] = [];
+  for (const [i, pair] of pairs.entries()) {
+    const truthCoding: CodingName | 'auto' = pair.coding !== undefined ? parseCoding(pair.coding) : defaultCoding;
+    const truth = await readMask(pair.truth, truthCoding);
+    const prediction = await readMask(pair.prediction, predictionCoding);
+    if (prediction.width !== truth.width || prediction.height !== truth.height) {
+      throw new InputError(
+        `prediction is ${prediction.width} x ${prediction.height} px but its truth ${pair.truth} is ` +
+          `${truth.width} x ${truth.height} px; they must cover the same pixels`,
+        pair.prediction,
+      );
+    }
+    const name = pair.name ?? defaultName(pair.truth);
+    entries.push({ name, coding: truth.coding, confusion: confusion(prediction.mask, truth.mask) });
+    options.onImage?.(i + 1, pairs.length, name);
+  }
+  return buildReport(entries);
+}

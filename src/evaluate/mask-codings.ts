@@ -1,0 +1,316 @@
+/**
+ * Truth (and prediction) mask codings: how the pixel values of a dataset's mask file map to wdcd's
+ * 0 clear / 1 cloud / 255 excluded form. Cloud is the positive class; thin cloud counts as cloud; shadow, snow,
+ * water and land count as clear; fill counts as excluded. A NaN pixel (float masks) is always excluded.
+ *
+ * Codings (name: values):
+ * - `l8biome`  L8 Biome `*_fixedmask`: 0 fill -> 255, 64 shadow -> 0, 128 clear -> 0, 192 thin cloud -> 1, 255 cloud -> 1
+ * - `gf1-png`  GF-1 CloudMattingGAN PNG: value >= 128 -> 1 (cloud), below -> 0 (any 0..255 value is accepted)
+ * - `38cloud`  38-Cloud `gt_patch_*`: 255 cloud, 0 clear
+ * - `gf1-whu`  GF1_WHU `*_ReferenceMask`: 0 fill -> 255, 1 clear -> 0, 128 shadow -> 0, 255 cloud -> 1
+ * - `hrc-whu`  HRC_WHU `*_ReferenceMask`: 255 cloud, 0 clear
+ * - `sparcs`   SPARCS `*_mask.png`: 5 cloud -> 1; 0 shadow, 1 shadow over water, 2 water, 3 snow, 4 land, 6 flooded -> 0
+ * - `approx`   approximate figure labels: 0 clear, 1 cloud, 2 thin cloud -> 1, 3 shadow -> 0
+ * - `wdcd`     wdcd's own output mask: 0 clear, 1 cloud, 255 nodata
+ *
+ * `auto` guesses: first from the file name and its folders (e.g. `fixedmask`, `l8biome`, `gt_patch`,
+ * `ReferenceMask` with `hrc`/`gf1` in the path, `approx-figure-labels`, `sparcs`, `_slice/*.png`), checking that the
+ * values fit; otherwise from the values alone: among the codings whose value set contains every value present
+ * (`gf1-png`, which takes any value, only as the fallback for PNGs that fit no other coding), if all decode the present values the same way it is unambiguous; if not, it throws
+ * an InputError that lists the candidates and asks for `--coding`.
+ *
+ * Reading: PNG/JPEG/WebP through sharp (all channels must be equal: colour-coded masks are refused), every other
+ * format through `openRaster` (first band). A file's declared nodata value is not applied: fill is part of the
+ * coding (e.g. 0 in L8 Biome), and applying a declared nodata of 0 would wrongly drop clear pixels of 0/255 masks.
+ */
+import { extname, basename } from 'node:path';
+import sharp, { type OutputInfo } from 'sharp';
+import { InputError } from '../errors.js';
+import { openRaster } from '../raster/open.js';
+
+export type CodingName = 'l8biome' | 'gf1-png' | '38cloud' | 'gf1-whu' | 'hrc-whu' | 'sparcs' | 'approx' | 'wdcd';
+
+export interface MaskCoding {
+  name: CodingName;
+  description: string;
+  /** 256-entry table: decoded value (0, 1, 255) for each raw value, or -1 where the value is not part of the coding. */
+  table: Int16Array;
+}
+
+function makeTable(entries: Record<number, 0 | 1 | 255>): Int16Array {
+  const t = new Int16Array(256).fill(-1);
+  for (const [k, v] of Object.entries(entries)) t[Number(k)] = v;
+  return t;
+}
+
+function thresholdTable(threshold: number): Int16Array {
+  const t = new Int16Array(256);
+  for (let v = 0; v < 256; v++) t[v] = v >= threshold ? 1 : 0;
+  return t;
+}
+
+export const CODINGS: Readonly<Record<CodingName, MaskCoding>> = {
+  l8biome: {
+    name: 'l8biome',
+    description: 'L8 Biome fixedmask: 0 fill, 64 shadow, 128 clear, 192 thin cloud, 255 cloud',
+    table: makeTable({ 0: 255, 64: 0, 128: 0, 192: 1, 255: 1 }),
+  },
+  'gf1-png': {
+    name: 'gf1-png',
+    description: 'GF-1 CloudMattingGAN PNG: >= 128 cloud, < 128 clear',
+    table: thresholdTable(128),
+  },
+  '38cloud': {
+    name: '38cloud',
+    description: '38-Cloud gt: 255 cloud, 0 clear',
+    table: makeTable({ 0: 0, 255: 1 }),
+  },
+  'gf1-whu': {
+    name: 'gf1-whu',
+    description: 'GF1_WHU ReferenceMask: 0 fill, 1 clear, 128 shadow, 255 cloud',
+    table: makeTable({ 0: 255, 1: 0, 128: 0, 255: 1 }),
+  },
+  'hrc-whu': {
+    name: 'hrc-whu',
+    description: 'HRC_WHU ReferenceMask: 255 cloud, 0 clear',
+    table: makeTable({ 0: 0, 255: 1 }),
+  },
+  sparcs: {
+    name: 'sparcs',
+    description: 'SPARCS mask: 5 cloud; 0 shadow, 1 shadow over water, 2 water, 3 snow, 4 land, 6 flooded are clear',
+    table: makeTable({ 0: 0, 1: 0, 2: 0, 3: 0, 4: 0, 5: 1, 6: 0 }),
+  },
+  approx: {
+    name: 'approx',
+    description: 'approximate figure labels: 0 clear, 1 cloud, 2 thin cloud (cloud), 3 shadow (clear)',
+    table: makeTable({ 0: 0, 1: 1, 2: 1, 3: 0 }),
+  },
+  wdcd: {
+    name: 'wdcd',
+    description: "wdcd's output mask: 0 clear, 1 cloud, 255 nodata",
+    table: makeTable({ 0: 0, 1: 1, 255: 255 }),
+  },
+};
+
+export const CODING_NAMES = Object.keys(CODINGS) as CodingName[];
+
+export function isCodingName(name: string): name is CodingName {
+  return Object.prototype.hasOwnProperty.call(CODINGS, name);
+}
+
+/** Validates a `--coding` value ('auto' or a coding name). */
+export function parseCoding(name: string | undefined): CodingName | 'auto' {
+  if (name === undefined || name === 'auto') return 'auto';
+  if (isCodingName(name)) return name;
+  throw new InputError(`unknown mask coding "${name}"; use auto or one of: ${CODING_NAMES.join(', ')}`, '--coding');
+}
+
+/** A mask as stored: raw values of its first band, row-major. */
+export interface RawMask {
+  path: string;
+  width: number;
+  height: number;
+  values: Uint8Array | Float32Array;
+}
+
+const SHARP_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif']);
+
+/** Reads the raw values of a mask file (first band / channel). */
+export async function readRawMask(path: string): Promise<RawMask> {
+  const ext = extname(path).toLowerCase();
+  if (SHARP_EXTENSIONS.has(ext)) {
+    let decoded: { data: Buffer; info: OutputInfo };
+    try {
+      decoded = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+    } catch (e) {
+      throw new InputError(`cannot read mask image: ${(e as Error).message}`, path);
+    }
+    const { data, info } = decoded;
+    const channels = info.channels;
+    const colour = info.hasAlpha ? channels - 1 : channels;
+    const n = info.width * info.height;
+    const values = new Uint8Array(n);
+    for (let i = 0, o = 0; i < n; i++, o += channels) {
+      const v = data[o]!;
+      for (let c = 1; c < colour; c++) {
+        if (data[o + c] !== v) {
+          throw new InputError(
+            `mask has differing colour channels at pixel (${i % info.width}, ${Math.floor(i / info.width)}); ` +
+              'expected a single-channel (grey) mask of class values',
+            path,
+          );
+        }
+      }
+      values[i] = v;
+    }
+    return { path, width: info.width, height: info.height, values };
+  }
+  // Read in strips into bytes (masks are small integers); switch to float32 only if a value needs it (NaN, 1000).
+  const source = await openRaster([path]);
+  try {
+    const { width, height } = source;
+    let values: Uint8Array | Float32Array = new Uint8Array(width * height);
+    const rows = Math.max(1, Math.floor((1 << 22) / width));
+    for (let y = 0; y < height; y += rows) {
+      const h = Math.min(rows, height - y);
+      const [strip] = await source.readWindow({ x: 0, y, width, height: h }, [0]);
+      const base = y * width;
+      if (values instanceof Uint8Array) {
+        let i = 0;
+        for (; i < strip!.length; i++) {
+          const v = strip![i]!;
+          if (!(v >= 0 && v <= 255 && Number.isInteger(v))) break;
+          values[base + i] = v;
+        }
+        if (i === strip!.length) continue;
+        values = Float32Array.from(values); // earlier rows as they are; this strip is copied whole below
+      }
+      values.set(strip!, base);
+    }
+    return { path, width, height, values };
+  } finally {
+    await source.close();
+  }
+}
+
+/** Histogram of the raw values: counts[v] for integer v in 0..255, plus non-integer/out-of-range and NaN counts. */
+export interface ValueHistogram {
+  counts: Float64Array;
+  nan: number;
+  /** Values that are not integers in 0..255; the first one seen. */
+  other: number;
+  firstOther?: number;
+}
+
+export function histogram(values: ArrayLike<number>): ValueHistogram {
+  const counts = new Float64Array(256);
+  let nan = 0;
+  let other = 0;
+  let firstOther: number | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v >= 0 && v <= 255 && Number.isInteger(v)) counts[v]!++;
+    else if (Number.isNaN(v)) nan++;
+    else {
+      if (other === 0) firstOther = v;
+      other++;
+    }
+  }
+  return { counts, nan, other, firstOther };
+}
+
+function presentValues(h: ValueHistogram): number[] {
+  const out: number[] = [];
+  for (let v = 0; v < 256; v++) if (h.counts[v]! > 0) out.push(v);
+  return out;
+}
+
+function fits(coding: CodingName, present: number[]): boolean {
+  const t = CODINGS[coding].table;
+  return present.every((v) => t[v]! >= 0);
+}
+
+/** Name-based hints, most specific first. */
+function hintsFromPath(path: string): CodingName[] {
+  const p = path.replace(/\\/g, '/');
+  const lower = p.toLowerCase();
+  const name = basename(lower);
+  const ext = extname(lower);
+  if (name.includes('fixedmask') || /(^|\/)(l8_?biome|biome)[^/]*\//.test(lower)) return ['l8biome'];
+  if (name.startsWith('gt_patch') || /38-?cloud/.test(lower)) return ['38cloud'];
+  if (name.includes('referencemask')) {
+    if (/hrc/.test(lower)) return ['hrc-whu'];
+    if (/gf-?1|gf-?2/.test(lower)) return ['gf1-whu'];
+    return ['gf1-whu', 'hrc-whu'];
+  }
+  if (lower.includes('approx-figure-labels')) return ['approx'];
+  if (lower.includes('sparcs')) return ['sparcs'];
+  if (ext === '.png' && /_slice\//.test(lower)) return ['gf1-png'];
+  if (lower.includes('cloudmattinggan')) return ['gf1-png'];
+  return [];
+}
+
+function sameDecoding(codings: CodingName[], present: number[]): boolean {
+  const first = CODINGS[codings[0]!].table;
+  return codings.every((c) => present.every((v) => CODINGS[c].table[v] === first[v]));
+}
+
+/**
+ * Guesses the coding of a mask from its path and values. Throws InputError when more than one coding fits and
+ * they disagree on the values present.
+ */
+export function guessCoding(path: string, values: ArrayLike<number> | ValueHistogram): CodingName {
+  const h = 'counts' in values ? values : histogram(values);
+  if (h.other > 0) {
+    throw new InputError(`mask value ${h.firstOther} is not an integer class value in 0..255; cannot guess its coding`, path);
+  }
+  const present = presentValues(h);
+  const shown = present.length > 12 ? `${present.slice(0, 12).join(', ')}, ...` : present.join(', ');
+  const hinted = hintsFromPath(path).filter((c) => fits(c, present));
+  const hintsGiven = hintsFromPath(path).length > 0;
+  let candidates: CodingName[];
+  if (hinted.length > 0) candidates = hinted;
+  else {
+    if (hintsGiven) {
+      throw new InputError(
+        `mask values (${shown}) do not fit the coding its name suggests (${hintsFromPath(path).join(', ')}); ` +
+          `give --coding (one of ${CODING_NAMES.join(', ')})`,
+        path,
+      );
+    }
+    // gf1-png takes any value, so it is a fallback: only for PNGs whose values fit no class coding (grey levels).
+    candidates = CODING_NAMES.filter((c) => c !== 'gf1-png' && fits(c, present));
+    if (candidates.length === 0 && extname(path).toLowerCase() === '.png') candidates = ['gf1-png'];
+  }
+  if (candidates.length === 0) {
+    throw new InputError(
+      `mask values (${shown}) fit no known coding; give --coding (one of ${CODING_NAMES.join(', ')})`,
+      path,
+    );
+  }
+  if (candidates.length === 1 || sameDecoding(candidates, present)) return candidates[0]!;
+  throw new InputError(
+    `cannot tell the mask coding from its name and values (${shown}): ${candidates.join(', ')} would read it ` +
+      `differently; give --coding`,
+    path,
+  );
+}
+
+/** Decodes raw mask values to 0 clear / 1 cloud / 255 excluded. Values outside the coding throw InputError. */
+export function decodeMask(values: ArrayLike<number>, coding: CodingName, path = '(mask)'): Uint8Array {
+  const table = CODINGS[coding].table;
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) {
+      out[i] = 255;
+      continue;
+    }
+    const d = v >= 0 && v <= 255 && Number.isInteger(v) ? table[v]! : -1;
+    if (d < 0) {
+      throw new InputError(
+        `mask value ${v} at pixel ${i} is not part of the ${coding} coding (${CODINGS[coding].description})`,
+        path,
+      );
+    }
+    out[i] = d;
+  }
+  return out;
+}
+
+export interface DecodedMask {
+  path: string;
+  width: number;
+  height: number;
+  coding: CodingName;
+  /** 0 clear, 1 cloud, 255 excluded; row-major. */
+  mask: Uint8Array;
+}
+
+/** Reads a mask file and decodes it with the given coding (`auto` by default). */
+export async function readMask(path: string, coding: CodingName | 'auto' | string = 'auto'): Promise<DecodedMask> {
+  const chosen = parseCoding(coding);
+  const raw = await readRawMask(path);
+  const name = chosen === 'auto' ? guessCoding(path, raw.values) : chosen;
+  return { path, width: raw.width, height: raw.height, coding: name, mask: decodeMask(raw.values, name, path) };
+}

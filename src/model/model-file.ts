@@ -1,0 +1,102 @@
+/**
+ * A wdcd model is a folder a user can move: `model.json` (architecture, input bands and normalisation, LPP and
+ * threshold settings, how it was trained) and `weights.bin` (float32 little-endian, tensors in the order of
+ * parameterSpecs). Nothing is downloaded: bundled models live in the package's `models/` folder.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+import type { Architecture } from './architecture.js';
+import { parameterSpecs, sizeOf, type Weights } from './parameters.js';
+
+export interface ClearSkyStatistics {
+  /** `pixel`: mean and std of all clear-block CAM pixels pooled; `block`: averages of per-block means and stds. */
+  statistic: 'pixel' | 'block';
+  mean: number;
+  std: number;
+  /** How many clear blocks (and pixels) the statistics came from. */
+  blocks: number;
+  pixels: number;
+}
+
+export interface ModelDescription {
+  format: 'wdcd-model';
+  version: 1;
+  name: string;
+  architecture: Architecture;
+  /** What the input bands are, in order (e.g. blue, green, red, nir), and in which units the model expects them. */
+  bands: string[];
+  units: string;
+  /** Per-band normalisation applied before the network: (value - mean) / std. */
+  normalization: { mean: number[]; std: number[] };
+  /** LPP: indices (into architecture.layers) of the max-pools removed for the activation map. */
+  prunedPools: number[];
+  /** Detection defaults: sliding-window stride, block gate, the clear-sky statistics and k (T = mean + k std). */
+  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null };
+  training?: Record<string, unknown>;
+}
+
+export interface Model {
+  description: ModelDescription;
+  weights: Weights;
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Folder of a bundled model by name (`default`, `rgb`), or the path itself. */
+export function resolveModelPath(nameOrPath: string): string {
+  if (/^[a-z0-9-]+$/.test(nameOrPath) && !existsSync(nameOrPath)) {
+    const bundled = join(packageRoot, 'models', nameOrPath);
+    if (existsSync(join(bundled, 'model.json'))) return bundled;
+    throw new InputError(`no bundled model named "${nameOrPath}" (bundled: default, rgb) and no such folder`, nameOrPath);
+  }
+  return nameOrPath;
+}
+
+export function loadModel(nameOrPath: string): Model {
+  const folder = resolveModelPath(nameOrPath);
+  const jsonPath = join(folder, 'model.json');
+  if (!existsSync(jsonPath)) throw new InputError('not a wdcd model folder (no model.json)', folder);
+  let description: ModelDescription;
+  try {
+    description = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (e) {
+    throw new InputError(`model.json is not valid JSON (${(e as Error).message})`, jsonPath);
+  }
+  if (description.format !== 'wdcd-model') throw new InputError('model.json is not a wdcd model description', jsonPath);
+  const binPath = join(folder, 'weights.bin');
+  if (!existsSync(binPath)) throw new InputError('missing weights.bin', folder);
+  const bytes = readFileSync(binPath);
+  const specs = parameterSpecs(description.architecture, description.bands.length);
+  const expected = specs.reduce((sum, s) => sum + sizeOf(s.shape), 0) * 4;
+  if (bytes.byteLength !== expected) throw new InputError(`weights.bin holds ${bytes.byteLength} bytes, the architecture needs ${expected}`, binPath);
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const weights: Weights = new Map();
+  let offset = 0;
+  for (const spec of specs) {
+    const n = sizeOf(spec.shape);
+    weights.set(spec.name, all.slice(offset, offset + n));
+    offset += n;
+  }
+  return { description, weights };
+}
+
+/** Writes both files through temporary names and renames them, so a reader never sees half a model. */
+export function saveModel(folder: string, model: Model): void {
+  mkdirSync(folder, { recursive: true });
+  const specs = parameterSpecs(model.description.architecture, model.description.bands.length);
+  const total = specs.reduce((sum, s) => sum + sizeOf(s.shape), 0);
+  const all = new Float32Array(total);
+  let offset = 0;
+  for (const spec of specs) {
+    all.set(model.weights.get(spec.name)!, offset);
+    offset += sizeOf(spec.shape);
+  }
+  const tmpBin = join(folder, `.weights.bin.${process.pid}.tmp`);
+  const tmpJson = join(folder, `.model.json.${process.pid}.tmp`);
+  writeFileSync(tmpBin, new Uint8Array(all.buffer));
+  writeFileSync(tmpJson, JSON.stringify(model.description, null, 2) + '\n');
+  renameSync(tmpBin, join(folder, 'weights.bin'));
+  renameSync(tmpJson, join(folder, 'model.json'));
+}

@@ -1,0 +1,68 @@
+/**
+ * A trained network ready to run: the pooled scoring pass (block logit + GCP outputs) and the pool-pruned
+ * feature pass (LPP), each an onnxruntime session built from the model's weights.
+ */
+import { buildFeatureGraph, buildScoringGraph } from '../engine/inference-graphs.js';
+import { Session, type SessionOptions } from '../engine/session.js';
+import { featureChannels, poolIndices, prunedGeometry } from './architecture.js';
+import type { Model } from './model-file.js';
+
+export interface FeatureMap {
+  /** [channels, height, width] */
+  data: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export class Network {
+  readonly channels: number;
+  readonly bandCount: number;
+  readonly blockSize: number;
+  /** Output (i, j) of the feature pass sits over input pixel (offset + stride i, offset + stride j). */
+  readonly geometry: { stride: number; offset: number };
+  private scoring?: Promise<Session>;
+  private featuring?: Promise<Session>;
+
+  constructor(
+    readonly model: Model,
+    readonly prunedPools: ReadonlySet<number> = new Set(model.description.prunedPools),
+    private readonly sessionOptions: SessionOptions = {},
+  ) {
+    const arch = model.description.architecture;
+    for (const p of prunedPools) if (!poolIndices(arch.layers).includes(p)) throw new Error(`layer ${p} of ${arch.name} is not a max-pool`);
+    this.channels = featureChannels(arch.layers);
+    this.bandCount = model.description.bands.length;
+    this.blockSize = arch.blockSize;
+    this.geometry = prunedGeometry(arch.layers, prunedPools);
+  }
+
+  /** Blocks are [count, bands, size, size], normalised. Returns logits [count] and pooled responses [count, C]. */
+  async score(blocks: Float32Array, count: number): Promise<{ logit: Float32Array; pooled: Float32Array }> {
+    const { architecture } = this.model.description;
+    this.scoring ??= Session.create(buildScoringGraph(architecture, this.bandCount, this.model.weights), this.sessionOptions);
+    const session = await this.scoring;
+    const size = this.blockSize;
+    const out = await session.run({ input: { data: blocks, dims: [count, this.bandCount, size, size] } });
+    return { logit: out.logit.data, pooled: out.pooled.data };
+  }
+
+  /** Pruned-network features of a normalised [bands, height, width] window. */
+  async features(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
+    const { architecture } = this.model.description;
+    this.featuring ??= Session.create(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
+    const session = await this.featuring;
+    const out = await session.run({ input: { data: window, dims: [1, this.bandCount, height, width] } });
+    const [, channels, h, w] = out.features.dims;
+    return { data: out.features.data, channels, height: h, width: w };
+  }
+
+  /** The linear cloud unit: logit = bias + sum_k weight[k] g[k]. */
+  get classifier(): { weight: Float32Array; bias: number } {
+    return { weight: this.model.weights.get('fc.weight')!, bias: this.model.weights.get('fc.bias')![0] };
+  }
+
+  async release(): Promise<void> {
+    for (const s of [this.scoring, this.featuring]) if (s) await (await s).release();
+  }
+}

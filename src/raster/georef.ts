@@ -1,0 +1,101 @@
+/**
+ * GeoTIFF georeferencing: the geotransform GDAL would report for a set of raw geo tags, and the raw tags a
+ * writer needs for a GeoReference that carries only a geotransform and an EPSG code.
+ */
+import type { GeoReference } from './types.js';
+
+/** The raw tags as read from a TIFF directory (any may be missing). */
+export interface RawGeoTags {
+  modelPixelScale?: number[];
+  modelTiepoint?: number[];
+  modelTransformation?: number[];
+  geoKeyDirectory?: number[];
+  geoDoubleParams?: number[];
+  geoAsciiParams?: string;
+}
+
+const GT_MODEL_TYPE = 1024;
+const GT_RASTER_TYPE = 1025;
+const RASTER_PIXEL_IS_POINT = 2;
+const GEOGRAPHIC_TYPE = 2048;
+const PROJECTED_CS_TYPE = 3072;
+const USER_DEFINED = 32767;
+
+/** Value of a geo key stored inline in the directory (location 0), or undefined. */
+function geoKey(directory: number[] | undefined, key: number): number | undefined {
+  if (!directory || directory.length < 4) return undefined;
+  const count = directory[3];
+  for (let i = 0; i < count; i++) {
+    const at = 4 + i * 4;
+    if (directory[at] === key && directory[at + 1] === 0) return directory[at + 3];
+  }
+  return undefined;
+}
+
+/** Builds a GeoReference from raw tags; null when the file has no geotransform at all. */
+export function georefFromTags(tags: RawGeoTags): GeoReference | null {
+  let gt: GeoReference['geoTransform'];
+  const m = tags.modelTransformation;
+  const tie = tags.modelTiepoint;
+  const scale = tags.modelPixelScale;
+  if (m && m.length >= 16) {
+    gt = [m[3], m[0], m[1], m[7], m[4], m[5]];
+  } else if (tie && tie.length >= 6 && scale && scale.length >= 2) {
+    gt = [tie[3] - tie[0] * scale[0], scale[0], 0, tie[4] + tie[1] * scale[1], 0, -scale[1]];
+  } else {
+    return null;
+  }
+  // GDAL reports the corner of the first pixel; with PixelIsPoint the tags name its centre.
+  if (geoKey(tags.geoKeyDirectory, GT_RASTER_TYPE) === RASTER_PIXEL_IS_POINT) {
+    gt = [gt[0] - 0.5 * gt[1] - 0.5 * gt[2], gt[1], gt[2], gt[3] - 0.5 * gt[4] - 0.5 * gt[5], gt[4], gt[5]];
+  }
+  const projected = geoKey(tags.geoKeyDirectory, PROJECTED_CS_TYPE);
+  const geographic = geoKey(tags.geoKeyDirectory, GEOGRAPHIC_TYPE);
+  const epsg = projected !== undefined && projected !== USER_DEFINED ? projected
+    : geographic !== undefined && geographic !== USER_DEFINED ? geographic : undefined;
+  const georef: GeoReference = { geoTransform: gt };
+  if (tags.geoKeyDirectory) georef.geoKeyDirectory = tags.geoKeyDirectory;
+  if (tags.geoDoubleParams) georef.geoDoubleParams = tags.geoDoubleParams;
+  if (tags.geoAsciiParams !== undefined) georef.geoAsciiParams = tags.geoAsciiParams;
+  if (scale) georef.modelPixelScale = scale;
+  if (tie) georef.modelTiepoint = tie;
+  if (m) georef.modelTransformation = m;
+  if (epsg !== undefined) georef.epsg = epsg;
+  return georef;
+}
+
+/**
+ * The raw tags to write for a GeoReference: its own raw tags when it has them (so CRS and transform
+ * round-trip exactly), otherwise tags synthesised from the geotransform and EPSG code.
+ */
+export function tagsForGeoref(georef: GeoReference): RawGeoTags {
+  const tags: RawGeoTags = {};
+  if (georef.modelTransformation || (georef.modelTiepoint && georef.modelPixelScale)) {
+    tags.modelTransformation = georef.modelTransformation;
+    tags.modelTiepoint = georef.modelTiepoint;
+    tags.modelPixelScale = georef.modelPixelScale;
+  } else {
+    const [x0, dx, rx, y0, ry, dy] = georef.geoTransform;
+    if (rx === 0 && ry === 0) {
+      tags.modelPixelScale = [dx, -dy, 0];
+      tags.modelTiepoint = [0, 0, 0, x0, y0, 0];
+    } else {
+      tags.modelTransformation = [dx, rx, 0, x0, ry, dy, 0, y0, 0, 0, 0, 0, 0, 0, 0, 1];
+    }
+  }
+  if (georef.geoKeyDirectory) {
+    tags.geoKeyDirectory = georef.geoKeyDirectory;
+    tags.geoDoubleParams = georef.geoDoubleParams;
+    tags.geoAsciiParams = georef.geoAsciiParams;
+  } else if (georef.epsg !== undefined) {
+    // EPSG 4000-4999 are geographic CRSs; everything else we treat as projected.
+    const geographic = georef.epsg >= 4000 && georef.epsg < 5000;
+    tags.geoKeyDirectory = [
+      1, 1, 0, 3,
+      GT_MODEL_TYPE, 0, 1, geographic ? 2 : 1,
+      GT_RASTER_TYPE, 0, 1, 1,
+      geographic ? GEOGRAPHIC_TYPE : PROJECTED_CS_TYPE, 0, 1, georef.epsg,
+    ];
+  }
+  return tags;
+}

@@ -1,0 +1,15 @@
+/** Public API of the raster layer: reading, sensor presets, GeoTIFF/COG writing, quicklooks, mask clean-up. */
+export type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
+export { openRaster, type OpenRasterOptions } from './open.js';
+export { DEFAULT_LIMITS, type OpenLimits } from './limits.js';
+export {
+  PRESETS, SENSORS, resolveBands,
+  type BandOverrides, type Calibration, type Channel, type ResolvedBands, type Sensor, type SensorPreset,
+} from './sensors.js';
+export { createGeoTiffWriter, type GeoTiffWriter, type GeoTiffWriterOptions } from './write-geotiff.js';
+export type { Resampling } from './downsample.js';
+export {
+  DEFAULT_QUICKLOOK_SIZE, createHeatmapQuicklook, createOverlayQuicklook,
+  type HeatmapOptions, type HeatmapQuicklook, type OverlayOptions, type OverlayQuicklook, type QuicklookOptions,
+} from './quicklook.js';
+export { CLEAR, CLOUD, NODATA, dilate, removeSmall } from './post-process.js';

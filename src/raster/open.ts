@@ -1,0 +1,143 @@
+/**
+ * Opening rasters: one multi-band file, or several files stacked in band order (e.g. one file per band, as
+ * Landsat and Sentinel-2 are delivered). The format is recognised from the file's first bytes, not its name.
+ */
+import { open, stat } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { DEFAULT_LIMITS, checkWindow, type OpenLimits } from './limits.js';
+import { openGeoTiff } from './read-geotiff.js';
+import { openImage } from './read-image.js';
+import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
+
+export interface OpenRasterOptions extends Partial<OpenLimits> {}
+
+type Format = 'tiff' | 'png' | 'jpeg';
+
+async function sniff(path: string): Promise<{ format: Format; size: number }> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new InputError('is a folder, not a raster file', path);
+    size = info.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'file not found' : `cannot read the file (${code})`, path);
+  }
+  const head = Buffer.alloc(8);
+  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot read the file (${err.code})`, path);
+  });
+  try {
+    await handle.read(head, 0, 8, 0);
+  } finally {
+    await handle.close();
+  }
+  const magic = head.toString('latin1', 0, 4);
+  if (magic === 'II*\0' || magic === 'MM\0*' || magic === 'II+\0' || magic === 'MM\0+') return { format: 'tiff', size };
+  if (head.readUInt32BE(0) === 0x89504e47) return { format: 'png', size };
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { format: 'jpeg', size };
+  throw new InputError(
+    size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, PNG or JPEG)',
+    path,
+  );
+}
+
+async function openOne(path: string, limits: OpenLimits): Promise<RasterSource> {
+  const { format, size } = await sniff(path);
+  return format === 'tiff' ? openGeoTiff(path, size, limits) : openImage(path, format, limits);
+}
+
+/** Same grid: equal geotransforms (to a millionth of a pixel) and the same CRS keys. */
+function sameGeoref(a: GeoReference | null, b: GeoReference | null): string | null {
+  if (!a || !b) return a === b ? null : `${a ? 'the first file' : 'this file'} is georeferenced and the other is not`;
+  const tolerance = 1e-6 * Math.max(Math.abs(a.geoTransform[1]), Math.abs(a.geoTransform[5]));
+  if (a.geoTransform.some((v, i) => Math.abs(v - b.geoTransform[i]) > tolerance)) {
+    return `geotransform [${b.geoTransform.join(', ')}] differs from [${a.geoTransform.join(', ')}]`;
+  }
+  if (a.epsg !== b.epsg || JSON.stringify(a.geoKeyDirectory) !== JSON.stringify(b.geoKeyDirectory)) {
+    return `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}`;
+  }
+  return null;
+}
+
+/**
+ * Opens one raster file, or several stacked in the order given (all bands of the first file, then of the
+ * second, ...). Stacked files must share size and georeferencing. Throws InputError for anything wrong with
+ * the files; nothing but headers and block indexes is read here.
+ */
+export async function openRaster(paths: string[], options: OpenRasterOptions = {}): Promise<RasterSource> {
+  if (paths.length === 0) throw new InputError('no input file given');
+  const limits: OpenLimits = { ...DEFAULT_LIMITS, ...options };
+  const sources: RasterSource[] = [];
+  try {
+    for (const path of paths) {
+      const source = await openOne(path, limits);
+      sources.push(source);
+      const first = sources[0];
+      if (source !== first) {
+        if (source.width !== first.width || source.height !== first.height) {
+          throw new InputError(
+            `band file is ${source.width} x ${source.height} pixels but ${first.paths[0]} is ${first.width} x ${first.height}`,
+            path,
+          );
+        }
+        const difference = sameGeoref(first.georef, source.georef);
+        if (difference) throw new InputError(`band file does not match ${first.paths[0]}: ${difference}`, path);
+      }
+    }
+  } catch (err) {
+    await Promise.all(sources.map((s) => s.close()));
+    throw err;
+  }
+  return sources.length === 1 ? sources[0] : new StackedSource(sources);
+}
+
+/** Several sources read as one, band after band. */
+class StackedSource implements RasterSource {
+  readonly paths: string[];
+  readonly width: number;
+  readonly height: number;
+  readonly bandCount: number;
+  readonly sampleType: SampleType;
+  readonly georef: GeoReference | null;
+  readonly nodata: number | null;
+  /** Band b of the stack is band bandMap[b].band of sources[bandMap[b].source]. */
+  private readonly bandMap: { source: number; band: number }[];
+  /** When the files declare different nodata values, each file's own value is turned into NaN on read. */
+  private readonly nodataToNaN: boolean;
+
+  constructor(private readonly sources: RasterSource[]) {
+    const first = sources[0];
+    this.paths = sources.flatMap((s) => s.paths);
+    this.width = first.width;
+    this.height = first.height;
+    this.georef = first.georef;
+    this.bandMap = sources.flatMap((s, source) => Array.from({ length: s.bandCount }, (_, band) => ({ source, band })));
+    this.bandCount = this.bandMap.length;
+    const types = new Set(sources.map((s) => s.sampleType));
+    // Values are delivered as float32 whatever the files hold, so mixed types are reported as that.
+    this.sampleType = types.size === 1 ? first.sampleType : 'float32';
+    const nodatas = new Set(sources.map((s) => s.nodata));
+    this.nodataToNaN = nodatas.size > 1;
+    this.nodata = this.nodataToNaN ? null : first.nodata;
+  }
+
+  async readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]> {
+    const list = checkWindow(this, window, bands);
+    return Promise.all(list.map(async (b) => {
+      const { source, band } = this.bandMap[b];
+      const [data] = await this.sources[source].readWindow(window, [band]);
+      const declared = this.sources[source].nodata;
+      const nodata = declared === null ? null : Math.fround(declared);
+      if (this.nodataToNaN && nodata !== null) {
+        for (let i = 0; i < data.length; i++) if (data[i] === nodata) data[i] = NaN;
+      }
+      return data;
+    }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sources.map((s) => s.close()));
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * PNG and JPEG reading through sharp. These formats cannot be read by window, so the whole image is decoded
+ * once (on the first read) and windows are sliced from it; they carry no georeferencing.
+ */
+import sharp, { type Metadata } from 'sharp';
+import { InputError } from '../errors.js';
+import { checkWindow, type OpenLimits } from './limits.js';
+import type { PixelWindow, RasterSource, SampleType } from './types.js';
+
+export async function openImage(path: string, format: 'png' | 'jpeg', limits: OpenLimits): Promise<RasterSource> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(path).metadata();
+  } catch (err) {
+    throw new InputError(`not a readable ${format.toUpperCase()} image: ${(err as Error).message}`, path);
+  }
+  const { width = 0, height = 0, channels = 0 } = meta;
+  if (!(width > 0 && height > 0 && channels > 0)) throw new InputError(`the header says the image is ${width} x ${height} pixels`, path);
+  if (width * height > limits.maxPixels) {
+    throw new InputError(`the header claims ${width} x ${height} pixels, more than the limit of ${limits.maxPixels.toExponential(0)} pixels`, path);
+  }
+  // A whole decoded image is held in memory, so it is bounded like one block of a TIFF.
+  const bytes = meta.depth === 'ushort' ? 2 : 1;
+  if (width * height * channels * bytes > limits.maxBlockBytes) {
+    throw new InputError(
+      `a ${width} x ${height} ${format.toUpperCase()} must be decoded whole and is too large; convert it to a tiled GeoTIFF (gdal_translate -co TILED=YES)`,
+      path,
+    );
+  }
+  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8');
+}
+
+class DecodedImageSource implements RasterSource {
+  readonly paths: string[];
+  readonly georef = null;
+  readonly nodata = null;
+  private pixels: Promise<Uint8Array | Uint16Array> | null = null;
+
+  constructor(path: string, readonly width: number, readonly height: number, readonly bandCount: number, readonly sampleType: SampleType) {
+    this.paths = [path];
+  }
+
+  /** Decodes the whole image once, pixel-interleaved. */
+  private decode(): Promise<Uint8Array | Uint16Array> {
+    this.pixels ??= (async () => {
+      const path = this.paths[0];
+      try {
+        const { data, info } = await sharp(path, { failOn: 'truncated', limitInputPixels: false })
+          .raw({ depth: this.sampleType === 'uint16' ? 'ushort' : 'uchar' })
+          .toBuffer({ resolveWithObject: true });
+        if (info.width !== this.width || info.height !== this.height || info.channels !== this.bandCount) {
+          throw new Error(`decoded ${info.width} x ${info.height} x ${info.channels}, header said ${this.width} x ${this.height} x ${this.bandCount}`);
+        }
+        return this.sampleType === 'uint16'
+          ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
+          : new Uint8Array(data.buffer, data.byteOffset, data.length);
+      } catch (err) {
+        this.pixels = null;
+        throw new InputError(`cannot decode the image (corrupt or truncated): ${(err as Error).message}`, path);
+      }
+    })();
+    return this.pixels;
+  }
+
+  async readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]> {
+    const list = checkWindow(this, window, bands);
+    const pixels = await this.decode();
+    const n = this.bandCount;
+    return list.map((b) => {
+      const out = new Float32Array(window.width * window.height);
+      for (let row = 0; row < window.height; row++) {
+        let src = ((window.y + row) * this.width + window.x) * n + b;
+        const dst = row * window.width;
+        for (let col = 0; col < window.width; col++, src += n) out[dst + col] = pixels[src];
+      }
+      return out;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.pixels = null;
+  }
+}

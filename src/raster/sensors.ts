@@ -1,0 +1,168 @@
+/**
+ * Sensor presets: which input bands feed the model, and how digital numbers become reflectance (0..1):
+ * reflectance = DN * scale + offset, per band.
+ *
+ * Model band order: the model always receives blue, green, red, NIR (4-band presets) or blue, green, red
+ * (`rgb`), whatever order the input file stores them in; `channels` in the result names them.
+ *
+ * Input order: every 4-band preset expects the input's bands 1..4 to be blue, green, red, NIR, which is the
+ * native order of GF-1 WFV/PMS, GF-2 PMS and ZY-3 MUX products and what you get by passing per-band files in
+ * that order (Landsat 8: B2 B3 B4 B5; Sentinel-2: B02 B03 B04 B08). For any other layout pass `bands`
+ * (1-based, in model order), e.g. a full Landsat 8 B1..B7 stack needs bands 2,3,4,5.
+ */
+import { InputError } from '../errors.js';
+
+export const SENSORS = ['gf1-wfv', 'gf1-pms', 'gf2', 'zy3', 'landsat8', 'landsat8-biome', 'sentinel2', 'rgb'] as const;
+export type Sensor = (typeof SENSORS)[number];
+export type Channel = 'blue' | 'green' | 'red' | 'nir';
+
+export interface SensorPreset {
+  /** 1-based input bands, in model order. */
+  bands: number[];
+  channels: Channel[];
+  scale: number;
+  offset: number;
+  /** DN marking missing pixels, or null when the product has none (NaN is always missing). */
+  nodata: number | null;
+  /** Whether scale/offset give true reflectance, or only a rough 0..1 range until calibrated. */
+  calibrated: boolean;
+  description: string;
+}
+
+const BGRN: Channel[] = ['blue', 'green', 'red', 'nir'];
+
+/**
+ * GF-1, GF-2 and ZY-3 deliver 10-bit DN (0..1023) that need per-scene absolute calibration (gain/offset
+ * published yearly by CRESDA, radiance = gain * DN + offset) and the band solar irradiance to become
+ * reflectance. Without them we only map 0..1023 to 0..1; pass `calibration` for real reflectance.
+ */
+const TEN_BIT = 1 / 1023;
+
+export const PRESETS: Record<Sensor, SensorPreset> = {
+  'gf1-wfv': { bands: [1, 2, 3, 4], channels: BGRN, scale: TEN_BIT, offset: 0, nodata: 0, calibrated: false,
+    description: 'GaoFen-1 WFV L1A/L2A DN (B1 blue, B2 green, B3 red, B4 NIR), 10-bit; 0 is fill' },
+  'gf1-pms': { bands: [1, 2, 3, 4], channels: BGRN, scale: TEN_BIT, offset: 0, nodata: 0, calibrated: false,
+    description: 'GaoFen-1 PMS multispectral DN (B1 blue .. B4 NIR), 10-bit; 0 is fill' },
+  gf2: { bands: [1, 2, 3, 4], channels: BGRN, scale: TEN_BIT, offset: 0, nodata: 0, calibrated: false,
+    description: 'GaoFen-2 PMS multispectral DN (B1 blue .. B4 NIR), 10-bit; 0 is fill' },
+  zy3: { bands: [1, 2, 3, 4], channels: BGRN, scale: TEN_BIT, offset: 0, nodata: 0, calibrated: false,
+    description: 'ZiYuan-3 MUX DN (B1 blue .. B4 NIR), 10-bit; 0 is fill' },
+  // Landsat 8 Collection 2 Level-1 MTL: REFLECTANCE_MULT_BAND_n = 2.0E-05, REFLECTANCE_ADD_BAND_n = -0.1 for
+  // every reflective band; fill DN is 0. This is TOA reflectance without the sun-elevation correction (divide
+  // by sin(SUN_ELEVATION) for that: `sunElevationDeg`).
+  landsat8: { bands: [1, 2, 3, 4], channels: BGRN, scale: 2.0e-5, offset: -0.1, nodata: 0, calibrated: true,
+    description: 'Landsat 8/9 Collection 2 Level-1 DN, bands B2 B3 B4 B5 in that order' },
+  // The L8 Biome subsets in shared/data/l8biome: float32 TOA reflectance already, bands 1..4 = blue, green,
+  // red, NIR (checked on the spectra). The Biome scenes use 0 as fill.
+  'landsat8-biome': { bands: [1, 2, 3, 4], channels: BGRN, scale: 1, offset: 0, nodata: 0, calibrated: true,
+    description: 'L8 Biome float32 TOA reflectance (bands 1-4 = blue, green, red, NIR)' },
+  // Sentinel-2 L1C and L2A: reflectance = DN / QUANTIFICATION_VALUE (10000); 0 is NO_DATA. From processing
+  // baseline 04.00 (25 Jan 2022) the products add RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000 first:
+  // reflectance = (DN - 1000) / 10000; use `sentinel2Baseline04: true` for those.
+  sentinel2: { bands: [1, 2, 3, 4], channels: BGRN, scale: 1e-4, offset: 0, nodata: 0, calibrated: true,
+    description: 'Sentinel-2 L1C/L2A DN, bands B02 B03 B04 B08 in that order' },
+  // 8-bit display RGB (JPEG/PNG renders, e.g. the GF-1 slices in shared/data/gf1): stored red, green, blue;
+  // the model gets blue, green, red like every other preset. Not radiometric; no fill value.
+  rgb: { bands: [3, 2, 1], channels: ['blue', 'green', 'red'], scale: 1 / 255, offset: 0, nodata: null, calibrated: false,
+    description: '8-bit RGB image (red, green, blue), e.g. JPEG or PNG' },
+};
+
+/** Absolute calibration for DN products (GF/ZY): per-band radiance gain/offset and solar irradiance. */
+export interface Calibration {
+  /** Radiance = gain * DN + offset, W/(m2 sr um), one value per model band. */
+  gain: number[];
+  offset: number[];
+  /** Mean exoatmospheric solar irradiance per model band, W/(m2 um). */
+  esun: number[];
+  sunElevationDeg: number;
+  /** Earth-sun distance in astronomical units on the acquisition date; default 1. */
+  earthSunDistance?: number;
+}
+
+export interface BandOverrides {
+  /** 1-based input bands in model order (the CLI's --bands). */
+  bands?: number[];
+  /** One value for all bands, or one per model band (--scale, --offset). */
+  scale?: number | number[];
+  offset?: number | number[];
+  /** --nodata; null removes the preset's value. */
+  nodata?: number | null;
+  calibration?: Calibration;
+  /** Landsat 8: divide by sin(sun elevation) for sun-corrected TOA reflectance. */
+  sunElevationDeg?: number;
+  /** Sentinel-2 processing baseline >= 04.00: apply the -1000 DN offset. */
+  sentinel2Baseline04?: boolean;
+}
+
+export interface ResolvedBands {
+  /** 0-based input bands, in model order. */
+  bands: number[];
+  channels: Channel[];
+  scale: number[];
+  offset: number[];
+  nodata: number | null;
+  calibrated: boolean;
+}
+
+function perBand(name: string, value: number | number[], n: number): number[] {
+  const list = Array.isArray(value) ? value : new Array<number>(n).fill(value);
+  if (list.length !== n || !list.every(Number.isFinite)) {
+    throw new InputError(`--${name} needs 1 or ${n} finite numbers, got ${JSON.stringify(value)}`);
+  }
+  return list;
+}
+
+/**
+ * Resolves a preset plus user overrides for an input with `bandCount` bands. Throws InputError naming the
+ * option at fault (unknown sensor, band out of range, wrong number of values).
+ */
+export function resolveBands(sensor: string, bandCount: number, overrides: BandOverrides = {}): ResolvedBands {
+  if (!(SENSORS as readonly string[]).includes(sensor)) {
+    throw new InputError(`unknown sensor "${sensor}"; choose one of ${SENSORS.join(', ')}`);
+  }
+  const preset = PRESETS[sensor as Sensor];
+  const n = preset.channels.length;
+  const bands = overrides.bands ?? preset.bands;
+  if (bands.length !== n) throw new InputError(`--bands needs ${n} band numbers (${preset.channels.join(', ')}) for sensor ${sensor}, got ${bands.length}`);
+  for (const b of bands) {
+    if (!Number.isInteger(b) || b < 1 || b > bandCount) {
+      throw new InputError(
+        `band ${b} does not exist: the input has ${bandCount} band(s); sensor ${sensor} expects ${preset.description}` +
+          ` (choose input bands with --bands, 1-based, in the order ${preset.channels.join(', ')})`,
+      );
+    }
+  }
+  let scale = perBand('scale', overrides.scale ?? preset.scale, n);
+  let offset = perBand('offset', overrides.offset ?? preset.offset, n);
+  let calibrated = preset.calibrated || overrides.scale !== undefined;
+  if (overrides.calibration) {
+    const c = overrides.calibration;
+    const d = c.earthSunDistance ?? 1;
+    const cosZenith = Math.sin((c.sunElevationDeg * Math.PI) / 180);
+    if (!(cosZenith > 0)) throw new InputError(`sun elevation must be above 0 degrees, got ${c.sunElevationDeg}`);
+    const gain = perBand('gain', c.gain, n);
+    const radOffset = perBand('offset', c.offset, n);
+    const esun = perBand('esun', c.esun, n);
+    // TOA reflectance = pi * L * d^2 / (ESUN * cos(solar zenith)), with L = gain * DN + offset.
+    scale = gain.map((g, i) => (Math.PI * d * d * g) / (esun[i] * cosZenith));
+    offset = radOffset.map((o, i) => (Math.PI * d * d * o) / (esun[i] * cosZenith));
+    calibrated = true;
+  }
+  if (sensor === 'sentinel2' && overrides.sentinel2Baseline04 && overrides.offset === undefined) {
+    offset = scale.map((s) => -1000 * s);
+  }
+  if (sensor === 'landsat8' && overrides.sunElevationDeg !== undefined) {
+    const sin = Math.sin((overrides.sunElevationDeg * Math.PI) / 180);
+    if (!(sin > 0)) throw new InputError(`sun elevation must be above 0 degrees, got ${overrides.sunElevationDeg}`);
+    scale = scale.map((s) => s / sin);
+    offset = offset.map((o) => o / sin);
+  }
+  return {
+    bands: bands.map((b) => b - 1),
+    channels: preset.channels,
+    scale,
+    offset,
+    nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
+    calibrated,
+  };
+}

@@ -1,0 +1,52 @@
+/** What every raster reader returns and every writer takes. Pixel windows are in pixel coordinates of the full image. */
+
+export type SampleType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+export interface PixelWindow {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Georeferencing carried from input to output unchanged. The raw GeoTIFF tags are kept so that a writer can
+ * copy them exactly (CRS and geotransform must round-trip bit for bit through gdalinfo).
+ */
+export interface GeoReference {
+  /** GDAL order: [originX, pixelWidth, rowRotation, originY, columnRotation, pixelHeight]. */
+  geoTransform: [number, number, number, number, number, number];
+  /** TIFF tag 34735, GeoKeyDirectoryTag, as stored. */
+  geoKeyDirectory?: number[];
+  /** TIFF tag 34736, GeoDoubleParamsTag. */
+  geoDoubleParams?: number[];
+  /** TIFF tag 34737, GeoAsciiParamsTag. */
+  geoAsciiParams?: string;
+  /** TIFF tag 33550. */
+  modelPixelScale?: number[];
+  /** TIFF tag 33922. */
+  modelTiepoint?: number[];
+  /** TIFF tag 34264. */
+  modelTransformation?: number[];
+  /** EPSG code of the projected or geographic CRS, when the geo keys name one. */
+  epsg?: number;
+}
+
+/** An opened raster (one file, or several single-band files stacked in band order). Reads by window. */
+export interface RasterSource {
+  /** The file(s) behind it, for messages. */
+  readonly paths: string[];
+  readonly width: number;
+  readonly height: number;
+  readonly bandCount: number;
+  readonly sampleType: SampleType;
+  readonly georef: GeoReference | null;
+  /** The file's declared nodata value (GDAL_NODATA tag), if any. NaN is always treated as nodata. */
+  readonly nodata: number | null;
+  /**
+   * Reads a window of the given 0-based bands (all bands when omitted) as float32, one array per band,
+   * row-major, `window.width * window.height` long. Parts of the window outside the image are an error.
+   */
+  readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}

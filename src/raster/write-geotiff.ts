@@ -1,0 +1,349 @@
+/**
+ * Streaming, tiled, single-band GeoTIFF / Cloud Optimized GeoTIFF writer.
+ *
+ * Written here rather than using geotiff.js's writer because that one needs the whole image in memory, writes
+ * uncompressed strips only and drops most georeferencing tags. This one takes full-width row strips top to
+ * bottom, holds at most one row of tiles per resolution level, deflates tiles on the libuv thread pool, copies
+ * the input's geo tags verbatim (so gdalinfo shows the same CRS and geotransform) and writes to a temporary
+ * file in the target folder that is renamed into place only when complete.
+ *
+ * Plain layout: header, tiles, directory at the end. The header slot is 16 bytes so that the choice between
+ * classic TIFF and BigTIFF can be made at the end from the real file size (4 GiB limit of classic offsets).
+ * COG layout (what GDAL's validator checks): header, all directories, then tile data from the smallest
+ * overview to full resolution. Directories come first but need every tile's offset, so each level is first
+ * streamed to its own temporary part file and the parts are concatenated at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { deflate as deflateCb } from 'node:zlib';
+import { InputError } from '../errors.js';
+import { Downsampler, type Resampling, type Samples } from './downsample.js';
+import { tagsForGeoref } from './georef.js';
+import { encodeHeader, encodeIfd, ifdByteSize, type IfdEntry } from './tiff-ifd.js';
+import type { GeoReference } from './types.js';
+
+const deflate = promisify(deflateCb);
+
+export interface GeoTiffWriterOptions {
+  width: number;
+  height: number;
+  sampleType: 'uint8' | 'float32';
+  georef?: GeoReference | null;
+  /** Written as the GDAL_NODATA tag; also pads partial edge tiles. NaN is written as "nan". */
+  nodata?: number | null;
+  /** Default 'deflate'. */
+  compression?: 'deflate' | 'none';
+  /** Tile edge in pixels, a multiple of 16. Default 512 (forced to 512 for COG). */
+  tileSize?: number;
+  /** Cloud Optimized GeoTIFF: 512 px deflate tiles plus internal overviews down to one tile. */
+  cog?: boolean;
+  /** Overview resampling for COG; default nearest for uint8 (masks keep their codes), average for float32. */
+  overviewResampling?: Resampling;
+  /** Replace an existing file. Default false: an existing file is an InputError. */
+  overwrite?: boolean;
+  /** Force BigTIFF. By default it is used only when the file would pass 4 GiB. */
+  bigTiff?: boolean;
+}
+
+export interface GeoTiffWriter {
+  readonly path: string;
+  /** Rows y .. y+rows-1, full width, row-major; strips must arrive in order with no gaps. */
+  writeRows(y: number, rows: number, data: Uint8Array | Float32Array): Promise<void>;
+  /** Writes the directories and moves the file into place. */
+  finish(): Promise<void>;
+  /** Removes everything written so far. Safe to call more than once, and after a failed call. */
+  abort(): Promise<void>;
+}
+
+const CLASSIC_LIMIT = 2 ** 32 - 1;
+const HEADER_SLOT = 16;
+
+/** Appends bytes to a file, tracking the position. */
+class Sink {
+  position: number;
+  constructor(readonly handle: FileHandle, start: number) {
+    this.position = start;
+  }
+  async write(buf: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done, this.position + done);
+      done += bytesWritten;
+    }
+    this.position += buf.length;
+  }
+}
+
+/** One resolution level: collects rows into a row of tiles, then compresses and appends the tiles. */
+class TileLevel {
+  readonly offsets: number[] = [];
+  readonly byteCounts: number[] = [];
+  private readonly strip: Samples;
+  private stripRows = 0;
+  private rowsDone = 0;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    private readonly tileSize: number,
+    private readonly sampleType: 'uint8' | 'float32',
+    private readonly fill: number,
+    private readonly compression: 'deflate' | 'none',
+    readonly sink: Sink,
+    /** Next (half-size) level, for COG overviews. */
+    private readonly next: Downsampler | null,
+  ) {
+    this.strip = this.newSamples(tileSize * width);
+  }
+
+  private newSamples(n: number): Samples {
+    return this.sampleType === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+  }
+
+  async push(rows: number, data: Samples): Promise<void> {
+    for (let r = 0; r < rows;) {
+      const take = Math.min(rows - r, this.tileSize - this.stripRows);
+      this.strip.set(data.subarray(r * this.width, (r + take) * this.width), this.stripRows * this.width);
+      this.stripRows += take;
+      r += take;
+      if (this.stripRows === this.tileSize || this.rowsDone + this.stripRows === this.height) await this.flushStrip();
+    }
+    if (this.next) await this.next.push(rows, data);
+  }
+
+  /** Flushes the odd last row into the next level; call on each level in order, largest first. */
+  async finish(): Promise<void> {
+    if (this.next) await this.next.finish();
+  }
+
+  private async flushStrip(): Promise<void> {
+    const ts = this.tileSize;
+    const w = this.width;
+    const tiles: Promise<Uint8Array>[] = [];
+    for (let x0 = 0; x0 < w; x0 += ts) {
+      const tile = this.newSamples(ts * ts);
+      const cols = Math.min(ts, w - x0);
+      // Tiles are always full size in TIFF; the part outside the image holds the fill (nodata) value.
+      if (cols < ts || this.stripRows < ts) tile.fill(this.fill);
+      for (let r = 0; r < this.stripRows; r++) tile.set(this.strip.subarray(r * w + x0, r * w + x0 + cols), r * ts);
+      // TIFF byte order is declared little-endian ('II'); typed arrays are little-endian on every Node platform.
+      const bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
+      tiles.push(this.compression === 'deflate' ? deflate(bytes) : Promise.resolve(bytes));
+    }
+    for (const bytes of await Promise.all(tiles)) {
+      this.offsets.push(this.sink.position);
+      this.byteCounts.push(bytes.length);
+      await this.sink.write(bytes);
+    }
+    this.rowsDone += this.stripRows;
+    this.stripRows = 0;
+  }
+}
+
+function nodataString(nodata: number): string {
+  return Number.isNaN(nodata) ? 'nan' : String(nodata);
+}
+
+function directoryEntries(
+  level: TileLevel,
+  o: Required<Pick<GeoTiffWriterOptions, 'sampleType' | 'compression' | 'tileSize'>> & GeoTiffWriterOptions,
+  overview: boolean,
+  offsets: number[],
+  bigTiff: boolean,
+): IfdEntry[] {
+  const bits = o.sampleType === 'uint8' ? 8 : 32;
+  const offsetType = bigTiff ? 'LONG8' : 'LONG';
+  const entries: IfdEntry[] = [
+    { tag: 254, type: 'LONG', values: [overview ? 1 : 0] }, // NewSubfileType: 1 = reduced-resolution image
+    { tag: 256, type: 'LONG', values: [level.width] },
+    { tag: 257, type: 'LONG', values: [level.height] },
+    { tag: 258, type: 'SHORT', values: [bits] },
+    { tag: 259, type: 'SHORT', values: [o.compression === 'deflate' ? 8 : 1] },
+    { tag: 262, type: 'SHORT', values: [1] }, // BlackIsZero
+    { tag: 277, type: 'SHORT', values: [1] },
+    { tag: 284, type: 'SHORT', values: [1] },
+    { tag: 322, type: 'LONG', values: [o.tileSize] },
+    { tag: 323, type: 'LONG', values: [o.tileSize] },
+    { tag: 324, type: offsetType, values: offsets },
+    { tag: 325, type: offsetType, values: level.byteCounts },
+    { tag: 339, type: 'SHORT', values: [o.sampleType === 'uint8' ? 1 : 3] },
+  ];
+  if (o.nodata !== undefined && o.nodata !== null) entries.push({ tag: 42113, type: 'ASCII', values: nodataString(o.nodata) });
+  if (!overview && o.georef) {
+    const t = tagsForGeoref(o.georef);
+    if (t.modelPixelScale) entries.push({ tag: 33550, type: 'DOUBLE', values: t.modelPixelScale });
+    if (t.modelTiepoint) entries.push({ tag: 33922, type: 'DOUBLE', values: t.modelTiepoint });
+    if (t.modelTransformation) entries.push({ tag: 34264, type: 'DOUBLE', values: t.modelTransformation });
+    if (t.geoKeyDirectory) entries.push({ tag: 34735, type: 'SHORT', values: t.geoKeyDirectory });
+    if (t.geoDoubleParams) entries.push({ tag: 34736, type: 'DOUBLE', values: t.geoDoubleParams });
+    if (t.geoAsciiParams !== undefined) entries.push({ tag: 34737, type: 'ASCII', values: t.geoAsciiParams });
+  }
+  return entries;
+}
+
+async function createTemp(path: string, suffix: string): Promise<{ tmp: string; handle: FileHandle }> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}${suffix}.tmp`);
+  try {
+    return { tmp, handle: await open(tmp, 'wx+') };
+  } catch (err) {
+    throw new InputError(`cannot create a file in folder ${dirname(path)} (${(err as NodeJS.ErrnoException).code})`, path);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** Opens a writer; see GeoTiffWriter. Throws InputError when the target exists (without overwrite) or the folder is unwritable. */
+export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOptions): Promise<GeoTiffWriter> {
+  const { width, height, sampleType } = options;
+  const cog = options.cog ?? false;
+  const o = {
+    ...options,
+    compression: cog ? 'deflate' as const : options.compression ?? 'deflate',
+    tileSize: cog ? 512 : options.tileSize ?? 512,
+  };
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
+    throw new RangeError(`invalid output size ${width} x ${height} for ${path}`);
+  }
+  if (!(o.tileSize > 0 && o.tileSize % 16 === 0)) throw new RangeError(`tile size must be a positive multiple of 16, got ${o.tileSize}`);
+  if (!options.overwrite && (await exists(path))) {
+    throw new InputError('the output file already exists (use the overwrite option to replace it)', path);
+  }
+  const fill = options.nodata ?? 0;
+  const resampling = options.overviewResampling ?? (sampleType === 'uint8' ? 'nearest' : 'average');
+
+  const { tmp, handle } = await createTemp(path, '');
+  const parts: { tmp: string; handle: FileHandle }[] = [];
+  const levels: TileLevel[] = [];
+  let closed = false;
+
+  const cleanup = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const f of [{ tmp, handle }, ...parts]) {
+      await f.handle.close().catch(() => {});
+      await unlink(f.tmp).catch(() => {});
+    }
+  };
+
+  try {
+    // Level sizes: full resolution, then halves until the image fits one tile (as GDAL's COG driver does).
+    const sizes = [[width, height]];
+    while (cog && Math.max(...sizes[sizes.length - 1]) > o.tileSize) {
+      const [w, h] = sizes[sizes.length - 1];
+      sizes.push([Math.ceil(w / 2), Math.ceil(h / 2)]);
+    }
+    for (let i = 0; i < sizes.length; i++) parts.push(cog ? await createTemp(path, `.L${i}`) : { tmp, handle });
+    let next: Downsampler | null = null;
+    for (let i = sizes.length - 1; i >= 0; i--) {
+      const [w, h] = sizes[i];
+      const sink = new Sink(parts[i].handle, cog ? 0 : HEADER_SLOT);
+      const level: TileLevel = new TileLevel(w, h, o.tileSize, sampleType, fill, o.compression, sink, next);
+      levels.unshift(level);
+      next = i > 0 ? new Downsampler(sizes[i - 1][0], resampling, options.nodata ?? null, (rows, data) => level.push(rows, data)) : null;
+    }
+    if (!cog) parts.length = 0;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+
+  let nextRow = 0;
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) throw new Error(`the writer for ${path} is already finished or aborted`);
+    try {
+      return await work();
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  };
+
+  const writePlain = async (): Promise<void> => {
+    const level = levels[0];
+    let at = level.sink.position;
+    at += at & 1;
+    let bigTiff = options.bigTiff ?? false;
+    if (!bigTiff && at + ifdByteSize(directoryEntries(level, o, false, level.offsets, false), false) > CLASSIC_LIMIT) bigTiff = true;
+    await level.sink.write(Buffer.alloc(at - level.sink.position));
+    await level.sink.write(encodeIfd(directoryEntries(level, o, false, level.offsets, bigTiff), at, 0, bigTiff));
+    const header = Buffer.alloc(HEADER_SLOT);
+    encodeHeader(at, bigTiff).copy(header);
+    await handle.write(header, 0, HEADER_SLOT, 0);
+  };
+
+  const writeCog = async (): Promise<void> => {
+    const partSizes = levels.map((l) => l.sink.position);
+    const layout = (bigTiff: boolean): { ifdAt: number[]; dataAt: number[]; end: number } => {
+      const ifdAt: number[] = [];
+      let at = bigTiff ? 16 : 8;
+      levels.forEach((level, i) => {
+        ifdAt.push(at);
+        at += ifdByteSize(directoryEntries(level, o, i > 0, level.offsets, bigTiff), bigTiff);
+      });
+      const dataAt: number[] = new Array(levels.length);
+      for (let i = levels.length - 1; i >= 0; i--) {
+        dataAt[i] = at;
+        at += partSizes[i];
+      }
+      return { ifdAt, dataAt, end: at };
+    };
+    let bigTiff = options.bigTiff ?? false;
+    if (!bigTiff && layout(false).end > CLASSIC_LIMIT) bigTiff = true;
+    const { ifdAt, dataAt } = layout(bigTiff);
+    const sink = new Sink(handle, 0);
+    await sink.write(encodeHeader(ifdAt[0], bigTiff));
+    for (let i = 0; i < levels.length; i++) {
+      const offsets = levels[i].offsets.map((off) => off + dataAt[i]);
+      const nextIfd = i + 1 < levels.length ? ifdAt[i + 1] : 0;
+      await sink.write(encodeIfd(directoryEntries(levels[i], o, i > 0, offsets, bigTiff), ifdAt[i], nextIfd, bigTiff));
+    }
+    // Copy the parts, smallest overview first, in bounded chunks.
+    const chunk = Buffer.alloc(8 * 2 ** 20);
+    for (let i = levels.length - 1; i >= 0; i--) {
+      for (let pos = 0; pos < partSizes[i];) {
+        const { bytesRead } = await parts[i].handle.read(chunk, 0, Math.min(chunk.length, partSizes[i] - pos), pos);
+        if (bytesRead === 0) throw new Error(`short read from ${parts[i].tmp}`);
+        await sink.write(chunk.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+    }
+  };
+
+  return {
+    path,
+    writeRows: (y, rows, data) => guarded(async () => {
+      const expected = sampleType === 'uint8' ? Uint8Array : Float32Array;
+      if (y !== nextRow) throw new Error(`rows must arrive in order: got row ${y}, expected ${nextRow} (${path})`);
+      if (!(rows > 0) || y + rows > height) throw new RangeError(`rows ${y}..${y + rows - 1} are outside the ${height}-row image ${path}`);
+      if (!(data instanceof expected) || data.length !== rows * width) {
+        throw new TypeError(`expected a ${expected.name} of ${rows * width} samples for ${rows} rows, got ${data.constructor.name}(${data.length})`);
+      }
+      await levels[0].push(rows, data);
+      nextRow += rows;
+    }),
+    finish: () => guarded(async () => {
+      if (nextRow !== height) throw new Error(`only ${nextRow} of ${height} rows were written to ${path}`);
+      for (const level of levels) await level.finish();
+      if (cog) await writeCog();
+      else await writePlain();
+      await handle.sync();
+      if (!options.overwrite && (await exists(path))) {
+        throw new InputError('the output file already exists (use the overwrite option to replace it)', path);
+      }
+      await handle.close();
+      await rename(tmp, path).catch((err: NodeJS.ErrnoException) => {
+        throw new InputError(`cannot move the finished file into place (${err.code})`, path);
+      });
+      closed = true;
+      for (const p of parts) {
+        await p.handle.close();
+        await unlink(p.tmp);
+      }
+    }),
+    abort: cleanup,
+  };
+}

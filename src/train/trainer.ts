@@ -1,0 +1,245 @@
+/**
+ * Training on block labels only: minibatches of augmented blocks through the training graph, Adam on the
+ * returned gradients, validation on held-out blocks each epoch, the best epoch kept, early stop, checkpoints
+ * after every epoch that a later run resumes from. Seeded: the same seed and data give the same model.
+ */
+import type { LabelledBlock } from '../datasets/blocks.js';
+import { buildTrainingGraph, gradientName } from '../engine/training-graph.js';
+import { Session, type Feeds } from '../engine/session.js';
+import type { Architecture } from '../model/architecture.js';
+import type { Model, ModelDescription } from '../model/model-file.js';
+import { Network } from '../model/network.js';
+import { initialWeights, parameterSpecs, type Weights } from '../model/parameters.js';
+import { estimateNormalization, normalizeInPlace, type Normalization } from '../prepare/normalization.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import { Random } from '../random.js';
+import { dihedral } from './augment.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { Adam } from './optimizer.js';
+
+export interface TrainOptions {
+  architecture: Architecture;
+  train: LabelledBlock[];
+  /** Held-out blocks for validation and best-epoch choice; none: the last epoch is kept. */
+  val: LabelledBlock[];
+  /** Band names in order, and units, recorded in the model. */
+  bands: string[];
+  units: string;
+  name?: string;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Learning rate multiplier applied after each epoch. */
+  learningRateDecay?: number;
+  weightDecay?: number;
+  /** Stop after this many epochs without a better validation loss. */
+  patience?: number;
+  seed?: number;
+  augment?: boolean;
+  /** Folder for per-epoch checkpoints; with `resume`, training continues from the one found there. */
+  checkpointDir?: string;
+  resume?: boolean;
+  threads?: number;
+  onProgress?: ProgressCallback;
+  /** Recorded in the model's `training` section (e.g. the command line). */
+  provenance?: Record<string, unknown>;
+}
+
+export const TRAIN_DEFAULTS = {
+  epochs: 30,
+  batchSize: 16,
+  learningRate: 1e-3,
+  learningRateDecay: 0.9,
+  weightDecay: 1e-4,
+  patience: 10,
+  seed: 1,
+  augment: true,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+}
+
+export interface TrainState {
+  epoch: number;
+  weights: Weights;
+  best: { epoch: number; valLoss: number; weights: Weights } | null;
+  history: EpochRecord[];
+  randomState: number;
+  learningRate: number;
+  badEpochs: number;
+}
+
+export async function train(options: TrainOptions): Promise<{ model: Model; history: EpochRecord[] }> {
+  const o = { ...TRAIN_DEFAULTS, ...options };
+  const onProgress = o.onProgress ?? noProgress;
+  const arch = o.architecture;
+  if (o.train.length === 0) throw new Error('no training blocks');
+  const bandCount = o.train[0].bandCount;
+  for (const block of [...o.train, ...o.val]) {
+    if (block.size !== arch.blockSize) throw new Error(`block ${block.id} is ${block.size} px; ${arch.name} trains on ${arch.blockSize} px blocks`);
+    if (block.bandCount !== bandCount) throw new Error(`block ${block.id} has ${block.bandCount} bands, expected ${bandCount}`);
+  }
+  if (o.bands.length !== bandCount) throw new Error(`${o.bands.length} band names given for ${bandCount} bands`);
+
+  const normalization = estimateNormalization(o.train);
+  const describe = (weights: Weights, history: EpochRecord[]): Model => ({
+    weights,
+    description: {
+      format: 'wdcd-model',
+      version: 1,
+      name: o.name ?? arch.name,
+      architecture: arch,
+      bands: o.bands,
+      units: o.units,
+      normalization,
+      prunedPools: arch.layers.flatMap((l, i) => (l.kind === 'pool' ? [i] : [])),
+      detection: { stride: arch.blockSize / 2, gate: true, k: 2, clearSky: null },
+      training: {
+        ...o.provenance,
+        seed: o.seed,
+        epochs: history.length,
+        bestEpoch: bestOf(history)?.epoch,
+        trainBlocks: o.train.length,
+        valBlocks: o.val.length,
+        history,
+      },
+    } satisfies ModelDescription,
+  });
+
+  let state: TrainState = {
+    epoch: 0,
+    weights: initialWeights(arch, bandCount, o.seed),
+    best: null,
+    history: [],
+    randomState: o.seed ^ 0x5bd1e995,
+    learningRate: o.learningRate,
+    badEpochs: 0,
+  };
+  let adam = new Adam();
+  if (o.resume && o.checkpointDir) {
+    const restored = loadCheckpoint(o.checkpointDir, arch, bandCount);
+    if (restored) {
+      state = restored.state;
+      adam = Adam.restore(restored.optimizer);
+      onProgress({ kind: 'log', message: `resumed from ${o.checkpointDir} after epoch ${state.epoch}` });
+    }
+  }
+
+  const n = o.batchSize;
+  const size = arch.blockSize;
+  const blockLength = bandCount * size * size;
+  const session = await Session.create(buildTrainingGraph(arch, bandCount, n), { threads: o.threads });
+  const specs = parameterSpecs(arch, bandCount);
+  const input = new Float32Array(n * blockLength);
+  const labels = new Float32Array(n);
+  const sampleWeights = new Float32Array(n);
+  const cloudyShare = o.train.filter((b) => b.label === 1).length / o.train.length;
+  // Class-balanced weights: each class carries half the loss whatever its share of the training set.
+  const classWeight = [0.5 / Math.max(1 - cloudyShare, 1e-6), 0.5 / Math.max(cloudyShare, 1e-6)];
+
+  try {
+    while (state.epoch < o.epochs && state.badEpochs < o.patience) {
+      const started = performance.now();
+      const random = new Random(state.randomState);
+      const order = random.shuffle(o.train.map((_, i) => i));
+      // Every block is seen each epoch; the last short batch is filled with blocks from the start of the order.
+      const steps = Math.ceil(order.length / n);
+      let lossSum = 0;
+      let correct = 0;
+      for (let step = 0; step < steps; step++) {
+        let weightSum = 0;
+        for (let k = 0; k < n; k++) {
+          const block = o.train[order[(step * n + k) % order.length]];
+          dihedral(block.bands, bandCount, size, o.augment ? random.int(8) : 0, input, k * blockLength);
+          labels[k] = block.label;
+          sampleWeights[k] = classWeight[block.label];
+          weightSum += sampleWeights[k];
+        }
+        for (let k = 0; k < n; k++) sampleWeights[k] /= weightSum;
+        for (let k = 0; k < n; k++) normalizeInPlace(input, bandCount, normalization, k * blockLength, blockLength);
+        const feeds: Feeds = {
+          input: { data: input, dims: [n, bandCount, size, size] },
+          label: { data: labels, dims: [n] },
+          sample_weight: { data: sampleWeights, dims: [n] },
+        };
+        for (const spec of specs) feeds[spec.name] = { data: state.weights.get(spec.name)!, dims: spec.shape };
+        const out = await session.run(feeds);
+        const loss = out.loss.data[0];
+        if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${state.epoch + 1} step ${step + 1} (loss ${loss}); lower the learning rate`);
+        lossSum += loss;
+        for (let k = 0; k < n; k++) correct += Number(out.logit.data[k] > 0) === labels[k] ? 1 : 0;
+        adam.update(state.weights, new Map(specs.map((s) => [s.name, out[gradientName(s.name)].data])), state.learningRate, o.weightDecay);
+        onProgress({ kind: 'step', epoch: state.epoch + 1, step: step + 1, steps, loss });
+      }
+      const val = o.val.length > 0 ? await evaluateBlocks(describe(state.weights, state.history), o.val, o.threads) : { loss: NaN, accuracy: NaN };
+      const record: EpochRecord = {
+        epoch: state.epoch + 1,
+        trainLoss: lossSum / steps,
+        trainAccuracy: correct / (steps * n),
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds: (performance.now() - started) / 1000,
+      };
+      const improved = o.val.length === 0 || !state.best || val.loss < state.best.valLoss;
+      state = {
+        ...state,
+        epoch: state.epoch + 1,
+        history: [...state.history, record],
+        best: improved ? { epoch: record.epoch, valLoss: val.loss, weights: cloneWeights(state.weights) } : state.best,
+        badEpochs: improved ? 0 : state.badEpochs + 1,
+        randomState: random.seedState,
+        learningRate: state.learningRate * o.learningRateDecay,
+      };
+      onProgress({ kind: 'epoch', epoch: record.epoch, epochs: o.epochs, trainLoss: record.trainLoss, trainAccuracy: record.trainAccuracy, valLoss: record.valLoss, valAccuracy: record.valAccuracy, best: improved });
+      if (o.checkpointDir) saveCheckpoint(o.checkpointDir, state, adam.save(), describe(state.weights, state.history));
+    }
+  } finally {
+    await session.release();
+  }
+  return { model: describe(state.best ? state.best.weights : state.weights, state.history), history: state.history };
+}
+
+function bestOf(history: EpochRecord[]): EpochRecord | undefined {
+  return history.reduce<EpochRecord | undefined>((best, r) => (!best || r.valLoss < best.valLoss ? r : best), undefined);
+}
+
+function cloneWeights(weights: Weights): Weights {
+  return new Map([...weights].map(([k, v]) => [k, Float32Array.from(v)]));
+}
+
+/** Mean logistic loss and accuracy of a model on blocks (no augmentation). */
+export async function evaluateBlocks(model: Model, blocks: LabelledBlock[], threads?: number): Promise<{ loss: number; accuracy: number; logits: Float32Array }> {
+  const network = new Network(model, new Set(), { threads });
+  const { bandCount } = blocks[0];
+  const size = model.description.architecture.blockSize;
+  const blockLength = bandCount * size * size;
+  const logits = new Float32Array(blocks.length);
+  const batch = 32;
+  try {
+    for (let start = 0; start < blocks.length; start += batch) {
+      const count = Math.min(batch, blocks.length - start);
+      const input = new Float32Array(count * blockLength);
+      for (let k = 0; k < count; k++) {
+        input.set(blocks[start + k].bands, k * blockLength);
+        normalizeInPlace(input, bandCount, model.description.normalization as Normalization, k * blockLength, blockLength);
+      }
+      logits.set((await network.score(input, count)).logit, start);
+    }
+  } finally {
+    await network.release();
+  }
+  let loss = 0;
+  let correct = 0;
+  blocks.forEach((b, i) => {
+    const z = logits[i];
+    loss += Math.max(z, 0) - b.label * z + Math.log1p(Math.exp(-Math.abs(z)));
+    correct += Number(z > 0) === b.label ? 1 : 0;
+  });
+  return { loss: loss / blocks.length, accuracy: correct / blocks.length, logits };
+}

@@ -1,0 +1,1 @@
+export { startViewer, type Viewer, type ViewerOptions, type ViewerSummary } from './server.js';

@@ -1,0 +1,751 @@
+/**
+ * `wdcd view`: a local web page showing an image, its activation map (CAM) and its cloud mask.
+ *
+ * The server listens on 127.0.0.1 only and answers a fixed set of routes (the page's three assets, three JSON
+ * endpoints and the tile endpoint); every other path, including any path with `..`, `%2e` or a second slash,
+ * is 404. The given files are never served as files: the page only receives 256 x 256 PNG tiles rendered from
+ * them (see pyramid.ts for how large scenes are tiled) and single-pixel values.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import sharp from 'sharp';
+import { fromFile } from 'geotiff';
+import { InputError } from '../errors.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import { openRaster } from '../raster/open.js';
+import type { GeoReference, RasterSource } from '../raster/types.js';
+import {
+  addConfusion,
+  confusion,
+  emptyConfusion,
+  metrics as computeMetrics,
+  type Confusion,
+  type Metrics,
+  CODINGS,
+  decodeMask,
+  guessCoding,
+  histogram,
+  parseCoding,
+  type CodingName,
+  type ValueHistogram,
+} from '../evaluate/index.js';
+import { ERROR_COLOURS, MASK_COLOURS, infernoTable, type Rgba } from './colormap.js';
+import { Pyramid, TILE_SIZE, quantiles } from './pyramid.js';
+import { loadPage, type PageAssets } from './page-assets.js';
+
+export interface ViewerOptions {
+  /** The cloud mask (wdcd's coding 0 clear / 1 cloud / 255 nodata unless `maskCoding` says otherwise). */
+  mask: string;
+  /** The image: one multi-band file, or several single-band files in band order (e.g. B2 B3 B4). */
+  image: string[];
+  /** The activation map (CAM), one band, same grid as the mask. */
+  cam?: string;
+  /** A truth mask: adds accuracy metrics and a false-positive / miss layer. */
+  truth?: string;
+  /** Coding of the truth mask (a name from src/evaluate/mask-codings.ts, or 'auto', the default). */
+  truthCoding?: string;
+  /** Coding of the mask ('wdcd' when its values fit, else guessed like a truth mask). */
+  maskCoding?: string;
+  /** Port on 127.0.0.1; 0 or absent: a free port. */
+  port?: number;
+  /** Initial display bands (0-based) for red, green, blue. Default: 3 x 8-bit images R,G,B = 0,1,2; else 2,1,0
+   *  (the usual blue, green, red, NIR, ... band order of multispectral stacks). */
+  rgb?: [number, number, number];
+  /** Overview budget in pixels per band (tests use it to force the large-scene path). */
+  overviewPixels?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface Viewer {
+  /** `http://127.0.0.1:PORT/` */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Fractions and counts of the mask, and metrics against the truth when one was given. */
+export interface ViewerSummary {
+  pixels: number;
+  cloud: number;
+  clear: number;
+  nodata: number;
+  cloudFraction: number;
+  nodataFraction: number;
+  /** Cloud as a fraction of the valid (non-nodata) pixels. */
+  cloudFractionOfValid: number | null;
+  threshold: { value: number; source: string } | null;
+  /** Scalar fields of the sidecar `<mask>.json`, if present. */
+  sidecar: { path: string; fields: Record<string, string | number | boolean> } | null;
+  warnings: string[];
+  truth: {
+    path: string;
+    coding: string;
+    confusion: Confusion;
+    /** Fractions; null where undefined (NaN). */
+    metrics: Record<keyof Metrics, number | null>;
+  } | null;
+}
+
+interface Layer {
+  path: string;
+  source: RasterSource;
+  pyramid: Pyramid;
+}
+
+const LUT = infernoTable();
+const TILE_CACHE_ENTRIES = 384;
+/** Rows per strip when scanning masks for the summary. */
+const SCAN_FLOATS = 1 << 23;
+
+function bandName(path: string, index: number, multiFile: boolean): string {
+  if (!multiFile) return `band ${index + 1}`;
+  const stem = basename(path, extname(path));
+  const m = /(?:^|[_\-.])(B\d{1,2}A?)(?=[_\-.]|$)/i.exec(stem);
+  return m ? m[1]!.toUpperCase() : stem;
+}
+
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+async function openLayer(paths: string[], overviewPixels: number | undefined): Promise<Layer> {
+  const source = await openRaster(paths);
+  return { path: paths.join(', '), source, pyramid: new Pyramid(source, overviewPixels) };
+}
+
+/** Threshold-like and other metadata items of a TIFF (GDAL_METADATA, dataset level and band 1). */
+async function tiffMetadata(path: string): Promise<Record<string, string>> {
+  if (!/\.tiff?$/i.test(path)) return {};
+  try {
+    const tiff = await fromFile(path);
+    try {
+      const image = await tiff.getImage();
+      const out: Record<string, string> = {};
+      for (const sample of [0, null]) {
+        const md = await image.getGDALMetadata(sample);
+        for (const [k, v] of Object.entries(md ?? {})) out[k] = String(v);
+      }
+      return out;
+    } finally {
+      tiff.close();
+    }
+  } catch {
+    return {};
+  }
+}
+
+function thresholdFrom(items: Record<string, unknown>): number | null {
+  for (const [k, v] of Object.entries(items)) {
+    if (!/threshold/i.test(k)) continue;
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : Number.NaN;
+    if (Number.isFinite(n)) return n;
+    if (v && typeof v === 'object' && 'value' in v && Number.isFinite(Number((v as { value: unknown }).value))) {
+      return Number((v as { value: unknown }).value);
+    }
+  }
+  return null;
+}
+
+async function readSidecar(maskPath: string, warnings: string[]): Promise<ViewerSummary['sidecar'] & { raw?: Record<string, unknown> } | null> {
+  const stem = maskPath.slice(0, maskPath.length - extname(maskPath).length);
+  for (const path of [`${maskPath}.json`, `${stem}.json`]) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const raw = JSON.parse(text) as unknown;
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
+      const fields: Record<string, string | number | boolean> = {};
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') fields[k] = v;
+        else if (v && typeof v === 'object' && !Array.isArray(v)) {
+          for (const [k2, v2] of Object.entries(v)) {
+            if (typeof v2 === 'number' || typeof v2 === 'string' || typeof v2 === 'boolean') fields[`${k}.${k2}`] = v2;
+          }
+        }
+      }
+      return { path: basename(path), fields, raw: raw as Record<string, unknown> };
+    } catch (e) {
+      warnings.push(`${path}: ignored, ${(e as Error).message}`);
+    }
+  }
+  return null;
+}
+
+/** Streams a one-band raster in row strips. */
+async function scan(source: RasterSource, each: (values: Float32Array, y: number, rows: number) => void): Promise<void> {
+  const rows = Math.max(1, Math.floor(SCAN_FLOATS / source.width));
+  for (let y = 0; y < source.height; y += rows) {
+    const h = Math.min(rows, source.height - y);
+    const [values] = await source.readWindow({ x: 0, y, width: source.width, height: h }, [0]);
+    each(values!, y, h);
+  }
+}
+
+function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
+  for (let v = 0; v < 256; v++) into.counts[v]! += h.counts[v]!;
+  into.nan += h.nan;
+  if (into.other === 0 && h.other > 0) into.firstOther = h.firstOther;
+  into.other += h.other;
+}
+
+async function scanHistogram(source: RasterSource): Promise<ValueHistogram> {
+  const total: ValueHistogram = { counts: new Float64Array(256), nan: 0, other: 0 };
+  await scan(source, (values) => addHistogram(total, histogram(values)));
+  return total;
+}
+
+function chooseMaskCoding(path: string, h: ValueHistogram, requested: string | undefined): CodingName {
+  const parsed = parseCoding(requested);
+  if (parsed !== 'auto') return parsed;
+  if (h.other === 0) {
+    const table = CODINGS.wdcd.table;
+    let fits = true;
+    for (let v = 0; v < 256; v++) if (h.counts[v]! > 0 && table[v]! < 0) fits = false;
+    if (fits) return 'wdcd';
+  }
+  return guessCoding(path, h);
+}
+
+function checkCodingFits(path: string, h: ValueHistogram, coding: CodingName): void {
+  const table = CODINGS[coding].table;
+  if (h.other > 0) throw new InputError(`mask value ${h.firstOther} is not a class value of the ${coding} coding`, path);
+  for (let v = 0; v < 256; v++) {
+    if (h.counts[v]! > 0 && table[v]! < 0) {
+      throw new InputError(`mask value ${v} is not part of the ${coding} coding (${CODINGS[coding].description})`, path);
+    }
+  }
+}
+
+/** A small LRU of rendered tiles (and in-flight renders, so concurrent requests for a tile render it once). */
+class TileCache {
+  private readonly map = new Map<string, Promise<Buffer | null>>();
+  constructor(private readonly capacity: number) {}
+  get(key: string, make: () => Promise<Buffer | null>): Promise<Buffer | null> {
+    let p = this.map.get(key);
+    if (p) {
+      this.map.delete(key);
+      this.map.set(key, p);
+      return p;
+    }
+    p = make();
+    this.map.set(key, p);
+    p.catch(() => this.map.delete(key));
+    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    return p;
+  }
+}
+
+function png(rgba: Uint8Array): Promise<Buffer> {
+  return sharp(rgba, { raw: { width: TILE_SIZE, height: TILE_SIZE, channels: 4 } })
+    .png({ compressionLevel: 3, adaptiveFiltering: false })
+    .toBuffer();
+}
+
+function put(out: Uint8Array, i: number, c: Rgba): void {
+  out[i * 4] = c[0];
+  out[i * 4 + 1] = c[1];
+  out[i * 4 + 2] = c[2];
+  out[i * 4 + 3] = c[3];
+}
+
+/** Decodes raw mask values (NaN outside the raster) to 0/1/255, with 254 for "outside the raster". */
+function decodeTile(values: Float32Array, coding: CodingName): Uint8Array {
+  const table = CODINGS[coding].table;
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) out[i] = 254;
+    else {
+      const d = v >= 0 && v <= 255 && Number.isInteger(v) ? table[v]! : -1;
+      out[i] = d < 0 ? 255 : d;
+    }
+  }
+  return out;
+}
+
+const OUTSIDE = 254;
+
+export async function startViewer(options: ViewerOptions): Promise<Viewer> {
+  const onProgress = options.onProgress ?? noProgress;
+  if (!options.mask) throw new InputError('no mask given', 'MASK');
+  if (!options.image || options.image.length === 0) throw new InputError('no image given', '--image');
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+    throw new InputError(`port must be an integer in 0..65535, got ${options.port}`, '--port');
+  }
+  const warnings: string[] = [];
+  const opened: Layer[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(opened.map((l) => l.source.close().catch(() => {})));
+  };
+
+  let mask: Layer;
+  let image: Layer;
+  let cam: Layer | null = null;
+  let truth: Layer | null = null;
+  try {
+    onProgress({ kind: 'stage', stage: 'view', message: 'opening rasters' });
+    mask = await openLayer([options.mask], options.overviewPixels);
+    opened.push(mask);
+    image = await openLayer(options.image, options.overviewPixels);
+    opened.push(image);
+    if (options.cam) {
+      cam = await openLayer([options.cam], options.overviewPixels);
+      opened.push(cam);
+    }
+    if (options.truth) {
+      truth = await openLayer([options.truth], options.overviewPixels);
+      opened.push(truth);
+    }
+    const { width, height } = mask.source;
+    for (const [layer, what] of [[image, '--image'], [cam, '--cam'], [truth, '--truth']] as const) {
+      if (layer && (layer.source.width !== width || layer.source.height !== height)) {
+        throw new InputError(
+          `is ${layer.source.width} x ${layer.source.height} pixels but the mask is ${width} x ${height}; ` +
+            `${what} must cover the same grid as the mask`,
+          layer.path,
+        );
+      }
+    }
+    if (cam && cam.source.bandCount !== 1) warnings.push(`${cam.path}: ${cam.source.bandCount} bands, showing the first as CAM`);
+    if (options.rgb && options.rgb.some((b) => !Number.isInteger(b) || b < 0 || b >= image.source.bandCount)) {
+      throw new InputError(`display bands must be in 1..${image.source.bandCount}`, '--rgb');
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  const { width, height } = mask.source;
+  const maxZoom = mask.pyramid.maxZoom;
+
+  // Mask coding (and the truth's) must be known before tiles are drawn; a wrong coding is the user's error, so
+  // it is found here, before the URL is printed, and thrown as InputError.
+  let maskCoding: CodingName;
+  let maskHist: ValueHistogram;
+  let truthCoding: CodingName | null = null;
+  try {
+    onProgress({ kind: 'stage', stage: 'view', message: 'reading the mask' });
+    maskHist = await scanHistogram(mask.source);
+    maskCoding = chooseMaskCoding(options.mask, maskHist, options.maskCoding);
+    checkCodingFits(options.mask, maskHist, maskCoding);
+    if (truth) {
+      const th = await scanHistogram(truth.source);
+      const parsed = parseCoding(options.truthCoding);
+      truthCoding = parsed === 'auto' ? guessCoding(truth.path, th) : parsed;
+      checkCodingFits(truth.path, th, truthCoding);
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  // --- static description of the layers -------------------------------------------------------------------
+  const imageBands = image.source.bandCount;
+  const defaultRgb: [number, number, number] =
+    options.rgb ??
+    (imageBands >= 3
+      ? image.source.sampleType === 'uint8' && imageBands <= 4
+        ? [0, 1, 2]
+        : [2, 1, 0]
+      : [0, 0, 0]);
+  const multiFile = options.image.length > 1;
+  const bandNames = Array.from({ length: imageBands }, (_, b) =>
+    bandName(options.image[Math.min(b, options.image.length - 1)]!, b, multiFile && options.image.length === imageBands),
+  );
+  const imageNodata = image.source.nodata;
+  const camNodata = cam?.source.nodata ?? null;
+
+  /** Stretch (2-98 %) per band and the CAM range, from the overviews (lazily, cached). */
+  let statsPromise: Promise<{ stretch: [number, number][]; camRange: [number, number] | null }> | undefined;
+  const stats = () =>
+    (statsPromise ??= (async () => {
+      const ov = await image.pyramid.overview();
+      const n = ov.width * ov.height;
+      // Fill: NaN or the declared nodata in any band, or 0 in every band (Landsat / Sentinel fill outside the
+      // footprint is 0 when no nodata is declared).
+      const fill = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        let zeros = 0;
+        for (const band of ov.bands) {
+          const v = band[i]!;
+          if (Number.isNaN(v) || v === imageNodata) {
+            fill[i] = 1;
+            break;
+          }
+          if (v === 0) zeros++;
+        }
+        if (zeros === ov.bands.length) fill[i] = 1;
+      }
+      const stretch = ov.bands.map((band) => {
+        let [lo, hi] = quantiles(band, [0.02, 0.98], (i) => fill[i] === 0);
+        if (!Number.isFinite(lo!) || !Number.isFinite(hi!)) [lo, hi] = [0, 1];
+        if (hi! <= lo!) hi = lo! + 1;
+        return [lo!, hi!] as [number, number];
+      });
+      let camRange: [number, number] | null = null;
+      if (cam) {
+        const cov = await cam.pyramid.overview();
+        const values = cov.bands[0]!;
+        let [lo, hi] = quantiles(values, [0.02, 0.98], (i) => Number.isFinite(values[i]!) && values[i] !== camNodata);
+        if (!Number.isFinite(lo!) || !Number.isFinite(hi!)) [lo, hi] = [0, 1];
+        if (threshold) {
+          lo = Math.min(lo!, threshold.value);
+          hi = Math.max(hi!, threshold.value);
+        }
+        if (hi! <= lo!) hi = lo! + 1;
+        camRange = [lo!, hi!];
+      }
+      return { stretch, camRange };
+    })());
+
+  // --- summary: threshold, sidecar, fractions, metrics ----------------------------------------------------
+  const sidecar = await readSidecar(options.mask, warnings);
+  let threshold: ViewerSummary['threshold'] = null;
+  {
+    const fromSidecar = sidecar?.raw ? thresholdFrom(sidecar.raw) : null;
+    if (fromSidecar !== null) threshold = { value: fromSidecar, source: sidecar!.path };
+    else {
+      for (const path of [options.cam, options.mask]) {
+        if (!path) continue;
+        const t = thresholdFrom(await tiffMetadata(path));
+        if (t !== null) {
+          threshold = { value: t, source: `${basename(path)} metadata` };
+          break;
+        }
+      }
+    }
+  }
+  const table = CODINGS[maskCoding].table;
+  let cloud = 0;
+  let clear = 0;
+  let nodata = maskHist.nan;
+  for (let v = 0; v < 256; v++) {
+    const c = maskHist.counts[v]!;
+    if (c === 0) continue;
+    if (table[v] === 1) cloud += c;
+    else if (table[v] === 0) clear += c;
+    else nodata += c;
+  }
+  const pixels = width * height;
+  const summaryPromise: Promise<ViewerSummary> = (async () => {
+    let truthSummary: ViewerSummary['truth'] = null;
+    if (truth && truthCoding) {
+      let m = emptyConfusion();
+      const rows = Math.max(1, Math.floor(SCAN_FLOATS / width));
+      for (let y = 0; y < height; y += rows) {
+        const h = Math.min(rows, height - y);
+        const win = { x: 0, y, width, height: h };
+        const [[p], [t]] = await Promise.all([mask.source.readWindow(win, [0]), truth.source.readWindow(win, [0])]);
+        m = addConfusion(m, confusion(decodeMask(p!, maskCoding, options.mask), decodeMask(t!, truthCoding, truth.path)));
+      }
+      const mm = computeMetrics(m);
+      truthSummary = {
+        path: basename(truth.path),
+        coding: truthCoding,
+        confusion: m,
+        metrics: {
+          oa: finiteOrNull(mm.oa),
+          precision: finiteOrNull(mm.precision),
+          recall: finiteOrNull(mm.recall),
+          f1: finiteOrNull(mm.f1),
+          iou: finiteOrNull(mm.iou),
+          kappa: finiteOrNull(mm.kappa),
+        },
+      };
+    }
+    return {
+      pixels,
+      cloud,
+      clear,
+      nodata,
+      cloudFraction: cloud / pixels,
+      nodataFraction: nodata / pixels,
+      cloudFractionOfValid: cloud + clear > 0 ? cloud / (cloud + clear) : null,
+      threshold,
+      sidecar: sidecar ? { path: sidecar.path, fields: sidecar.fields } : null,
+      warnings,
+      truth: truthSummary,
+    };
+  })();
+  summaryPromise.catch(() => {});
+
+  // --- tiles ------------------------------------------------------------------------------------------------
+  const cache = new TileCache(TILE_CACHE_ENTRIES);
+
+  async function renderImage(z: number, x: number, y: number, rgb: number[]): Promise<Buffer | null> {
+    const { stretch } = await stats();
+    const data = await image.pyramid.tile(z, x, y, rgb);
+    if (!data) return null;
+    const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+    const scale = rgb.map((b) => 255 / (stretch[b]![1] - stretch[b]![0]));
+    const offset = rgb.map((b) => stretch[b]![0]);
+    for (let i = 0; i < TILE_SIZE * TILE_SIZE; i++) {
+      let fill = false;
+      let zeros = 0;
+      for (let c = 0; c < 3; c++) {
+        const v = data[c]![i]!;
+        if (Number.isNaN(v) || v === imageNodata) fill = true;
+        else if (v === 0) zeros++;
+        out[i * 4 + c] = Math.max(0, Math.min(255, Math.round((v - offset[c]!) * scale[c]!)));
+      }
+      out[i * 4 + 3] = fill || zeros === 3 ? 0 : 255;
+    }
+    return png(out);
+  }
+
+  async function renderCam(z: number, x: number, y: number): Promise<Buffer | null> {
+    if (!cam) return null;
+    const { camRange } = await stats();
+    const data = await cam.pyramid.tile(z, x, y, [0]);
+    if (!data || !camRange) return null;
+    const values = data[0]!;
+    const [lo, hi] = camRange;
+    const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (Number.isNaN(v) || v === camNodata) continue;
+      const k = Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))) * 3;
+      out[i * 4] = LUT[k]!;
+      out[i * 4 + 1] = LUT[k + 1]!;
+      out[i * 4 + 2] = LUT[k + 2]!;
+      out[i * 4 + 3] = 255;
+    }
+    return png(out);
+  }
+
+  /** Hatch for nodata: diagonal stripes on the tile grid, so nodata never reads as a flat colour class. */
+  function hatch(x: number, y: number, i: number): boolean {
+    const px = x * TILE_SIZE + (i % TILE_SIZE);
+    const py = y * TILE_SIZE + Math.floor(i / TILE_SIZE);
+    return ((px + py) & 7) < 2;
+  }
+
+  async function renderMask(z: number, x: number, y: number): Promise<Buffer | null> {
+    const data = await mask.pyramid.tile(z, x, y, [0]);
+    if (!data) return null;
+    const classes = decodeTile(data[0]!, maskCoding);
+    const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+    const stripe = MASK_COLOURS.nodataStripe;
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
+      if (c === 1) put(out, i, MASK_COLOURS.cloud);
+      else if (c === 255) put(out, i, hatch(x, y, i) ? stripe : MASK_COLOURS.nodata);
+    }
+    return png(out);
+  }
+
+  async function renderErrors(z: number, x: number, y: number): Promise<Buffer | null> {
+    if (!truth || !truthCoding) return null;
+    const [p, t] = await Promise.all([mask.pyramid.tile(z, x, y, [0]), truth.pyramid.tile(z, x, y, [0])]);
+    if (!p || !t) return null;
+    const pc = decodeTile(p[0]!, maskCoding);
+    const tc = decodeTile(t[0]!, truthCoding);
+    const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+    for (let i = 0; i < pc.length; i++) {
+      const a = pc[i]!;
+      const b = tc[i]!;
+      if (a > 1 || b > 1) continue;
+      if (a === 1 && b === 0) put(out, i, ERROR_COLOURS.falsePositive);
+      else if (a === 0 && b === 1) put(out, i, ERROR_COLOURS.miss);
+      else if (a === 1 && b === 1) put(out, i, ERROR_COLOURS.truePositive);
+    }
+    return png(out);
+  }
+
+  // --- pixel values --------------------------------------------------------------------------------------
+  async function pixel(col: number, row: number): Promise<unknown> {
+    const win = { x: col, y: row, width: 1, height: 1 };
+    const [img, m, c, t] = await Promise.all([
+      image.source.readWindow(win),
+      mask.source.readWindow(win, [0]),
+      cam ? cam.source.readWindow(win, [0]) : null,
+      truth ? truth.source.readWindow(win, [0]) : null,
+    ]);
+    const classOf = (v: number, coding: CodingName): string => {
+      if (Number.isNaN(v)) return 'nodata';
+      const d = v >= 0 && v <= 255 && Number.isInteger(v) ? CODINGS[coding].table[v]! : -1;
+      return d === 1 ? 'cloud' : d === 0 ? 'clear' : 'nodata';
+    };
+    const mv = m[0]![0]!;
+    const tv = t ? t[0]![0]! : null;
+    const gt = mask.source.georef?.geoTransform;
+    const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
+    return {
+      col,
+      row,
+      map: gt
+        ? { x: gt[0] + (col + 0.5) * gt[1] + (row + 0.5) * gt[2], y: gt[3] + (col + 0.5) * gt[4] + (row + 0.5) * gt[5] }
+        : null,
+      image: img.map((band, b) => ({ name: bandNames[b], value: num(band[0]!) })),
+      imageNodata: img.some((band) => Number.isNaN(band[0]!) || band[0] === imageNodata) || img.every((band) => band[0] === 0),
+      cam: c ? num(c[0]![0]!) : null,
+      mask: { value: num(mv), class: classOf(mv, maskCoding) },
+      truth: tv === null ? null : { value: num(tv), class: classOf(tv, truthCoding!) },
+    };
+  }
+
+  async function info(): Promise<unknown> {
+    const { stretch, camRange } = await stats();
+    const georef: GeoReference | null = mask.source.georef;
+    return {
+      title: basename(options.mask),
+      width,
+      height,
+      tileSize: TILE_SIZE,
+      maxZoom,
+      georef: georef ? { geoTransform: georef.geoTransform, epsg: georef.epsg ?? null } : null,
+      image: {
+        paths: options.image.map((p) => basename(p)),
+        sampleType: image.source.sampleType,
+        bands: bandNames.map((name, b) => ({ name, lo: stretch[b]![0], hi: stretch[b]![1] })),
+        rgb: defaultRgb,
+      },
+      cam: cam && camRange ? { path: basename(cam.path), lo: camRange[0], hi: camRange[1], colormap: 'inferno' } : null,
+      mask: { path: basename(options.mask), coding: maskCoding, codingDescription: CODINGS[maskCoding].description },
+      truth: truth ? { path: basename(truth.path), coding: truthCoding } : null,
+      threshold,
+      colours: { mask: MASK_COLOURS, errors: ERROR_COLOURS },
+    };
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------------------------
+  let assets: PageAssets;
+  try {
+    assets = await loadPage();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+
+  const TILE_ROUTE = /^\/tiles\/(image|cam|mask|errors)\/(\d{1,2})\/(\d{1,7})\/(\d{1,7})\.png$/;
+  const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, head = false): void => {
+    res.writeHead(status, {
+      'Content-Type': type,
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
+      'Referrer-Policy': 'no-referrer',
+    });
+    res.end(head ? undefined : body);
+  };
+  const notFound = (res: ServerResponse, head: boolean) => send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
+  const json = (res: ServerResponse, body: unknown, head: boolean) =>
+    send(res, 200, 'application/json; charset=utf-8', JSON.stringify(body), head);
+
+  let port = 0;
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const head = req.method === 'HEAD';
+    // Loopback only, and only under our own host name: refuses DNS-rebinding pages that reach 127.0.0.1.
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
+      send(res, 403, 'text/plain; charset=utf-8', 'forbidden host\n', head);
+      return;
+    }
+    const raw = req.url ?? '';
+    const q = raw.indexOf('?');
+    // Routes are matched on the raw, undecoded path against a fixed list: nothing is ever joined to a file path.
+    const path = q < 0 ? raw : raw.slice(0, q);
+    const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+    if (req.method !== 'GET' && !head) {
+      const known = path === '/' || path.startsWith('/api/') || path.startsWith('/tiles/') || path.startsWith('/app.');
+      send(res, known ? 405 : 404, 'text/plain; charset=utf-8', known ? 'method not allowed\n' : 'not found\n');
+      return;
+    }
+    switch (path) {
+      case '/':
+      case '/index.html':
+        return send(res, 200, 'text/html; charset=utf-8', assets['index.html'], head);
+      case '/app.js':
+        return send(res, 200, 'text/javascript; charset=utf-8', assets['app.js'], head);
+      case '/app.css':
+        return send(res, 200, 'text/css; charset=utf-8', assets['app.css'], head);
+      case '/api/info':
+        return json(res, await info(), head);
+      case '/api/summary':
+        return json(res, await summaryPromise, head);
+      case '/api/pixel': {
+        const col = Number(params.get('x'));
+        const row = Number(params.get('y'));
+        if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= width || row >= height) {
+          return send(res, 400, 'text/plain; charset=utf-8', 'x and y must be pixel indices inside the image\n', head);
+        }
+        return json(res, await pixel(col, row), head);
+      }
+    }
+    const m = TILE_ROUTE.exec(path);
+    if (!m) return notFound(res, head);
+    const [, layer, zs, xs, ys] = m;
+    const z = Number(zs);
+    const x = Number(xs);
+    const y = Number(ys);
+    let key = `${layer}/${z}/${x}/${y}`;
+    let make: () => Promise<Buffer | null>;
+    switch (layer) {
+      case 'image': {
+        const bands = (params.get('bands') ?? defaultRgb.join(',')).split(',').map(Number);
+        if (bands.length !== 3 || bands.some((b) => !Number.isInteger(b) || b < 0 || b >= imageBands)) {
+          return send(res, 400, 'text/plain; charset=utf-8', `bands must be three band indices in 0..${imageBands - 1}\n`, head);
+        }
+        key += `?${bands.join(',')}`;
+        make = () => renderImage(z, x, y, bands);
+        break;
+      }
+      case 'cam':
+        make = () => renderCam(z, x, y);
+        break;
+      case 'mask':
+        make = () => renderMask(z, x, y);
+        break;
+      default:
+        make = () => renderErrors(z, x, y);
+    }
+    const tile = await cache.get(key, make);
+    if (!tile) return notFound(res, head);
+    send(res, 200, 'image/png', tile, head);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      onProgress({ kind: 'log', message: `view: ${req.url}: ${(e as Error).message}` });
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `error: ${(e as Error).message}\n`);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 2000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    await close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new InputError(`port ${options.port} is already in use`, '--port');
+    if (code === 'EACCES') throw new InputError(`not allowed to listen on port ${options.port}`, '--port');
+    throw e;
+  }
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/`;
+  onProgress({ kind: 'stage', stage: 'view', message: `serving ${url}` });
+  return {
+    url,
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await close();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
+import { createGeoTiffWriter, openRaster } from '../../src/raster/index.js';
+import { encodeHeader, encodeIfd, type IfdEntry } from '../../src/raster/tiff-ifd.js';
+import { L7, L8, gdal, noGdal, tempDir } from './helpers.js';
+
+/** Asserts that `work` rejects with an InputError naming `path` and matching `pattern`. */
+async function rejectsNaming(work: () => Promise<unknown>, path: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(work, (err: unknown) => {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    assert.ok(err.message.includes(path), `message does not name ${path}: ${err.message}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+/** A hand-made single-strip uint8 TIFF whose header claims the given size. */
+function craftTiff(path: string, width: number, height: number): void {
+  const entries = (stripAt: number): IfdEntry[] => [
+    { tag: 256, type: 'LONG', values: [width] },
+    { tag: 257, type: 'LONG', values: [height] },
+    { tag: 258, type: 'SHORT', values: [8] },
+    { tag: 259, type: 'SHORT', values: [1] },
+    { tag: 262, type: 'SHORT', values: [1] },
+    { tag: 273, type: 'LONG', values: [stripAt] },
+    { tag: 277, type: 'SHORT', values: [1] },
+    { tag: 278, type: 'LONG', values: [height] },
+    { tag: 279, type: 'LONG', values: [16] },
+  ];
+  const ifd = encodeIfd(entries(0), 8, 0, false);
+  const stripAt = 8 + ifd.length;
+  writeFileSync(path, Buffer.concat([encodeHeader(8, false), encodeIfd(entries(stripAt), 8, 0, false), Buffer.alloc(16)]));
+}
+
+describe('bad input gives an InputError naming the file', () => {
+  const dir = tempDir();
+
+  it('missing file', async () => {
+    const path = join(dir, 'nope.tif');
+    await rejectsNaming(() => openRaster([path]), path, /not found/);
+  });
+
+  it('text file', async () => {
+    const path = join(dir, 'notes.tif');
+    writeFileSync(path, 'this is not an image\n');
+    await rejectsNaming(() => openRaster([path]), path, /not a raster/);
+  });
+
+  it('empty file', async () => {
+    const path = join(dir, 'empty.tif');
+    writeFileSync(path, '');
+    await rejectsNaming(() => openRaster([path]), path, /empty/);
+  });
+
+  it('a folder', async () => {
+    await rejectsNaming(() => openRaster([dir]), dir, /folder/);
+  });
+
+  it('TIFF truncated in the pixel data', async () => {
+    const path = join(dir, 'truncated.tif');
+    const bytes = readFileSync(`${L8}B2_toa.tif`);
+    writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await rejectsNaming(() => openRaster([path]), path, /truncated/);
+  });
+
+  it('TIFF truncated in the header', async () => {
+    const path = join(dir, 'header-only.tif');
+    writeFileSync(path, readFileSync(L7).subarray(0, 12));
+    await rejectsNaming(() => openRaster([path]), path, /corrupt|truncated/);
+  });
+
+  it('zero-width header', async () => {
+    const path = join(dir, 'zero.tif');
+    craftTiff(path, 0, 10);
+    await rejectsNaming(() => openRaster([path]), path, /0 x 10/);
+  });
+
+  it('header claiming 10^6 x 10^6 pixels is refused before allocating', async () => {
+    const path = join(dir, 'huge.tif');
+    craftTiff(path, 1_000_000, 1_000_000);
+    await rejectsNaming(() => openRaster([path]), path, /1000000 x 1000000/);
+  });
+
+  it('a single strip too large to decode at once', async () => {
+    const path = join(dir, 'one-strip.tif');
+    craftTiff(path, 100_000, 20_000);
+    await rejectsNaming(() => openRaster([path]), path, /re-tile/);
+  });
+
+  for (const [compression, name] of [['LZMA', /LZMA/], ['WEBP', /WebP/]] as const) {
+    it(`unsupported compression ${compression}`, { skip: noGdal }, async () => {
+      const path = join(dir, `${compression}.tif`);
+      gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-co', `COMPRESS=${compression}`, L7, path);
+      await rejectsNaming(() => openRaster([path]), path, name);
+    });
+  }
+
+  it('JPEG-in-TIFF with YCbCr pixels', { skip: noGdal }, async () => {
+    const path = join(dir, 'ycbcr.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-co', 'COMPRESS=JPEG', '-co', 'PHOTOMETRIC=YCBCR', L7, path);
+    await rejectsNaming(() => openRaster([path]), path, /YCbCr/);
+  });
+
+  it('band files of different size', { skip: noGdal }, async () => {
+    const small = join(dir, 'small.tif');
+    gdal('gdal_translate', '-q', '-srcwin', '0', '0', '100', '100', `${L8}B3_toa.tif`, small);
+    await rejectsNaming(() => openRaster([`${L8}B2_toa.tif`, small]), small, /100 x 100/);
+  });
+
+  it('band files with different georeferencing', { skip: noGdal }, async () => {
+    const shifted = join(dir, 'shifted.tif');
+    gdal('gdal_translate', '-q', '-a_ullr', '696465', '4563375', '757425', '4508415', `${L8}B3_toa.tif`, shifted);
+    await rejectsNaming(() => openRaster([`${L8}B2_toa.tif`, shifted]), shifted, /geotransform/);
+    const otherCrs = join(dir, 'other-crs.tif');
+    gdal('gdal_translate', '-q', '-a_srs', 'EPSG:32617', `${L8}B3_toa.tif`, otherCrs);
+    await rejectsNaming(() => openRaster([`${L8}B2_toa.tif`, otherCrs]), otherCrs, /EPSG 32617/);
+  });
+});
+
+describe('writer refuses bad targets and leaves nothing behind', () => {
+  const dir = tempDir();
+  const options = { width: 40, height: 30, sampleType: 'uint8' as const };
+
+  it('unwritable folder (a path under a regular file)', async () => {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    const path = join(file, 'mask.tif');
+    await rejectsNaming(() => createGeoTiffWriter(path, options), path, /cannot create/);
+  });
+
+  it('existing file without overwrite', async () => {
+    const path = join(dir, 'exists.tif');
+    copyFileSync(L7, path);
+    await rejectsNaming(() => createGeoTiffWriter(path, options), path, /already exists/);
+    assert.deepEqual(readFileSync(path), readFileSync(L7));
+  });
+
+  for (const cog of [false, true]) {
+    it(`abort and failed writes remove every temporary file (cog: ${cog})`, async () => {
+      const sub = join(dir, `abort-${cog}`);
+      (await import('node:fs')).mkdirSync(sub);
+      const path = join(sub, 'mask.tif');
+      const w = await createGeoTiffWriter(path, { width: 1200, height: 900, sampleType: 'uint8', cog });
+      await w.writeRows(0, 600, new Uint8Array(1200 * 600));
+      assert.ok(readdirSync(sub).length > 0, 'temporary files exist while writing');
+      await w.abort();
+      assert.deepEqual(readdirSync(sub), []);
+
+      const w2 = await createGeoTiffWriter(path, { width: 1200, height: 900, sampleType: 'uint8', cog });
+      await w2.writeRows(0, 10, new Uint8Array(1200 * 10));
+      await assert.rejects(() => w2.writeRows(20, 10, new Uint8Array(1200 * 10)), /in order/);
+      assert.deepEqual(readdirSync(sub), []);
+      await w2.abort();
+    });
+  }
+
+  it('finish with rows missing fails and leaves nothing', async () => {
+    const path = join(dir, 'short.tif');
+    const w = await createGeoTiffWriter(path, options);
+    await w.writeRows(0, 10, new Uint8Array(400));
+    await assert.rejects(() => w.finish(), /only 10 of 30 rows/);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('short')), []);
+  });
+});
