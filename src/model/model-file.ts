@@ -28,6 +28,8 @@ export interface ModelDescription {
   /** What the input bands are, in order (e.g. blue, green, red, nir), and in which units the model expects them. */
   bands: string[];
   units: string;
+  /** Sensor preset (raster/sensors.ts) that turns the expected input into these units, used unless --sensor is given. */
+  sensor: string;
   /** Per-band normalisation applied before the network: (value - mean) / std. */
   normalization: { mean: number[]; std: number[] };
   /** LPP: indices (into architecture.layers) of the max-pools removed for the activation map. */

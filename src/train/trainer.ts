@@ -25,6 +25,8 @@ export interface TrainOptions {
   /** Band names in order, and units, recorded in the model. */
   bands: string[];
   units: string;
+  /** Sensor preset detection uses by default with this model. */
+  sensor: string;
   name?: string;
   epochs?: number;
   batchSize?: number;
@@ -76,7 +78,9 @@ export interface TrainState {
 }
 
 export async function train(options: TrainOptions): Promise<{ model: Model; history: EpochRecord[] }> {
-  const o = { ...TRAIN_DEFAULTS, ...options };
+  // Options left undefined keep their defaults (a plain spread would let `undefined` win).
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const o = { ...TRAIN_DEFAULTS, ...given } as typeof TRAIN_DEFAULTS & TrainOptions;
   const onProgress = o.onProgress ?? noProgress;
   const arch = o.architecture;
   if (o.train.length === 0) throw new Error('no training blocks');
@@ -97,6 +101,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
       architecture: arch,
       bands: o.bands,
       units: o.units,
+      sensor: o.sensor,
       normalization,
       prunedPools: arch.layers.flatMap((l, i) => (l.kind === 'pool' ? [i] : [])),
       detection: { stride: arch.blockSize / 2, gate: true, k: 2, clearSky: null },

@@ -20,8 +20,14 @@ import type { RasterSource } from '../raster/types.js';
 
 export const TILE_SIZE = 256;
 export const DEFAULT_OVERVIEW_PIXELS = 1 << 21;
-/** Floats read per strip while building an overview (64 MB). */
+/** Floats read per strip while building an overview: 64 MB, or 128 MB when that aligns strips to 512 rows. */
 const STRIP_FLOATS = 1 << 24;
+const ALIGNED_STRIP_FLOATS = 1 << 25;
+/** Strips are whole multiples of this many rows when they fit, so tiled files (256/512 px tiles) decode each tile once. */
+const ALIGN_ROWS = 512;
+
+/** Called with each full-resolution strip read while an overview is built (one pass serves statistics too). */
+export type StripCallback = (strip: Float32Array[], y: number, rows: number, height: number) => void;
 
 export interface Overview {
   factor: number;
@@ -59,13 +65,16 @@ export class Pyramid {
     this.factor = overviewFactor(this.width, this.height, overviewPixels);
   }
 
-  /** The decimated copy of every band (built on first use). */
-  overview(): Promise<Overview> {
-    this.overviewPromise ??= this.buildOverview();
+  /**
+   * The decimated copy of every band, built on first use by one pass over the raster; `onStrip` (honoured on the
+   * first call only) sees every full-resolution strip of that pass.
+   */
+  overview(onStrip?: StripCallback): Promise<Overview> {
+    this.overviewPromise ??= this.buildOverview(onStrip);
     return this.overviewPromise;
   }
 
-  private async buildOverview(): Promise<Overview> {
+  private async buildOverview(onStrip?: StripCallback): Promise<Overview> {
     const { width, height, factor: f, source } = this;
     const ow = Math.ceil(width / f);
     const oh = Math.ceil(height / f);
@@ -73,10 +82,13 @@ export class Pyramid {
     const bands = Array.from({ length: nb }, () => new Float32Array(ow * oh));
     const half = Math.floor(f / 2);
     // Strips are whole multiples of f rows, so every overview row's source row lies in exactly one strip.
-    const rowsPerStrip = Math.max(f, Math.floor(STRIP_FLOATS / (width * nb) / f) * f);
+    const align = Math.max(f, ALIGN_ROWS);
+    const aligned = Math.floor(ALIGNED_STRIP_FLOATS / (width * nb) / align) * align;
+    const rowsPerStrip = aligned > 0 ? aligned : Math.max(f, Math.floor(STRIP_FLOATS / (width * nb) / f) * f);
     for (let y0 = 0; y0 < height; y0 += rowsPerStrip) {
       const h = Math.min(rowsPerStrip, height - y0);
       const strip = await source.readWindow({ x: 0, y: y0, width, height: h });
+      onStrip?.(strip, y0, h, height);
       for (let oy = y0 / f; oy * f < y0 + h; oy++) {
         const sy = Math.min(oy * f + half, height - 1) - y0;
         if (sy >= h) continue;

@@ -177,16 +177,6 @@ async function readSidecar(maskPath: string, warnings: string[]): Promise<Viewer
   return null;
 }
 
-/** Streams a one-band raster in row strips. */
-async function scan(source: RasterSource, each: (values: Float32Array, y: number, rows: number) => void): Promise<void> {
-  const rows = Math.max(1, Math.floor(SCAN_FLOATS / source.width));
-  for (let y = 0; y < source.height; y += rows) {
-    const h = Math.min(rows, source.height - y);
-    const [values] = await source.readWindow({ x: 0, y, width: source.width, height: h }, [0]);
-    each(values!, y, h);
-  }
-}
-
 function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
   for (let v = 0; v < 256; v++) into.counts[v]! += h.counts[v]!;
   into.nan += h.nan;
@@ -194,22 +184,36 @@ function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
   into.other += h.other;
 }
 
-async function scanHistogram(source: RasterSource): Promise<ValueHistogram> {
+/** Histogram of band 1 at full resolution, gathered while the layer's overview is built (one pass). */
+async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback, stage: string): Promise<ValueHistogram> {
   const total: ValueHistogram = { counts: new Float64Array(256), nan: 0, other: 0 };
-  await scan(source, (values) => addHistogram(total, histogram(values)));
+  await layer.pyramid.overview((strip, y, rows, height) => {
+    addHistogram(total, histogram(strip[0]!));
+    onProgress({ kind: 'progress', stage, done: y + rows, total: height, unit: 'rows' });
+  });
   return total;
 }
 
-function chooseMaskCoding(path: string, h: ValueHistogram, requested: string | undefined): CodingName {
+/**
+ * The mask's coding: wdcd's own (0 clear, 1 cloud, 255 nodata, written with GDAL_NODATA 255) whenever the values
+ * fit it and are not a 0/255 mask without that nodata tag, which is the usual "255 = cloud" coding of other tools
+ * and is guessed like a truth mask (from the name, else an InputError asking for the coding).
+ */
+function chooseMaskCoding(path: string, h: ValueHistogram, requested: string | undefined, nodata: number | null): CodingName {
   const parsed = parseCoding(requested);
   if (parsed !== 'auto') return parsed;
   if (h.other === 0) {
     const table = CODINGS.wdcd.table;
     let fits = true;
     for (let v = 0; v < 256; v++) if (h.counts[v]! > 0 && table[v]! < 0) fits = false;
-    if (fits) return 'wdcd';
+    if (fits && (nodata === 255 || h.counts[1]! > 0 || h.counts[255] === 0)) return 'wdcd';
   }
-  return guessCoding(path, h);
+  try {
+    return guessCoding(path, h);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.message.replace(/--coding\b/g, '--mask-coding'));
+    throw e;
+  }
 }
 
 function checkCodingFits(path: string, h: ValueHistogram, coding: CodingName): void {
@@ -331,11 +335,12 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   let truthCoding: CodingName | null = null;
   try {
     onProgress({ kind: 'stage', stage: 'view', message: 'reading the mask' });
-    maskHist = await scanHistogram(mask.source);
-    maskCoding = chooseMaskCoding(options.mask, maskHist, options.maskCoding);
+    maskHist = await histogramWithOverview(mask, onProgress, 'view: mask');
+    maskCoding = chooseMaskCoding(options.mask, maskHist, options.maskCoding, mask.source.nodata);
     checkCodingFits(options.mask, maskHist, maskCoding);
     if (truth) {
-      const th = await scanHistogram(truth.source);
+      onProgress({ kind: 'stage', stage: 'view', message: 'reading the truth' });
+      const th = await histogramWithOverview(truth, onProgress, 'view: truth');
       const parsed = parseCoding(options.truthCoding);
       truthCoding = parsed === 'auto' ? guessCoding(truth.path, th) : parsed;
       checkCodingFits(truth.path, th, truthCoding);
@@ -437,7 +442,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     let truthSummary: ViewerSummary['truth'] = null;
     if (truth && truthCoding) {
       let m = emptyConfusion();
-      const rows = Math.max(1, Math.floor(SCAN_FLOATS / width));
+      const rows = Math.floor(SCAN_FLOATS / width / 512) * 512 || Math.max(1, Math.floor(SCAN_FLOATS / width));
       for (let y = 0; y < height; y += rows) {
         const h = Math.min(rows, height - y);
         const win = { x: 0, y, width, height: h };
@@ -736,6 +741,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
+  // Start the image (and CAM) overviews now: on a large scene this one pass over the files takes seconds, and
+  // it overlaps with the user opening the page. Errors surface on the requests that need the overviews.
+  stats().catch(() => {});
   onProgress({ kind: 'stage', stage: 'view', message: `serving ${url}` });
   return {
     url,

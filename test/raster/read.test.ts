@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openRaster } from '../../src/raster/index.js';
-import { DATA, L7, L8, crop, gdal, gdalInfo, noGdal, readWithGdal, tempDir } from './helpers.js';
+import { DATA, L7, L8, assertSameValues, crop, gdal, gdalInfo, noGdal, readWithGdal, tempDir } from './helpers.js';
 
 /** Fixture recipes: gdal_translate arguments from a real file; every sample type, compression and layout. */
 const FIXTURES: { name: string; type: string; args: string[]; src: string }[] = [
@@ -37,14 +37,14 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
         const all = await source.readWindow({ x: 0, y: 0, width: source.width, height: source.height });
         all.forEach((band, b) => {
           assert.ok(band instanceof Float32Array);
-          assert.deepEqual(Array.from(band), Array.from(expected.bands[b], Math.fround), `band ${b + 1}`);
+          assertSameValues(band, Float32Array.from(expected.bands[b]), `band ${b + 1}`);
         });
         // An odd window crossing block edges, bands in a chosen order.
         const bands = source.bandCount > 1 ? [source.bandCount - 1, 0] : [0];
         const win = { x: 61, y: 29, width: 137, height: 71 };
         const part = await source.readWindow(win, bands);
         bands.forEach((b, i) => {
-          assert.deepEqual(Array.from(part[i]), crop(expected.bands[b], expected.width, win.x, win.y, win.width, win.height).map(Math.fround));
+          assertSameValues(part[i], crop(expected.bands[b], expected.width, win.x, win.y, win.width, win.height).map(Math.fround), `window band ${b + 1}`);
         });
       } finally {
         await source.close();
@@ -121,9 +121,9 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
 
   it('reads windows of a large (sparse) honest file without decoding it all', async () => {
     const path = join(dir, 'large.tif');
-    gdal('gdal_create', '-q', '-outsize', '60000', '50000', '-ot', 'Byte', '-burn', '0', '-co', 'TILED=YES', '-co', 'COMPRESS=DEFLATE', '-co', 'SPARSE_OK=TRUE', path);
+    gdal('gdal_create', '-q', '-outsize', '40000', '30000', '-ot', 'Byte', '-co', 'TILED=YES', '-co', 'COMPRESS=DEFLATE', '-co', 'SPARSE_OK=TRUE', path);
     const source = await openRaster([path]);
-    assert.equal(source.width, 60000);
+    assert.equal(source.width, 40000);
     const [band] = await source.readWindow({ x: 30000, y: 25000, width: 300, height: 200 });
     assert.equal(band.length, 60000);
     assert.ok(band.every((v) => v === 0));

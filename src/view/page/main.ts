@@ -10,6 +10,7 @@ import Projection from 'ol/proj/Projection.js';
 import { defaults as defaultControls } from 'ol/control/defaults.js';
 import ZoomToExtent from 'ol/control/ZoomToExtent.js';
 import ScaleLine from 'ol/control/ScaleLine.js';
+import Overlay from 'ol/Overlay.js';
 import { cssColour, infernoTable, type Rgba } from '../colormap.js';
 
 interface BandInfo {
@@ -157,7 +158,7 @@ const entries: LayerEntry[] = [
 if (info.cam) {
   entries.push({
     id: 'cam',
-    label: 'CAM (activation)',
+    label: 'CAM heat map',
     key: 'c',
     layer: new TileLayer({ source: source('cam'), opacity: 0.7, visible: false, className: overlayClass }),
   });
@@ -399,12 +400,17 @@ async function pump(): Promise<void> {
   }
 }
 
+// Marks the pixel the readout describes (it stays when the cursor leaves the map, like the readout).
+const marker = new Overlay({ element: el('div', { class: 'marker' }), positioning: 'center-center', stopEvent: false });
+map.addOverlay(marker);
+
 map.on('pointermove', (ev) => {
   if (ev.dragging) return;
   const [x, y] = ev.coordinate as [number, number];
   const col = Math.floor(x);
   const row = Math.floor(H - y);
   if (col < 0 || row < 0 || col >= W || row >= H) return;
+  marker.setPosition([col + 0.5, H - row - 0.5]);
   wanted = [col, row];
   void pump();
 });

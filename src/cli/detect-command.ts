@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
+import { InputError } from '../errors.js';
+import { SENSORS } from '../raster/sensors.js';
+import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
+import { progressPrinter } from './progress-bar.js';
+
+export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
+
+  INPUT is one multi-band raster, or several single-band rasters in band order (one scene).
+  With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
+
+  -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
+  -O, --outdir DIR       one mask per input
+  --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
+  --sensor NAME          ${SENSORS.join(' | ')} (default: the model's)
+  --bands 1,2,3,4        input bands (1-based) in the model's band order
+  --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)
+  --offset O[,O...]
+  --nodata V             stored value meaning no data (NaN always does)
+  --stride N             sliding-window step in pixels (default: half a block)
+  --no-gate              keep the activation map of blocks the network calls clear
+  --prune all|last       which max-pools LPP removes (default: the model's)
+  --k K                  threshold T = mean + K std of the clear-sky statistics (default: the model's)
+  --threshold T          use this activation threshold instead
+  --dilate N             grow cloud by N pixels
+  --min-size N           drop cloud regions smaller than N pixels
+  --cam FILE             also write the activation map (float32 GeoTIFF)
+  --png FILE             also write an RGB overlay picture (PNG)
+  --heatmap FILE         also write a heat map of the activation map with its threshold (PNG)
+  --with cam,png,heatmap extras to write with -O
+  --cog                  write Cloud Optimized GeoTIFFs
+  --overwrite            replace existing outputs
+  --threads N            CPU threads for the network (default: all cores)
+  --json                 print a JSON summary on stdout
+  -q, --quiet            no progress on stderr`;
+
+export async function detectCommand(argv: string[]): Promise<void> {
+  const { values: v, positionals: inputs } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      outdir: { type: 'string', short: 'O' },
+      model: { type: 'string' },
+      sensor: { type: 'string' },
+      bands: { type: 'string' },
+      scale: { type: 'string' },
+      offset: { type: 'string' },
+      nodata: { type: 'string' },
+      stride: { type: 'string' },
+      'no-gate': { type: 'boolean' },
+      prune: { type: 'string' },
+      k: { type: 'string' },
+      threshold: { type: 'string' },
+      dilate: { type: 'string' },
+      'min-size': { type: 'string' },
+      cam: { type: 'string' },
+      png: { type: 'string' },
+      heatmap: { type: 'string' },
+      with: { type: 'string' },
+      cog: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+      threads: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (inputs.length === 0) throw new InputError('no input raster given\n\n' + DETECT_USAGE);
+  if (Boolean(v.output) === Boolean(v.outdir)) throw new InputError('give either -o MASK.tif (one scene) or -O OUTDIR (one mask per input)');
+  const progress = progressPrinter(process.stderr, v.quiet);
+  const common: Omit<DetectOptions, 'mask'> = {
+    model: v.model,
+    sensor: v.sensor,
+    bands: numberList(v.bands, '--bands'),
+    scale: scalarOrList(v.scale, '--scale'),
+    offset: scalarOrList(v.offset, '--offset'),
+    nodata: numberOption(v.nodata, '--nodata'),
+    stride: numberOption(v.stride, '--stride', positiveWhole, 'a whole number of pixels'),
+    gate: v['no-gate'] ? false : undefined,
+    prune: choice(v.prune, '--prune', ['all', 'last'] as const),
+    k: numberOption(v.k, '--k'),
+    threshold: numberOption(v.threshold, '--threshold'),
+    dilate: numberOption(v.dilate, '--dilate', (n) => n >= 0, 'a radius in pixels'),
+    minSize: numberOption(v['min-size'], '--min-size', wholeNumber, 'a whole number of pixels'),
+    cog: v.cog,
+    overwrite: v.overwrite,
+    threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    onProgress: progress,
+  };
+  const summaries: DetectSummary[] = [];
+  if (v.output) {
+    summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap }));
+  } else {
+    const outdir = v.outdir!;
+    if (v.cam || v.png || v.heatmap) throw new InputError('with -O use --with cam,png,heatmap instead of file names', '--outdir');
+    const extras = new Set((v.with ?? '').split(',').filter(Boolean));
+    for (const e of extras) if (!['cam', 'png', 'heatmap'].includes(e)) throw new InputError(`unknown extra "${e}" (cam, png, heatmap)`, '--with');
+    if (existsSync(outdir) && !statSync(outdir).isDirectory()) throw new InputError('is not a folder', outdir);
+    mkdirSync(outdir, { recursive: true });
+    for (const input of inputs) {
+      const stem = join(outdir, basename(input, extname(input)));
+      progress({ kind: 'log', message: `${input}` });
+      summaries.push(
+        await detect([input], {
+          ...common,
+          mask: `${stem}_mask.tif`,
+          cam: extras.has('cam') ? `${stem}_cam.tif` : undefined,
+          png: extras.has('png') ? `${stem}_overlay.png` : undefined,
+          heatmap: extras.has('heatmap') ? `${stem}_heatmap.png` : undefined,
+        }),
+      );
+    }
+  }
+  progress.done();
+  if (v.json) process.stdout.write(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2) + '\n');
+  else if (!v.quiet) {
+    for (const s of summaries) {
+      process.stderr.write(`${s.outputs.mask}: ${s.width} x ${s.height}, cloud ${(100 * s.cloudFraction).toFixed(2)} %, nodata ${(100 * s.nodataFraction).toFixed(2)} %, threshold ${s.threshold.toFixed(3)}, ${s.seconds.total.toFixed(1)} s\n`);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel, resolveModelPath } from '../model/model-file.js';
+import { thresholdOf } from '../detect/clear-sky.js';
+
+export const MODELS_USAGE = `wdcd models [NAME|DIR]   list the bundled models, or describe one`;
+
+export async function modelsCommand(argv: string[]): Promise<void> {
+  const names = argv.length ? argv : readdirSync(join(resolveModelPath('default'), '..')).filter((n) => existsSync(join(resolveModelPath('default'), '..', n, 'model.json')));
+  for (const name of names) {
+    const { description: d } = loadModel(name);
+    const stats = d.detection.clearSky;
+    process.stdout.write(
+      `${name}: ${d.architecture.name}, ${d.architecture.blockSize} px blocks, bands ${d.bands.join(', ')} (${d.units}), sensor preset ${d.sensor}\n` +
+        `  LPP pruned pools ${JSON.stringify(d.prunedPools)}, stride ${d.detection.stride}, gate ${d.detection.gate ? 'on' : 'off'}, ` +
+        (stats ? `T = ${stats.mean.toFixed(3)} + ${d.detection.k} x ${stats.std.toFixed(3)} = ${thresholdOf(stats, d.detection.k).toFixed(3)}\n` : 'no threshold statistics\n') +
+        (d.training?.command ? `  trained by: ${d.training.command}\n` : ''),
+    );
+  }
+}

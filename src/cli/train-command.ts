@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util';
+import { SOURCE_SPEC_HELP } from '../datasets/source-spec.js';
+import { InputError } from '../errors.js';
+import { ARCHITECTURES } from '../model/architecture.js';
+import { trainModel } from '../train/train-model.js';
+import { choice, numberList, numberOption, positiveWhole, scalarOrList } from './options.js';
+import { progressPrinter } from './progress-bar.js';
+
+export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MODEL_DIR [options]
+
+  Trains on block labels only (cloudy / clear); scenes with pixel masks are cut into blocks labelled cloudy if
+  they hold cloud. Then estimates the clear-sky statistics and tunes k on validation scenes with masks.
+  SOURCE: ${SOURCE_SPEC_HELP}
+
+  -o, --output DIR       model folder to write (model.json + weights.bin)
+  --val SOURCE           held-out blocks for validation and best-epoch choice (repeatable)
+  --tune SOURCE          scenes with pixel masks for choosing k (default: the --val scenes)
+  --arch NAME            ${Object.keys(ARCHITECTURES).join(' | ')} (default wdcd-light)
+  --block-size N         block side in pixels (default: the architecture's)
+  --train-stride N       step between blocks cut from training scenes (default: a third of a block)
+  --bands 1,2,3,4        bands (1-based) of the source files, in model order (default: the source's preset)
+  --band-names a,b,...   names recorded in the model (default: the source's)
+  --scale S[,S...]       value * scale + offset, per band or one for all
+  --offset O[,O...]
+  --sensor NAME          preset that detection applies to inputs by default (default: landsat8-biome, rgb for 3 bands)
+  --epochs N             (default 30)   --batch-size N (default 16)   --lr X (default 0.001)   --seed N (default 1)
+  --patience N           stop after N epochs without a better validation loss (default 10)
+  --prune all|last       LPP default stored in the model (default last)
+  --no-gate              store the block gate off
+  --tune-metric f1|oa|kappa   what k maximises (default f1)
+  --statistic pixel|block     clear-sky statistics (default pixel)
+  --checkpoint DIR       save a checkpoint every epoch;  --resume  continue from it
+  --threads N            CPU threads`;
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      train: { type: 'string', multiple: true },
+      val: { type: 'string', multiple: true },
+      tune: { type: 'string', multiple: true },
+      output: { type: 'string', short: 'o' },
+      arch: { type: 'string' },
+      'block-size': { type: 'string' },
+      'train-stride': { type: 'string' },
+      bands: { type: 'string' },
+      'band-names': { type: 'string' },
+      scale: { type: 'string' },
+      offset: { type: 'string' },
+      sensor: { type: 'string' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      patience: { type: 'string' },
+      prune: { type: 'string' },
+      'no-gate': { type: 'boolean' },
+      'tune-metric': { type: 'string' },
+      statistic: { type: 'string' },
+      checkpoint: { type: 'string' },
+      resume: { type: 'boolean' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (!v.train?.length) throw new InputError('give training data with --train SOURCE\n\n' + TRAIN_USAGE);
+  if (!v.output) throw new InputError('give the model folder to write with -o DIR\n\n' + TRAIN_USAGE);
+  if (v.resume && !v.checkpoint) throw new InputError('--resume needs --checkpoint DIR');
+  if (v.arch && !ARCHITECTURES[v.arch]) throw new InputError(`unknown architecture (${Object.keys(ARCHITECTURES).join(', ')})`, '--arch');
+  const progress = progressPrinter(process.stderr, v.quiet);
+  const bands = numberList(v.bands, '--bands');
+  const result = await trainModel({
+    output: v.output,
+    train: v.train,
+    val: v.val,
+    tune: v.tune,
+    architecture: v.arch,
+    blockSize: numberOption(v['block-size'], '--block-size', positiveWhole, 'a whole number of pixels'),
+    trainStride: numberOption(v['train-stride'], '--train-stride', positiveWhole, 'a whole number of pixels'),
+    bandOptions: { bands: bands?.map((b) => b - 1), scale: scalarOrList(v.scale, '--scale'), offset: scalarOrList(v.offset, '--offset') },
+    bandNames: v['band-names']?.split(','),
+    sensor: v.sensor,
+    epochs: numberOption(v.epochs, '--epochs', positiveWhole, 'a whole number'),
+    batchSize: numberOption(v['batch-size'], '--batch-size', positiveWhole, 'a whole number'),
+    learningRate: numberOption(v.lr, '--lr', (n) => n > 0, 'a positive number'),
+    seed: numberOption(v.seed, '--seed', Number.isInteger, 'a whole number'),
+    patience: numberOption(v.patience, '--patience', positiveWhole, 'a whole number'),
+    prune: choice(v.prune, '--prune', ['all', 'last'] as const),
+    gate: v['no-gate'] ? false : undefined,
+    tuneMetric: choice(v['tune-metric'], '--tune-metric', ['f1', 'oa', 'kappa'] as const),
+    statistic: choice(v.statistic, '--statistic', ['pixel', 'block'] as const),
+    checkpointDir: v.checkpoint,
+    resume: v.resume,
+    threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    command: ['wdcd', 'train', ...argv].join(' '),
+    onProgress: progress,
+  });
+  progress.done();
+  const d = result.model.description.detection;
+  process.stderr.write(
+    `wrote ${v.output}: ${result.history.length} epochs, best ${result.model.description.training?.bestEpoch}; ` +
+      `clear-sky mean ${d.clearSky!.mean.toFixed(3)} std ${d.clearSky!.std.toFixed(3)} over ${d.clearSky!.blocks} blocks; k ${d.k}\n`,
+  );
+}

@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { InputError } from '../errors.js';
+import { startViewer } from '../view/index.js';
+import { numberOption, wholeNumber } from './options.js';
+
+export const VIEW_USAGE = `wdcd view MASK.tif --image IMAGE [--image IMAGE ...] [--cam CAM.tif] [--truth TRUTH] [--coding NAME] [--port N]
+
+  Serves a page on 127.0.0.1 (the address is printed; nothing is opened) showing the image, the activation
+  map and the mask, with opacity, swipe, pan and zoom, the values under the cursor, and the summary.
+  --image FILE    the image (repeat for single-band files in band order)
+  --truth FILE    a truth mask: metrics, false positives and misses in their own colours
+  --coding NAME   the truth mask's coding (default auto)
+  --port N        port (default: a free one)`;
+
+export async function viewCommand(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { image: { type: 'string', multiple: true }, cam: { type: 'string' }, truth: { type: 'string' }, coding: { type: 'string' }, port: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new InputError('give exactly one mask file\n\n' + VIEW_USAGE);
+  if (!v.image?.length) throw new InputError('give the image with --image\n\n' + VIEW_USAGE);
+  const viewer = await startViewer({
+    mask: positionals[0],
+    image: v.image,
+    cam: v.cam,
+    truth: v.truth,
+    truthCoding: v.coding,
+    port: numberOption(v.port, '--port', wholeNumber, 'a port number'),
+  });
+  process.stdout.write(`${viewer.url}\n`);
+  process.stderr.write('serving on loopback only; press Ctrl+C to stop\n');
+  const stop = async () => {
+    await viewer.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

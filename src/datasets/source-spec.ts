@@ -1,0 +1,83 @@
+/**
+ * Training data named on the command line, one string each:
+ *   l8biome:train | l8biome:val | l8biome:test | gf1:train | gf1:test | approx | 38cloud   bundled catalogue scenes
+ *   scenes:LIST.csv      user scenes with pixel masks: `image[;image...],mask[,coding]` per line
+ *   blocks:DIR           a folder with cloudy/ and clear/ block images
+ *   blocks:FILE.csv      a CSV of `path,label`
+ *   wdcd:DIR[:SPLIT]     the WDCD dataset layout (4-band TIFF blocks + `_bl.npy` labels), optionally one split
+ * Scenes become block labels (cloudy if the block holds cloud); the masks never reach the model.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { blockCsv, blockFolder } from './block-folder.js';
+import type { BandOptions, BlockSource } from './blocks.js';
+import { approxFigureLabels, gf1, l8biome, landsat38cloud, type CatalogScene } from './catalog.js';
+import { scenesBlocks, splitCsvLine, type SceneSpec } from './index.js';
+import { wdcdLayout } from './wdcd-layout.js';
+
+export const SOURCE_SPEC_HELP = 'l8biome:{train,val,test}, gf1:{train,test}, approx, 38cloud, scenes:LIST.csv, blocks:DIR|CSV, wdcd:DIR[:SPLIT]';
+
+/** Scenes with masks named by a spec, or null when the spec names blocks rather than scenes. */
+export function scenesOf(spec: string): SceneSpec[] | null {
+  const [kind, ...rest] = spec.split(':');
+  const arg = rest.join(':');
+  switch (kind) {
+    case 'l8biome':
+      return l8biome(arg as 'train');
+    case 'gf1':
+      return gf1(arg as 'train');
+    case 'approx':
+      return approxFigureLabels();
+    case '38cloud':
+      return landsat38cloud();
+    case 'scenes':
+      return sceneList(arg);
+    case 'blocks':
+    case 'wdcd':
+      return null;
+    default:
+      throw new InputError(`unknown data source "${spec}" (one of ${SOURCE_SPEC_HELP})`);
+  }
+}
+
+/** Band names of a catalogue spec (for the model description), when the spec fixes them. */
+export function bandNamesOf(spec: string): string[] | undefined {
+  const scenes = scenesOf(spec);
+  return (scenes?.[0] as CatalogScene | undefined)?.bandNames;
+}
+
+function sceneList(csvPath: string): SceneSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(csvPath, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read the scene list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, csvPath);
+  }
+  const base = dirname(resolve(csvPath));
+  const scenes: SceneSpec[] = [];
+  text.split(/\r?\n/).forEach((line, n) => {
+    if (!line.trim() || line.trim().startsWith('#')) return;
+    const cells = splitCsvLine(line);
+    if (n === 0 && cells[0].toLowerCase() === 'image') return;
+    if (cells.length < 2) throw new InputError(`line ${n + 1}: expected image[;image...],mask[,coding]`, csvPath);
+    scenes.push({
+      image: cells[0].split(';').map((p) => resolve(base, p.trim())),
+      mask: resolve(base, cells[1].trim()),
+      coding: (cells[2]?.trim() || 'auto') as SceneSpec['coding'],
+    });
+  });
+  if (scenes.length === 0) throw new InputError('the scene list names no scenes', csvPath);
+  return scenes;
+}
+
+/** Lazy labelled blocks of a spec. `bandOptions` override the catalogue's presets (band choice, scaling). */
+export async function blocksOf(spec: string, blockSize: number, stride: number, bandOptions: BandOptions = {}): Promise<BlockSource> {
+  const [kind, ...rest] = spec.split(':');
+  const arg = rest.join(':');
+  const scenes = scenesOf(spec);
+  if (scenes) return scenesBlocks(scenes, { size: blockSize, stride, ...bandOptions });
+  if (kind === 'blocks') return arg.toLowerCase().endsWith('.csv') ? blockCsv(arg, bandOptions) : blockFolder(arg, bandOptions);
+  const [root, split] = arg.split(':');
+  return wdcdLayout(root, { ...bandOptions, split });
+}

@@ -1,0 +1,282 @@
+/**
+ * The detect pipeline: raster in -> prepared blocks -> pooled scores -> LPP activation-map mosaic -> clear-sky
+ * threshold -> mask (and CAM, pictures) out, streamed by rows so memory stays flat as scenes grow.
+ * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
+ */
+import { InputError } from '../errors.js';
+import { loadModel, type Model } from '../model/model-file.js';
+import { Network } from '../model/network.js';
+import { poolIndices } from '../model/architecture.js';
+import { preparedRaster, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import { openRaster } from '../raster/open.js';
+import { resolveBands, type BandOverrides } from '../raster/sensors.js';
+import type { RasterSource } from '../raster/types.js';
+import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
+import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
+import { dilate, removeSmall } from '../raster/post-process.js';
+import { blockGrid } from './block-grid.js';
+import { scoreBlocks, type BlockScores } from './block-scores.js';
+import { mosaicCam, type CamRows } from './cam-mosaic.js';
+import { thresholdOf } from './clear-sky.js';
+
+/** Which max-pools LPP removes: all (full-resolution map), the last one, or an explicit list of layer indices. */
+export type PruneChoice = 'all' | 'last' | number[];
+
+export interface CamOptions extends BandOverrides {
+  /** Bundled model name (`default`, `rgb`), a model folder, or a loaded model. Default `default`. */
+  model?: string | Model;
+  /** Sensor preset for band choice and scaling; default the model's own (see `wdcd models`). */
+  sensor?: string;
+  /** Sliding-window stride in pixels; default the model's (half a block). */
+  stride?: number;
+  /** Skip (flatten) blocks the pooled network classifies clear; default the model's. */
+  gate?: boolean;
+  /** Default the model's choice. */
+  prune?: PruneChoice;
+  threads?: number;
+  /** Lattice rows per feature pass (memory / speed trade-off). */
+  chunkRows?: number;
+  onProgress?: ProgressCallback;
+}
+
+export interface DetectOptions extends CamOptions {
+  /** The mask GeoTIFF: 0 clear, 1 cloud, 255 nodata. */
+  mask: string;
+  /** Optional float32 CAM GeoTIFF (NaN nodata). */
+  cam?: string;
+  /** Optional RGB overlay PNG and CAM heat-map PNG. */
+  png?: string;
+  heatmap?: string;
+  /** Write Cloud Optimized GeoTIFFs. */
+  cog?: boolean;
+  overwrite?: boolean;
+  /** T = mean + k std of the clear-sky statistics; default the model's k. */
+  k?: number;
+  /** Use this threshold instead of the statistics. */
+  threshold?: number;
+  /** Grow cloud by this radius in pixels; drop cloud regions smaller than this many pixels. */
+  dilate?: number;
+  minSize?: number;
+}
+
+export interface DetectSummary {
+  inputs: string[];
+  width: number;
+  height: number;
+  model: string;
+  sensor: string;
+  threshold: number;
+  k: number | null;
+  gate: boolean;
+  prunedPools: number[];
+  blocks: { total: number; gatedClear: number };
+  cloudFraction: number;
+  nodataFraction: number;
+  outputs: Record<string, string>;
+  seconds: Record<string, number>;
+}
+
+interface Prepared {
+  model: Model;
+  source: RasterSource;
+  prepared: PreparedSource;
+  mapping: InputMapping & { channels: string[] };
+  sensor: string;
+  network: Network;
+  gate: boolean;
+  stride: number;
+}
+
+function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number> {
+  const pools = poolIndices(model.description.architecture.layers);
+  if (choice === undefined) return new Set(model.description.prunedPools);
+  if (choice === 'all') return new Set(pools);
+  if (choice === 'last') return new Set(pools.slice(-1));
+  for (const p of choice) if (!pools.includes(p)) throw new InputError(`layer ${p} is not a max-pool (pools: ${pools.join(', ')})`, '--prune');
+  return new Set(choice);
+}
+
+async function prepare(inputs: string[], options: CamOptions): Promise<Prepared> {
+  const model = typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default');
+  const description = model.description;
+  const sensor = options.sensor ?? description.sensor;
+  const source = await openRaster(inputs);
+  try {
+    const resolved = resolveBands(sensor, source.bandCount, options);
+    if (resolved.bands.length !== description.bands.length) {
+      throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
+    }
+    const mapping = { ...resolved, nodata: resolved.nodata };
+    const stride = options.stride ?? description.detection.stride;
+    if (!Number.isInteger(stride) || stride < 1 || stride > description.architecture.blockSize) {
+      throw new InputError(`stride must be a whole number from 1 to the block size (${description.architecture.blockSize})`, '--stride');
+    }
+    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads });
+    return {
+      model,
+      source,
+      prepared: preparedRaster(source, mapping, description.normalization),
+      mapping,
+      sensor,
+      network,
+      gate: options.gate ?? description.detection.gate,
+      stride,
+    };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, chunkRows?: number): AsyncGenerator<CamRows, BlockScores> {
+  const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
+  let t = performance.now();
+  onProgress({ kind: 'stage', stage: 'score blocks' });
+  const scores = await scoreBlocks(p.network, p.prepared, grid, onProgress);
+  timings.scoreBlocks = (performance.now() - t) / 1000;
+  t = performance.now();
+  onProgress({ kind: 'stage', stage: 'activation map' });
+  yield* mosaicCam(p.network, p.prepared, grid, scores, { gate: p.gate, chunkRows, onProgress });
+  timings.activationMap = (performance.now() - t) / 1000;
+  return scores;
+}
+
+/** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
+export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; model: Model }> {
+  const p = await prepare(inputs, options);
+  try {
+    const { width, height } = p.source;
+    const cam = new Float32Array(width * height);
+    const valid = new Uint8Array(width * height);
+    for await (const rows of camStream(p, options.onProgress ?? noProgress, {}, options.chunkRows)) {
+      cam.set(rows.cam, rows.y * width);
+      valid.set(rows.valid, rows.y * width);
+    }
+    return { width, height, cam, valid, model: p.model };
+  } finally {
+    await p.network.release();
+    await p.source.close();
+  }
+}
+
+/** Applies the threshold: 1 where CAM >= T, 0 below, 255 where the input has no data. */
+export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: number, out = new Uint8Array(cam.length)): Uint8Array {
+  for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold ? 1 : 0) : 255;
+  return out;
+}
+
+export function resolveThreshold(model: Model, options: { k?: number; threshold?: number }): { threshold: number; k: number | null } {
+  if (options.threshold !== undefined) return { threshold: options.threshold, k: null };
+  const stats = model.description.detection.clearSky;
+  if (!stats) throw new InputError('the model has no clear-sky statistics; give --threshold', 'model');
+  const k = options.k ?? model.description.detection.k;
+  return { threshold: thresholdOf(stats, k), k };
+}
+
+/** Detects cloud in one scene and writes the mask (and the optional CAM and pictures). */
+export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
+  const onProgress = options.onProgress ?? noProgress;
+  const started = performance.now();
+  const p = await prepare(inputs, options);
+  const { width, height, georef } = p.source;
+  const { threshold, k } = resolveThreshold(p.model, options);
+  const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
+  const writers: { abort(): Promise<void> }[] = [];
+  const outputs: Record<string, string> = { mask: options.mask };
+  const timings: Record<string, number> = {};
+  try {
+    const common = { width, height, georef, cog: options.cog, overwrite: options.overwrite };
+    const maskWriter = await createGeoTiffWriter(options.mask, { ...common, sampleType: 'uint8', nodata: 255 });
+    writers.push(maskWriter);
+    let camWriter: GeoTiffWriter | undefined;
+    if (options.cam) {
+      camWriter = await createGeoTiffWriter(options.cam, { ...common, sampleType: 'float32', nodata: NaN });
+      writers.push(camWriter);
+      outputs.cam = options.cam;
+    }
+    let overlay: OverlayQuicklook | undefined;
+    let heatmap: HeatmapQuicklook | undefined;
+    if (options.png) {
+      overlay = await createOverlayQuicklook(options.png, { width, height, overwrite: options.overwrite });
+      outputs.png = options.png;
+    }
+    if (options.heatmap) {
+      heatmap = await createHeatmapQuicklook(options.heatmap, { width, height, threshold, label: 'cloud activation (logit)', overwrite: options.overwrite });
+      outputs.heatmap = options.heatmap;
+    }
+    const rgbBands = ['red', 'green', 'blue'].map((c) => p.mapping.bands[p.mapping.channels.indexOf(c)]);
+    const fullMask = postProcess ? new Uint8Array(width * height) : null;
+    let cloud = 0;
+    let nodata = 0;
+    const stream = camStream(p, onProgress, timings, options.chunkRows);
+    let step = await stream.next();
+    while (!step.done) {
+      const rows = step.value;
+      const mask = thresholdRows(rows.cam, rows.valid, threshold);
+      if (camWriter) {
+        const camOut = Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN));
+        await camWriter.writeRows(rows.y, rows.height, camOut);
+        heatmap?.writeRows(rows.y, rows.height, camOut);
+      } else if (heatmap) heatmap.writeRows(rows.y, rows.height, Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN)));
+      if (fullMask) fullMask.set(mask, rows.y * width);
+      else {
+        await maskWriter.writeRows(rows.y, rows.height, mask);
+        for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
+        if (overlay) await writeOverlayRows(overlay, p.source, rgbBands, rows, mask, width);
+      }
+      step = await stream.next();
+    }
+    const scores = step.value;
+    if (fullMask) {
+      // Cloud regions are not local, so post-processing works on the whole uint8 mask (1 byte per pixel).
+      let mask: Uint8Array = fullMask;
+      if ((options.minSize ?? 0) > 1) mask = removeSmall(mask, width, height, options.minSize!);
+      if ((options.dilate ?? 0) > 0) mask = dilate(mask, width, height, options.dilate!);
+      const strip = 256;
+      for (let y = 0; y < height; y += strip) {
+        const h = Math.min(strip, height - y);
+        const rows = mask.subarray(y * width, (y + h) * width);
+        await maskWriter.writeRows(y, h, rows);
+        if (overlay) await writeOverlayRows(overlay, p.source, rgbBands, { y, height: h }, rows, width);
+      }
+      for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
+    }
+    let t = performance.now();
+    await maskWriter.finish();
+    await camWriter?.finish();
+    await overlay?.finish();
+    await heatmap?.finish();
+    timings.write = (performance.now() - t) / 1000;
+    timings.total = (performance.now() - started) / 1000;
+    let gatedClear = 0;
+    for (const z of scores.logit) if (z < 0) gatedClear++;
+    return {
+      inputs,
+      width,
+      height,
+      model: p.model.description.name,
+      sensor: p.sensor,
+      threshold,
+      k,
+      gate: p.gate,
+      prunedPools: [...p.network.prunedPools],
+      blocks: { total: scores.logit.length, gatedClear: p.gate ? gatedClear : 0 },
+      cloudFraction: cloud / (width * height),
+      nodataFraction: nodata / (width * height),
+      outputs,
+      seconds: timings,
+    };
+  } catch (e) {
+    for (const w of writers) await w.abort().catch(() => {});
+    throw e;
+  } finally {
+    await p.network.release();
+    await p.source.close();
+  }
+}
+
+async function writeOverlayRows(overlay: OverlayQuicklook, source: RasterSource, rgbBands: number[], rows: { y: number; height: number }, mask: Uint8Array, width: number): Promise<void> {
+  const planes = await source.readWindow({ x: 0, y: rows.y, width, height: rows.height }, rgbBands);
+  overlay.writeRows(rows.y, rows.height, [planes[0], planes[1], planes[2]], mask);
+}

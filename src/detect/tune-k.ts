@@ -1,0 +1,60 @@
+/**
+ * Chooses k of T = mean + k std on validation scenes with pixel masks (the paper tunes it on its validation
+ * scenes): the activation map of each scene is computed once, then every k on the grid is scored by the pooled
+ * pixel confusion matrix, and the k with the best chosen metric wins.
+ */
+import type { SceneSpec } from '../datasets/scene-blocks.js';
+import { addConfusion, confusion, emptyConfusion, metrics, type Metrics } from '../evaluate/index.js';
+import { readMask } from '../evaluate/mask-codings.js';
+import type { Model } from '../model/model-file.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import { thresholdOf } from './clear-sky.js';
+import { sceneCam, thresholdRows, type CamOptions } from './detect.js';
+
+export const K_GRID = Array.from({ length: 33 }, (_, i) => -2 + i * 0.25);
+
+export type TuneMetric = 'f1' | 'oa' | 'kappa';
+
+export interface KScore extends Metrics {
+  k: number;
+  threshold: number;
+}
+
+/** Detection options that read a scene with its own band choice and scaling (0-based in SceneSpec). */
+export function sceneInputOptions(scene: SceneSpec): CamOptions {
+  return {
+    bands: scene.bands?.map((b) => b + 1),
+    scale: scene.scale,
+    offset: scene.offset,
+    nodata: scene.nodataValue,
+  };
+}
+
+export async function sceneCams(model: Model, scenes: SceneSpec[], options: CamOptions = {}, onProgress: ProgressCallback = noProgress) {
+  const out: { name: string; cam: Float32Array; valid: Uint8Array; truth: Uint8Array }[] = [];
+  for (const [i, scene] of scenes.entries()) {
+    const { cam, valid } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
+    const truth = await readMask(scene.mask, scene.coding ?? 'auto');
+    out.push({ name: scene.name ?? scene.image[0], cam, valid, truth: truth.mask });
+    onProgress({ kind: 'progress', stage: 'validation maps', done: i + 1, total: scenes.length, unit: 'scenes' });
+  }
+  return out;
+}
+
+export function scoreThresholds(cams: { cam: Float32Array; valid: Uint8Array; truth: Uint8Array }[], thresholds: number[]): Metrics[] {
+  return thresholds.map((t) => {
+    let m = emptyConfusion();
+    for (const c of cams) m = addConfusion(m, confusion(thresholdRows(c.cam, c.valid, t), c.truth));
+    return metrics(m);
+  });
+}
+
+export async function tuneK(model: Model, scenes: SceneSpec[], metric: TuneMetric = 'f1', options: CamOptions = {}, onProgress?: ProgressCallback): Promise<{ k: number; scores: KScore[] }> {
+  const stats = model.description.detection.clearSky;
+  if (!stats) throw new Error('clear-sky statistics are needed before k can be tuned');
+  const cams = await sceneCams(model, scenes, options, onProgress);
+  const thresholds = K_GRID.map((k) => thresholdOf(stats, k));
+  const scores = scoreThresholds(cams, thresholds).map((m, i) => ({ ...m, k: K_GRID[i], threshold: thresholds[i] }));
+  const best = scores.reduce((a, b) => ((b[metric] ?? -1) > (a[metric] ?? -1) ? b : a));
+  return { k: best.k, scores };
+}

@@ -1,0 +1,122 @@
+/**
+ * `wdcd train` as one library call: block labels from the named sources, training, the clear-sky statistics of
+ * the clear training blocks, k tuned on validation scenes with pixel masks, and the model folder written.
+ */
+import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
+import { bandNamesOf, blocksOf, scenesOf } from '../datasets/source-spec.js';
+import { InputError } from '../errors.js';
+import { architectureByName, poolIndices } from '../model/architecture.js';
+import { saveModel, type Model } from '../model/model-file.js';
+import { Network } from '../model/network.js';
+import { noProgress, type ProgressCallback } from '../progress.js';
+import { clearSkyStatistics } from '../detect/clear-sky.js';
+import { tuneK, type KScore, type TuneMetric } from '../detect/tune-k.js';
+import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
+
+export interface TrainModelOptions {
+  /** Model folder to write. */
+  output: string;
+  train: string[];
+  val?: string[];
+  /** Scenes with pixel masks to choose k on; default the validation sources that are scenes. */
+  tune?: string[];
+  architecture?: string;
+  blockSize?: number;
+  /** Step between training blocks cut from scenes. */
+  trainStride?: number;
+  /** LPP default stored in the model. */
+  prune?: 'all' | 'last';
+  gate?: boolean;
+  tuneMetric?: TuneMetric;
+  statistic?: 'pixel' | 'block';
+  bandOptions?: BandOptions;
+  bandNames?: string[];
+  units?: string;
+  sensor?: string;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number;
+  patience?: number;
+  checkpointDir?: string;
+  resume?: boolean;
+  threads?: number;
+  command?: string;
+  onProgress?: ProgressCallback;
+}
+
+export interface TrainModelResult {
+  model: Model;
+  history: EpochRecord[];
+  kScores: KScore[];
+  blocks: { train: { clear: number; cloudy: number }; val: { clear: number; cloudy: number } };
+}
+
+async function load(specs: string[], size: number, stride: number, bandOptions: BandOptions, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
+  const all: LabelledBlock[] = [];
+  for (const spec of specs) {
+    const source = await blocksOf(spec, size, stride, bandOptions);
+    for (const w of source.warnings) onProgress({ kind: 'log', message: w });
+    if (source.size !== size) throw new InputError(`blocks are ${source.size} px but the network is set for ${size} px blocks (use --block-size ${source.size})`, spec);
+    all.push(...(await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) })));
+  }
+  return all;
+}
+
+export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
+  const onProgress = options.onProgress ?? noProgress;
+  const base = architectureByName(options.architecture ?? 'wdcd-light');
+  const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
+  const size = arch.blockSize;
+  const bandOptions = options.bandOptions ?? {};
+  onProgress({ kind: 'stage', stage: 'load blocks' });
+  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, onProgress, 'training');
+  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, onProgress, 'validation');
+  if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
+  const bands = options.bandNames ?? bandNamesOf(options.train[0]) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
+  onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
+
+  onProgress({ kind: 'stage', stage: 'train' });
+  const { model, history } = await train({
+    architecture: arch,
+    train: trainBlocks,
+    val: valBlocks,
+    bands,
+    units: options.units ?? 'reflectance (0-1)',
+    sensor: options.sensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome'),
+    name: options.output.split(/[\\/]/).filter(Boolean).pop(),
+    epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: options.batchSize,
+    learningRate: options.learningRate,
+    seed: options.seed,
+    patience: options.patience,
+    checkpointDir: options.checkpointDir,
+    resume: options.resume,
+    threads: options.threads,
+    onProgress,
+    provenance: { command: options.command, train: options.train, val: options.val, tune: options.tune },
+  });
+  const pools = poolIndices(arch.layers);
+  model.description.prunedPools = options.prune === 'all' ? pools : pools.slice(-1);
+  model.description.detection.gate = options.gate ?? model.description.detection.gate;
+
+  onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
+  const network = new Network(model, undefined, { threads: options.threads });
+  try {
+    model.description.detection.clearSky = await clearSkyStatistics(network, trainBlocks, options.statistic ?? 'pixel', onProgress);
+  } finally {
+    await network.release();
+  }
+
+  let kScores: KScore[] = [];
+  const tuneScenes = (options.tune ?? options.val ?? []).flatMap((spec) => scenesOf(spec) ?? []);
+  if (tuneScenes.length > 0) {
+    onProgress({ kind: 'stage', stage: 'tune k' });
+    const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'f1', { threads: options.threads }, onProgress);
+    model.description.detection.k = tuned.k;
+    kScores = tuned.scores;
+    model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'f1', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, oa: s.oa, f1: s.f1, kappa: s.kappa })) };
+  }
+  saveModel(options.output, model);
+  return { model, history, kScores, blocks: { train: labelCounts(trainBlocks), val: labelCounts(valBlocks) } };
+}

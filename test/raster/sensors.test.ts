@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
+import { PRESETS, SENSORS, resolveBands } from '../../src/raster/index.js';
+
+describe('sensor presets', () => {
+  it('every preset resolves on an input with enough bands', () => {
+    for (const s of SENSORS) {
+      const r = resolveBands(s, 4);
+      assert.equal(r.bands.length, PRESETS[s].channels.length);
+      assert.equal(r.scale.length, r.bands.length);
+    }
+  });
+
+  it('landsat8 is Collection 2 reflectance; rgb feeds blue, green, red', () => {
+    const l8 = resolveBands('landsat8', 4);
+    assert.deepEqual(l8.bands, [0, 1, 2, 3]);
+    assert.ok(Math.abs(l8.scale[0] * 30000 + l8.offset[0] - 0.5) < 1e-12);
+    const rgb = resolveBands('rgb', 3);
+    assert.deepEqual(rgb.bands, [2, 1, 0]);
+    assert.deepEqual(rgb.channels, ['blue', 'green', 'red']);
+    assert.equal(rgb.nodata, null);
+  });
+
+  it('sentinel-2 baseline 04.00 offset and landsat sun-elevation correction', () => {
+    const s2 = resolveBands('sentinel2', 4, { sentinel2Baseline04: true });
+    assert.ok(Math.abs(2000 * s2.scale[0] + s2.offset[0] - 0.1) < 1e-12);
+    const l8 = resolveBands('landsat8', 4, { sunElevationDeg: 30 });
+    assert.ok(Math.abs(l8.scale[0] - 4e-5) < 1e-15);
+  });
+
+  it('overrides and calibration', () => {
+    const r = resolveBands('gf1-wfv', 6, { bands: [3, 2, 1, 6], scale: [1, 2, 3, 4], offset: 0.5, nodata: null });
+    assert.deepEqual(r.bands, [2, 1, 0, 5]);
+    assert.deepEqual(r.scale, [1, 2, 3, 4]);
+    assert.deepEqual(r.offset, [0.5, 0.5, 0.5, 0.5]);
+    assert.equal(r.nodata, null);
+    assert.equal(resolveBands('gf2', 4).calibrated, false);
+    const c = resolveBands('gf2', 4, { calibration: { gain: [0.2, 0.2, 0.2, 0.2], offset: [0, 0, 0, 0], esun: [Math.PI * 100, 1, 1, 1], sunElevationDeg: 90 } });
+    assert.ok(Math.abs(c.scale[0] - 0.002) < 1e-12);
+    assert.equal(c.calibrated, true);
+  });
+
+  it('bad options are InputErrors that name the option', () => {
+    assert.throws(() => resolveBands('modis', 4), (e: unknown) => e instanceof InputError && /unknown sensor "modis"/.test(e.message));
+    assert.throws(() => resolveBands('landsat8', 3), (e: unknown) => e instanceof InputError && /--bands/.test(e.message));
+    assert.throws(() => resolveBands('landsat8', 4, { scale: [1, 2] }), (e: unknown) => e instanceof InputError && /--scale/.test(e.message));
+  });
+});
