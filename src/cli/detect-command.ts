@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { InputError } from '../errors.js';
@@ -92,14 +92,14 @@ export async function detectCommand(argv: string[]): Promise<void> {
   };
   const summaries: DetectSummary[] = [];
   if (v.output) {
+    for (const file of [v.output, v.cam, v.png, v.heatmap]) if (file) makeFolder(dirname(file));
     summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap }));
   } else {
     const outdir = v.outdir!;
     if (v.cam || v.png || v.heatmap) throw new InputError('with -O use --with cam,png,heatmap instead of file names', '--outdir');
     const extras = new Set((v.with ?? '').split(',').filter(Boolean));
     for (const e of extras) if (!['cam', 'png', 'heatmap'].includes(e)) throw new InputError(`unknown extra "${e}" (cam, png, heatmap)`, '--with');
-    if (existsSync(outdir) && !statSync(outdir).isDirectory()) throw new InputError('is not a folder', outdir);
-    mkdirSync(outdir, { recursive: true });
+    makeFolder(outdir);
     for (const input of inputs) {
       const stem = join(outdir, basename(input, extname(input)));
       progress({ kind: 'log', message: `${input}` });
@@ -120,5 +120,15 @@ export async function detectCommand(argv: string[]): Promise<void> {
     for (const s of summaries) {
       process.stderr.write(`${s.outputs.mask}: ${s.width} x ${s.height}, cloud ${(100 * s.cloudFraction).toFixed(2)} %, nodata ${(100 * s.nodataFraction).toFixed(2)} %, threshold ${s.threshold.toFixed(3)}, ${s.seconds.total.toFixed(1)} s\n`);
     }
+  }
+}
+
+/** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */
+function makeFolder(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new InputError('is not a folder', dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, dir);
   }
 }

@@ -1,12 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadModel, resolveModelPath } from '../model/model-file.js';
+import { bundledModelNames, loadModel } from '../model/model-file.js';
 import { thresholdOf } from '../detect/clear-sky.js';
 
 export const MODELS_USAGE = `wdcd models [NAME|DIR]   list the bundled models, or describe one`;
 
 export async function modelsCommand(argv: string[]): Promise<void> {
-  const names = argv.length ? argv : readdirSync(join(resolveModelPath('default'), '..')).filter((n) => existsSync(join(resolveModelPath('default'), '..', n, 'model.json')));
+  const names = argv.length ? argv : bundledModelNames();
+  if (names.length === 0) process.stdout.write('no bundled models; describe a model folder with: wdcd models DIR\n');
   for (const name of names) {
     const { description: d } = loadModel(name);
     const stats = d.detection.clearSky;

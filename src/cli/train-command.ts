@@ -3,6 +3,7 @@ import { SOURCE_SPEC_HELP } from '../datasets/source-spec.js';
 import { InputError } from '../errors.js';
 import { ARCHITECTURES } from '../model/architecture.js';
 import { trainModel } from '../train/train-model.js';
+import { TUNE_METRICS } from '../detect/tune-k.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
@@ -18,6 +19,8 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --arch NAME            ${Object.keys(ARCHITECTURES).join(' | ')} (default wdcd-light)
   --block-size N         block side in pixels (default: the architecture's)
   --train-stride N       step between blocks cut from training scenes (default: a third of a block)
+  --min-cloud F          cloud share a scene block needs to count as cloudy; blocks with a trace below it are
+                         left out (default 0: any cloud pixel makes a block cloudy)
   --bands 1,2,3,4        bands (1-based) of the source files, in model order (default: the source's preset)
   --band-names a,b,...   names recorded in the model (default: the source's)
   --scale S[,S...]       value * scale + offset, per band or one for all
@@ -25,9 +28,9 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --sensor NAME          preset that detection applies to inputs by default (default: landsat8-biome, rgb for 3 bands)
   --epochs N             (default 30)   --batch-size N (default 16)   --lr X (default 0.001)   --seed N (default 1)
   --patience N           stop after N epochs without a better validation loss (default 10)
-  --prune all|last       LPP default stored in the model (default last)
+  --prune all|last       LPP default stored in the model (default all: full-resolution map)
   --no-gate              store the block gate off
-  --tune-metric f1|oa|kappa   what k maximises (default f1)
+  --tune-metric M        what k maximises: image-kappa (mean per-image kappa, default) | f1 | oa | kappa
   --statistic pixel|block     clear-sky statistics (default pixel)
   --checkpoint DIR       save a checkpoint every epoch;  --resume  continue from it
   --threads N            CPU threads`;
@@ -43,6 +46,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       arch: { type: 'string' },
       'block-size': { type: 'string' },
       'train-stride': { type: 'string' },
+      'min-cloud': { type: 'string' },
       bands: { type: 'string' },
       'band-names': { type: 'string' },
       scale: { type: 'string' },
@@ -77,6 +81,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     architecture: v.arch,
     blockSize: numberOption(v['block-size'], '--block-size', positiveWhole, 'a whole number of pixels'),
     trainStride: numberOption(v['train-stride'], '--train-stride', positiveWhole, 'a whole number of pixels'),
+    minCloudFraction: numberOption(v['min-cloud'], '--min-cloud', (n) => n >= 0 && n < 1, 'a fraction from 0 to 1'),
     bandOptions: { bands: bands?.map((b) => b - 1), scale: scalarOrList(v.scale, '--scale'), offset: scalarOrList(v.offset, '--offset') },
     bandNames: v['band-names']?.split(','),
     sensor: v.sensor,
@@ -87,7 +92,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     patience: numberOption(v.patience, '--patience', positiveWhole, 'a whole number'),
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
     gate: v['no-gate'] ? false : undefined,
-    tuneMetric: choice(v['tune-metric'], '--tune-metric', ['f1', 'oa', 'kappa'] as const),
+    tuneMetric: choice(v['tune-metric'], '--tune-metric', TUNE_METRICS),
     statistic: choice(v.statistic, '--statistic', ['pixel', 'block'] as const),
     checkpointDir: v.checkpoint,
     resume: v.resume,

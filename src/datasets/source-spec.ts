@@ -72,11 +72,11 @@ function sceneList(csvPath: string): SceneSpec[] {
 }
 
 /** Lazy labelled blocks of a spec. `bandOptions` override the catalogue's presets (band choice, scaling). */
-export async function blocksOf(spec: string, blockSize: number, stride: number, bandOptions: BandOptions = {}): Promise<BlockSource> {
+export async function blocksOf(spec: string, blockSize: number, stride: number, bandOptions: BandOptions = {}, minCloudPixels?: number): Promise<BlockSource> {
   const [kind, ...rest] = spec.split(':');
   const arg = rest.join(':');
   const scenes = scenesOf(spec);
-  if (scenes) return scenesBlocks(scenes, { size: blockSize, stride, ...bandOptions });
+  if (scenes) return scenesBlocks(scenes, { size: blockSize, stride, minCloudPixels, ...bandOptions });
   if (kind === 'blocks') return arg.toLowerCase().endsWith('.csv') ? blockCsv(arg, bandOptions) : blockFolder(arg, bandOptions);
   const [root, split] = arg.split(':');
   return wdcdLayout(root, { ...bandOptions, split });

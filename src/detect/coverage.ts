@@ -37,6 +37,18 @@ export function axisCoverage(lattice: FeatureLattice, origins: number[], blockSi
     const p = Math.round(position);
     pixel[i] = p >= 0 && p < length ? p : -1;
   }
+  // An axis shorter than the lattice spacing (a 1 px wide scene with one pool kept) can have no point whose
+  // nearest pixel is inside; its block would have no valid member and no map. The point at or after 0 nearest
+  // the middle stands for the scene's pixels then.
+  if (!pixel.some((p) => p >= 0)) {
+    const middle = (length - 1) / 2;
+    let best = -1;
+    for (let i = 0; i < count; i++) {
+      const position = lattice.position(first + i);
+      if (position >= 0 && (best < 0 || Math.abs(position - middle) < Math.abs(lattice.position(first + best) - middle))) best = i;
+    }
+    if (best >= 0) pixel[best] = Math.min(Math.round(lattice.position(first + best)), length - 1);
+  }
   const clip = (i: number) => Math.min(Math.max(i - first, 0), count);
   const memberFrom = Int32Array.from(origins, (o) => clip(lattice.firstAtOrAfter(o)));
   const memberTo = Int32Array.from(origins, (o) => clip(lattice.firstAtOrAfter(o + blockSize)));

@@ -3,6 +3,7 @@
  * threshold -> mask (and CAM, pictures) out, streamed by rows so memory stays flat as scenes grow.
  * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
  */
+import { renameSync, writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { loadModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
@@ -43,7 +44,7 @@ export interface CamOptions extends BandOverrides {
 export interface DetectOptions extends CamOptions {
   /** The mask GeoTIFF: 0 clear, 1 cloud, 255 nodata. */
   mask: string;
-  /** Optional float32 CAM GeoTIFF (NaN nodata). */
+  /** Optional float32 CAM GeoTIFF (NaN nodata). A summary is always written beside the mask as MASK.json. */
   cam?: string;
   /** Optional RGB overlay PNG and CAM heat-map PNG. */
   png?: string;
@@ -251,7 +252,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     timings.total = (performance.now() - started) / 1000;
     let gatedClear = 0;
     for (const z of scores.logit) if (z < 0) gatedClear++;
-    return {
+    const summary: DetectSummary = {
       inputs,
       width,
       height,
@@ -264,9 +265,14 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       blocks: { total: scores.logit.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
       nodataFraction: nodata / (width * height),
-      outputs,
+      outputs: { ...outputs, summary: `${options.mask}.json` },
       seconds: timings,
     };
+    // The summary beside the mask (threshold, fractions, timings): `wdcd view` shows it, and a user finds it later.
+    const tmp = `${options.mask}.json.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(summary, null, 2) + '\n');
+    renameSync(tmp, `${options.mask}.json`);
+    return summary;
   } catch (e) {
     for (const w of writers) await w.abort().catch(() => {});
     throw e;

@@ -19,9 +19,9 @@ export interface Confusion {
   excluded: number;
 }
 
-export const CLEAR = 0;
-export const CLOUD = 1;
-export const NODATA = 255;
+import { CLEAR, CLOUD, NODATA } from '../mask-codes.js';
+
+export { CLEAR, CLOUD, NODATA };
 
 export function emptyConfusion(): Confusion {
   return { tp: 0, fp: 0, tn: 0, fn: 0, excluded: 0 };

@@ -3,7 +3,7 @@
  * threshold settings, how it was trained) and `weights.bin` (float32 little-endian, tensors in the order of
  * parameterSpecs). Nothing is downloaded: bundled models live in the package's `models/` folder.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
@@ -54,6 +54,15 @@ export function resolveModelPath(nameOrPath: string): string {
     throw new InputError(`no bundled model named "${nameOrPath}" (bundled: default, rgb) and no such folder`, nameOrPath);
   }
   return nameOrPath;
+}
+
+/** Names of the models bundled in the package's models/ folder (each a folder holding a model.json). */
+export function bundledModelNames(): string[] {
+  const root = join(packageRoot, 'models');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((n) => existsSync(join(root, n, 'model.json')))
+    .sort();
 }
 
 export function loadModel(nameOrPath: string): Model {

@@ -1,8 +1,10 @@
 /**
  * The network's view of a scene: chosen bands, scaled to the model's units, normalised, with a validity mask.
  * Windows may reach outside the scene: those pixels are mirrored from inside (so unpadded convolutions near
- * the edge see plausible neighbours) and marked invalid. Nodata pixels get the value 0 after normalisation
- * (the training mean), so they pull no feature in either direction, and are marked invalid.
+ * the edge see plausible neighbours) and marked invalid. Nodata pixels are marked invalid and take the value of
+ * the nearest valid pixel of their row (0, the training mean, in a row without data): a constant fill would
+ * draw a sharp false edge along every footprint border, which the network reads as cloud. The fill depends on
+ * the whole row only, so every window sees the same values whatever its extent.
  */
 import type { PixelWindow, RasterSource } from '../raster/types.js';
 import type { Normalization } from './normalization.js';
@@ -79,36 +81,114 @@ export async function readMirrored(
   return { data, valid };
 }
 
+/**
+ * Rows decoded from the file at once. Reads come top to bottom in overlapping windows (blocks at 50 % overlap,
+ * feature chunks with their halo), so prepared rows are kept in one strip and each file row is decoded once per
+ * pass, not once per window that touches it: compressed tiles (512 or 256 px high) decode whole, and decoding
+ * them again for every 24-row step made reading the slowest stage. Strips are aligned to multiples of this, so
+ * tiles of 512, 256, ... rows are read whole, once. Holds about (512 + window height) full-width rows.
+ */
+export const STRIP_ROWS = 512;
+
 /** A scene on disk, through the input mapping and the model's normalisation. */
-export function preparedRaster(source: RasterSource, mapping: InputMapping, norm: Normalization): PreparedSource {
+export function preparedRaster(source: RasterSource, mapping: InputMapping, norm: Normalization, options: { stripRows?: number } = {}): PreparedSource {
   const bandCount = mapping.bands.length;
   const nodata = mapping.nodata ?? source.nodata;
-  const readInside = async (w: PixelWindow): Promise<PreparedWindow> => {
-    const planes = await source.readWindow(w, mapping.bands);
-    const n = w.width * w.height;
-    const valid = new Uint8Array(n).fill(1);
-    for (const plane of planes) {
-      for (let i = 0; i < n; i++) {
-        const v = plane[i];
-        if (v !== v || v === nodata || !Number.isFinite(v)) valid[i] = 0;
+  const { width, height } = source;
+  const stripRows = Math.max(1, options.stripRows ?? STRIP_ROWS);
+  const scale = mapping.scale.map((s, b) => s / norm.std[b]);
+  const shift = mapping.offset.map((o, b) => (o - norm.mean[b]) / norm.std[b]);
+  /** Prepared full-width rows y0 .. y1-1: data [bands][rows][width], valid [rows][width]. */
+  let strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
+
+  // Whole rows are prepared so that the nodata fill can look along the full row.
+  const prepareRows = async (y0: number, y1: number, data: Float32Array, valid: Uint8Array, rowOffset: number, rowsTotal: number): Promise<void> => {
+    const planes = await source.readWindow({ x: 0, y: y0, width, height: y1 - y0 }, mapping.bands);
+    const rowValid = new Uint8Array(width);
+    for (let y = 0; y < y1 - y0; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        let ok = 1;
+        for (const plane of planes) {
+          const v = plane[row + x];
+          if (v !== v || v === nodata || !Number.isFinite(v)) ok = 0;
+        }
+        rowValid[x] = ok;
+      }
+      const nearest = nearestValid(rowValid);
+      valid.set(rowValid, (rowOffset + y) * width);
+      for (let b = 0; b < bandCount; b++) {
+        const plane = planes[b];
+        const base = (b * rowsTotal + rowOffset + y) * width;
+        for (let x = 0; x < width; x++) {
+          const from = nearest[x];
+          data[base + x] = from < 0 ? 0 : plane[row + from] * scale[b] + shift[b];
+        }
       }
     }
+  };
+
+  /** Makes the strip cover rows y0 .. y1-1, keeping what it already holds from y0 on. */
+  const cover = async (y0: number, y1: number): Promise<void> => {
+    if (strip.y0 <= y0 && y1 <= strip.y1) return;
+    const keep = y0 >= strip.y0 && y0 < strip.y1 ? strip.y1 - y0 : 0;
+    const readFrom = y0 + keep;
+    const end = Math.min(height, Math.max(y1, (Math.floor(readFrom / stripRows) + 1) * stripRows));
+    const rows = end - y0;
+    const data = new Float32Array(bandCount * rows * width);
+    const valid = new Uint8Array(rows * width);
+    if (keep > 0) {
+      const oldRows = strip.y1 - strip.y0;
+      for (let b = 0; b < bandCount; b++) {
+        const from = (b * oldRows + (y0 - strip.y0)) * width;
+        data.set(strip.data.subarray(from, from + keep * width), b * rows * width);
+      }
+      valid.set(strip.valid.subarray((y0 - strip.y0) * width, (y0 - strip.y0 + keep) * width));
+    }
+    strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) }; // let the old strip go first
+    await prepareRows(readFrom, end, data, valid, keep, rows);
+    strip = { y0, y1: end, data, valid };
+  };
+
+  const readInside = async (w: PixelWindow): Promise<PreparedWindow> => {
+    await cover(w.y, w.y + w.height);
+    const { data: sd, valid: sv, y0 } = strip;
+    const rows = strip.y1 - strip.y0;
+    const n = w.width * w.height;
     const data = new Float32Array(bandCount * n);
-    for (let b = 0; b < bandCount; b++) {
-      const plane = planes[b];
-      const scale = mapping.scale[b] / norm.std[b];
-      const shift = (mapping.offset[b] - norm.mean[b]) / norm.std[b];
-      const base = b * n;
-      for (let i = 0; i < n; i++) data[base + i] = valid[i] ? plane[i] * scale + shift : 0;
+    const valid = new Uint8Array(n);
+    for (let y = 0; y < w.height; y++) {
+      const from = (w.y - y0 + y) * width + w.x;
+      valid.set(sv.subarray(from, from + w.width), y * w.width);
+      for (let b = 0; b < bandCount; b++) data.set(sd.subarray(b * rows * width + from, b * rows * width + from + w.width), b * n + y * w.width);
     }
     return { data, valid };
   };
   return {
-    width: source.width,
-    height: source.height,
+    width,
+    height,
     bandCount,
-    read: (w) => readMirrored(source.width, source.height, bandCount, w, readInside),
+    read: (w) => readMirrored(width, height, bandCount, w, readInside),
   };
+}
+
+/** For each position, the index of the nearest valid position of the row (ties go left), or -1 if none. */
+export function nearestValid(valid: Uint8Array): Int32Array {
+  const n = valid.length;
+  const left = new Int32Array(n);
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid[i]) last = i;
+    left[i] = last;
+  }
+  const out = new Int32Array(n);
+  last = -1;
+  for (let i = n - 1; i >= 0; i--) {
+    if (valid[i]) last = i;
+    const l = left[i];
+    out[i] = l < 0 ? last : last < 0 ? l : i - l <= last - i ? l : last;
+  }
+  return out;
 }
 
 /** An in-memory block or image (values already in model units, band-sequential), e.g. a training block. */

@@ -12,4 +12,4 @@ export {
   DEFAULT_QUICKLOOK_SIZE, createHeatmapQuicklook, createOverlayQuicklook,
   type HeatmapOptions, type HeatmapQuicklook, type OverlayOptions, type OverlayQuicklook, type QuicklookOptions,
 } from './quicklook.js';
-export { CLEAR, CLOUD, NODATA, dilate, removeSmall } from './post-process.js';
+export { dilate, removeSmall } from './post-process.js';

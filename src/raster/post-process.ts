@@ -4,9 +4,9 @@
  * touching at a corner are neighbours.
  */
 
-export const CLEAR = 0;
-export const CLOUD = 1;
-export const NODATA = 255;
+import { CLEAR, CLOUD, NODATA } from '../mask-codes.js';
+
+export { CLEAR, CLOUD, NODATA };
 
 function checkSize(mask: Uint8Array, width: number, height: number): void {
   if (mask.length !== width * height) throw new RangeError(`mask has ${mask.length} pixels, expected ${width} x ${height}`);

@@ -24,6 +24,11 @@ export interface TrainModelOptions {
   blockSize?: number;
   /** Step between training blocks cut from scenes. */
   trainStride?: number;
+  /**
+   * Cloud share a scene block needs to be labelled cloudy; blocks with less (but some) cloud are left out as
+   * ambiguous, never labelled clear. 0: any cloud pixel makes a block cloudy.
+   */
+  minCloudFraction?: number;
   /** LPP default stored in the model. */
   prune?: 'all' | 'last';
   gate?: boolean;
@@ -52,10 +57,10 @@ export interface TrainModelResult {
   blocks: { train: { clear: number; cloudy: number }; val: { clear: number; cloudy: number } };
 }
 
-async function load(specs: string[], size: number, stride: number, bandOptions: BandOptions, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
+async function load(specs: string[], size: number, stride: number, bandOptions: BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
   const all: LabelledBlock[] = [];
   for (const spec of specs) {
-    const source = await blocksOf(spec, size, stride, bandOptions);
+    const source = await blocksOf(spec, size, stride, bandOptions, minCloudPixels);
     for (const w of source.warnings) onProgress({ kind: 'log', message: w });
     if (source.size !== size) throw new InputError(`blocks are ${source.size} px but the network is set for ${size} px blocks (use --block-size ${source.size})`, spec);
     all.push(...(await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) })));
@@ -70,8 +75,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const size = arch.blockSize;
   const bandOptions = options.bandOptions ?? {};
   onProgress({ kind: 'stage', stage: 'load blocks' });
-  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, onProgress, 'training');
-  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, onProgress, 'validation');
+  const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
+  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, minCloudPixels, onProgress, 'training');
+  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
   const bands = options.bandNames ?? bandNamesOf(options.train[0]) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
@@ -94,10 +100,10 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     resume: options.resume,
     threads: options.threads,
     onProgress,
-    provenance: { command: options.command, train: options.train, val: options.val, tune: options.tune },
+    provenance: { command: options.command, train: options.train, val: options.val, tune: options.tune, minCloudFraction: options.minCloudFraction ?? 0 },
   });
   const pools = poolIndices(arch.layers);
-  model.description.prunedPools = options.prune === 'all' ? pools : pools.slice(-1);
+  model.description.prunedPools = options.prune === 'last' ? pools.slice(-1) : pools;
   model.description.detection.gate = options.gate ?? model.description.detection.gate;
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
@@ -112,10 +118,10 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const tuneScenes = (options.tune ?? options.val ?? []).flatMap((spec) => scenesOf(spec) ?? []);
   if (tuneScenes.length > 0) {
     onProgress({ kind: 'stage', stage: 'tune k' });
-    const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'f1', { threads: options.threads }, onProgress);
+    const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads }, onProgress);
     model.description.detection.k = tuned.k;
     kScores = tuned.scores;
-    model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'f1', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, oa: s.oa, f1: s.f1, kappa: s.kappa })) };
+    model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'image-kappa', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, tuning: s.tuning, oa: s.oa, f1: s.f1, kappa: s.kappa })) };
   }
   saveModel(options.output, model);
   return { model, history, kScores, blocks: { train: labelCounts(trainBlocks), val: labelCounts(valBlocks) } };

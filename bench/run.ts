@@ -1,0 +1,362 @@
+/**
+ * `npm run bench`: how fast and how bounded wdcd is on this machine.
+ *
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--chunk-rows N] [--threads N] [--keep] [--no-json]
+ *
+ * 1. End to end: the library `detect()` (exactly what `wdcd detect` runs: read -> mask GeoTIFF written) on
+ *    scenes of about 1, 16 and 100 megapixels, each in its own child process so the peak resident memory
+ *    (maxRSS) is that size's alone. Scenes are tiled from real imagery: the L8 Biome subsets of
+ *    shared/data/l8biome (float32 TOA reflectance, bands blue, green, red, NIR), 256 x 256 images laid side by
+ *    side (alternate tiles mirrored so edges meet), written as four single-band tiled deflate float32 GeoTIFFs
+ *    (one file per band, like a Landsat product) with the project's streaming writer.
+ * 2. Training: blocks per second through the training graph (forward + backward, batch 16) for 128 px blocks of
+ *    wdcd-light and for the model's own block size.
+ * 3. Inference alone: pooled scoring in blocks/s, pruned-feature pass in MP/s for prune `last` and `all`.
+ *
+ * Results go to stdout (with a markdown table for the README) and to bench/results.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { detect } from '../src/detect/detect.js';
+import { buildTrainingGraph } from '../src/engine/training-graph.js';
+import { Session, type Feeds } from '../src/engine/session.js';
+import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
+import { loadModel, type Model } from '../src/model/model-file.js';
+import { Network } from '../src/model/network.js';
+import { initialWeights, parameterSpecs } from '../src/model/parameters.js';
+import { openRaster } from '../src/raster/open.js';
+import { createGeoTiffWriter } from '../src/raster/write-geotiff.js';
+import { trainModel } from '../src/train/train-model.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const dataRoot = process.env.WDCD_DATA ?? '/work/shared/data';
+const SCENE_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------------------
+// Scenes
+
+/** Side of a square scene of about `mp` megapixels. */
+const sideOf = (mp: number) => Math.round(Math.sqrt(mp * 1e6));
+
+async function loadTiles(): Promise<{ size: number; planes: Float32Array[][] }> {
+  const folders = ['train', 'val', 'test'].map((s) => join(dataRoot, 'l8biome', s, 'images'));
+  const tiles: Float32Array[][] = [];
+  let size = 0;
+  for (const folder of folders) {
+    for (const name of readdirSync(folder).filter((n) => n.endsWith('.tif')).sort()) {
+      const source = await openRaster([join(folder, name)]);
+      try {
+        size = source.width;
+        if (source.width !== source.height) throw new Error(`${name} is not square`);
+        tiles.push(await source.readWindow({ x: 0, y: 0, width: source.width, height: source.height }, [0, 1, 2, 3]));
+      } finally {
+        await source.close();
+      }
+    }
+  }
+  return { size, planes: tiles };
+}
+
+/** Writes (or reuses) the four band files of a side x side scene; returns their paths. */
+async function buildScene(dir: string, side: number): Promise<string[]> {
+  const paths = [0, 1, 2, 3].map((b) => join(dir, `scene-${side}-v${SCENE_VERSION}-b${b + 1}.tif`));
+  if (paths.every(existsSync)) return paths;
+  mkdirSync(dir, { recursive: true });
+  const { size, planes } = await loadTiles();
+  const writers = await Promise.all(paths.map((p) => createGeoTiffWriter(p, { width: side, height: side, sampleType: 'float32', nodata: 0, overwrite: true })));
+  try {
+    for (let y0 = 0; y0 < side; y0 += size) {
+      const h = Math.min(size, side - y0);
+      const ty = y0 / size;
+      for (let b = 0; b < 4; b++) {
+        const strip = new Float32Array(h * side);
+        for (let x0 = 0, tx = 0; x0 < side; x0 += size, tx++) {
+          const tile = planes[(ty * 7 + tx * 3) % planes.length][b];
+          const w = Math.min(size, side - x0);
+          for (let y = 0; y < h; y++) {
+            const sy = ty % 2 ? size - 1 - y : y;
+            for (let x = 0; x < w; x++) {
+              const sx = tx % 2 ? size - 1 - x : x;
+              strip[y * side + x0 + x] = tile[sy * size + sx];
+            }
+          }
+        }
+        await writers[b].writeRows(y0, h, strip);
+      }
+    }
+    for (const w of writers) await w.finish();
+  } catch (e) {
+    for (const w of writers) await w.abort();
+    throw e;
+  }
+  return paths;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Child: one detect run
+
+interface DetectRun {
+  side: number;
+  megapixels: number;
+  seconds: number;
+  megapixelsPerSecond: number;
+  peakRssMB: number;
+  stages: Record<string, number>;
+  blocks: number;
+  gatedClear: number;
+  cloudFraction: number;
+}
+
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; threads?: number }): Promise<void> {
+  const model = loadModel(args.model);
+  const threshold = model.description.detection.clearSky ? undefined : 0;
+  const started = performance.now();
+  const summary = await detect(args.scene, {
+    model,
+    sensor: 'landsat8-biome',
+    mask: args.out,
+    overwrite: true,
+    threshold,
+    chunkRows: args.chunkRows,
+    threads: args.threads,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const mp = (summary.width * summary.height) / 1e6;
+  const run: DetectRun = {
+    side: summary.width,
+    megapixels: mp,
+    seconds,
+    megapixelsPerSecond: mp / seconds,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    stages: summary.seconds,
+    blocks: summary.blocks.total,
+    gatedClear: summary.blocks.gatedClear,
+    cloudFraction: summary.cloudFraction,
+  };
+  process.stdout.write(`\nRESULT ${JSON.stringify(run)}\n`);
+}
+
+function runChild(argv: string[]): DetectRun {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`benchmark child failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
+  return JSON.parse(line.slice(7));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Training and inference throughput
+
+async function timed(minSeconds: number, warmup: number, step: () => Promise<void>): Promise<{ perSecond: number; runs: number }> {
+  for (let i = 0; i < warmup; i++) await step();
+  let runs = 0;
+  const started = performance.now();
+  while ((performance.now() - started) / 1000 < minSeconds || runs < 2) {
+    await step();
+    runs++;
+  }
+  return { perSecond: runs / ((performance.now() - started) / 1000), runs };
+}
+
+function randomFill(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+async function trainingBlocksPerSecond(arch: Architecture, batch: number, threads: number | undefined, seconds: number): Promise<number> {
+  const bands = 4;
+  const session = await Session.create(buildTrainingGraph(arch, bands, batch), { threads });
+  try {
+    const weights = initialWeights(arch, bands, 1);
+    const size = arch.blockSize;
+    const feeds: Feeds = {
+      input: { data: randomFill(batch * bands * size * size, 7), dims: [batch, bands, size, size] },
+      label: { data: Float32Array.from({ length: batch }, (_, i) => i % 2), dims: [batch] },
+      sample_weight: { data: new Float32Array(batch).fill(1 / batch), dims: [batch] },
+    };
+    for (const spec of parameterSpecs(arch, bands)) feeds[spec.name] = { data: weights.get(spec.name)!, dims: spec.shape };
+    const { perSecond } = await timed(seconds, 1, async () => void (await session.run(feeds)));
+    return perSecond * batch;
+  } finally {
+    await session.release();
+  }
+}
+
+async function inference(model: Model, threads: number | undefined, seconds: number): Promise<Record<string, number>> {
+  const pools = poolIndices(model.description.architecture.layers);
+  const size = model.description.architecture.blockSize;
+  const bands = model.description.bands.length;
+  const out: Record<string, number> = {};
+  const scoring = new Network(model, new Set(), { threads });
+  try {
+    const batch = 32;
+    const blocks = randomFill(batch * bands * size * size, 3);
+    out.scoreBlocksPerSecond = (await timed(seconds, 1, async () => void (await scoring.score(blocks, batch)))).perSecond * batch;
+  } finally {
+    await scoring.release();
+  }
+  // A window like the mosaic's chunks: wide and a few block heights tall.
+  const w = 1024;
+  const h = 256;
+  const window = randomFill(bands * w * h, 5);
+  for (const [name, pruned] of [['last', pools.slice(-1)], ['all', pools]] as const) {
+    const network = new Network(model, new Set(pruned), { threads });
+    try {
+      out[`features_${name}_MPps`] = ((await timed(seconds, 1, async () => void (await network.features(window, h, w)))).perSecond * w * h) / 1e6;
+    } finally {
+      await network.release();
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Machine
+
+function machine(): Record<string, string | number> {
+  let cpu = cpus()[0]?.model ?? 'unknown';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('model name'));
+    if (line) cpu = line.split(':')[1].trim();
+  } catch {
+    // not Linux
+  }
+  let ort = 'unknown';
+  try {
+    ort = JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version;
+  } catch {
+    // not installed where expected
+  }
+  return { cpu, cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: ort, platform: `${process.platform} ${process.arch}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Main
+
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      child: { type: 'boolean', default: false },
+      scene: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      sizes: { type: 'string', default: '1,16,100' },
+      model: { type: 'string' },
+      'chunk-rows': { type: 'string' },
+      threads: { type: 'string' },
+      'work-dir': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'no-json': { type: 'boolean', default: false },
+      seconds: { type: 'string', default: '4' },
+    },
+  });
+  const threads = values.threads ? Number(values.threads) : undefined;
+  const chunkRows = values['chunk-rows'] ? Number(values['chunk-rows']) : undefined;
+  if (values.child) {
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, threads });
+    return;
+  }
+
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const work = values['work-dir'] ?? join(tmpdir(), 'wdcd-bench');
+  mkdirSync(work, { recursive: true });
+  const info = machine();
+  log(`wdcd benchmark on ${info.cpu}, ${info.cores} cores, ${info.memoryGB} GB, Node ${info.node}, onnxruntime-node ${info.onnxruntime}`);
+
+  // The model: the one given, the bundled default, or a quick one trained here.
+  let modelDir = values.model ?? join(root, 'models', 'default');
+  let modelNote: string;
+  if (existsSync(join(modelDir, 'model.json'))) modelNote = `model ${modelDir}`;
+  else {
+    if (values.model) throw new Error(`no model.json in ${values.model}`);
+    modelDir = join(work, 'quick-model');
+    if (!existsSync(join(modelDir, 'model.json'))) {
+      log('no bundled models/default: training a quick model (l8biome:train, 48 px blocks, 1 epoch) ...');
+      await trainModel({ output: modelDir, train: ['l8biome:train'], val: ['l8biome:val'], blockSize: 48, trainStride: 48, epochs: 1, threads });
+    }
+    modelNote = `no bundled models/default: a quick model trained for this run (l8biome:train, wdcd-light at 48 px blocks, 1 epoch), ${modelDir}`;
+  }
+  const model = loadModel(modelDir);
+  const d = model.description;
+  log(`${modelNote}: ${d.architecture.name}, ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune [${d.prunedPools.join(',')}] (pools ${poolIndices(d.architecture.layers).join(',')}), gate ${d.detection.gate}`);
+  if (d.bands.length !== 4) throw new Error('the benchmark scenes have 4 bands (blue, green, red, NIR); this model takes ' + d.bands.length);
+
+  // End to end.
+  const sizes = values.sizes.split(',').map(Number);
+  const runs: DetectRun[] = [];
+  log('\nend to end: detect() from the four band files to the mask GeoTIFF written, one child process per size');
+  log('scenes are tiled from real imagery (the 25 L8 Biome 256 x 256 subsets, bands 1-4, TOA reflectance float32, tiled deflate GeoTIFF, one file per band)');
+  for (const mp of sizes) {
+    const side = sideOf(mp);
+    let t = performance.now();
+    const scene = await buildScene(join(work, 'scenes'), side);
+    const built = (performance.now() - t) / 1000;
+    t = performance.now();
+    const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${side}.tif`), ...scene.flatMap((s) => ['--scene', s])];
+    if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
+    if (threads) argv.push('--threads', String(threads));
+    const run = runChild(argv);
+    runs.push(run);
+    const s = run.stages;
+    log(`  ${side} x ${side} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
+      `(score blocks ${f(s.scoreBlocks, 1)} s, activation map ${f(s.activationMap, 1)} s, write ${f(s.write, 2)} s; ${run.blocks} blocks)`);
+  }
+  if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.side}.tif`), { force: true });
+
+  // Training and inference throughput.
+  const seconds = Number(values.seconds);
+  log('\ntraining (forward + backward through the training graph, batch 16, random inputs):');
+  const training: Record<string, number> = {};
+  const light = architectureByName('wdcd-light');
+  training[`wdcd-light_${light.blockSize}px_blocksPerSecond`] = await trainingBlocksPerSecond(light, 16, threads, seconds);
+  log(`  wdcd-light, ${light.blockSize} px blocks: ${f(training[`wdcd-light_${light.blockSize}px_blocksPerSecond`], 1)} blocks/s`);
+  if (d.architecture.blockSize !== light.blockSize || d.architecture.name !== light.name) {
+    const key = `${d.architecture.name}_${d.architecture.blockSize}px_blocksPerSecond`;
+    training[key] = await trainingBlocksPerSecond(d.architecture, 16, threads, seconds);
+    log(`  ${d.architecture.name}, ${d.architecture.blockSize} px blocks (the model's): ${f(training[key], 1)} blocks/s`);
+  }
+  log(`\ninference alone (${d.architecture.name}, ${d.architecture.blockSize} px blocks):`);
+  const infer = await inference(model, threads, seconds);
+  log(`  pooled scoring: ${f(infer.scoreBlocksPerSecond, 0)} blocks/s (batch 32)`);
+  log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (1024 x 256 windows)`);
+
+  // The README table.
+  const table = [
+    '| scene | MP | seconds | MP/s | peak RSS (MB) | score blocks (s) | activation map (s) | write (s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.side} x ${r.side} | ${f(r.megapixels, 1)} | ${f(r.seconds, 1)} | ${f(r.megapixelsPerSecond)} | ${f(r.peakRssMB, 0)} | ${f(r.stages.scoreBlocks, 1)} | ${f(r.stages.activationMap, 1)} | ${f(r.stages.write, 2)} |`),
+  ].join('\n');
+  log(`\n${table}\n`);
+  log(`Machine: ${info.cpu}, ${info.cores} cores, Node ${info.node}, onnxruntime-node ${info.onnxruntime}. Model: ${d.architecture.name} at ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune [${d.prunedPools.join(',')}], gate ${d.detection.gate}.`);
+  const big = runs.find((r) => r.megapixels >= 90);
+  const mid = runs.find((r) => r.megapixels >= 10 && r.megapixels < 90);
+  if (big && mid) {
+    log(`memory: ${f(big.peakRssMB, 0)} MB at ${f(big.megapixels, 0)} MP vs ${f(mid.peakRssMB, 0)} MB at ${f(mid.megapixels, 0)} MP (${f((100 * (big.peakRssMB - mid.peakRssMB)) / mid.peakRssMB, 1)} %)`);
+  }
+
+  if (!values['no-json']) {
+    const results = {
+      date: new Date().toISOString(),
+      machine: info,
+      model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
+      scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
+      options: { chunkRows: chunkRows ?? null, threads: threads ?? null },
+      detect: runs,
+      training,
+      inference: infer,
+    };
+    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log('written bench/results.json');
+  }
+}
+
+await main();

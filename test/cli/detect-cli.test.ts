@@ -1,0 +1,194 @@
+// `wdcd` end to end as a user runs it (a child process): train a small model on the L8 Biome train/val splits,
+// detect on the real Landsat 8 scene and on L8 Biome test images, check every output with GDAL, evaluate.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { bundledModelNames } from '../../src/model/model-file.js';
+import { gdalInfo, noGdal, readWithGdal, SYSTEM_PYTHON } from '../raster/helpers.js';
+import { REPO, filesUnder, show, wdcd } from './helpers.js';
+
+const SAMPLE = join(REPO, 'samples', 'landsat8-longisland-120m');
+const BANDS = [2, 3, 4, 5].map((b) => join(SAMPLE, `LC80130312015295LGN00_B${b}_toa.tif`));
+const BIOME_TEST = '/work/shared/data/l8biome/test';
+const BIOME = ['Barren_07_2524', 'Urban_11_1326'];
+const VALIDATOR = '/usr/share/doc/python3-gdal/examples/validate_cloud_optimized_geotiff.py';
+
+/** L8 Biome fixedmask -> 0 clear, 1 cloud, 255 fill (thin cloud is cloud, shadow is clear). */
+const biomeTruth = (v: number) => (v === 0 ? 255 : v >= 192 ? 1 : 0);
+
+describe('wdcd end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdcd-cli-'));
+  const model = join(dir, 'model');
+  const out = join(dir, 'out');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  before(async () => {
+    mkdirSync(out);
+    const r = await wdcd(['train', '--train', 'l8biome:train', '--val', 'l8biome:val', '--block-size', '48', '--train-stride', '48', '--epochs', '1', '-o', model, '-q']);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(existsSync(join(model, 'model.json')) && existsSync(join(model, 'weights.bin')));
+  });
+
+  it('--help, and a command without arguments or unknown', async () => {
+    const help = await wdcd(['--help']);
+    assert.equal(help.code, 0, show(help));
+    for (const c of ['detect', 'train', 'eval', 'view', 'models']) assert.match(help.stdout, new RegExp(`wdcd ${c}\\b`));
+    const none = await wdcd([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout, /usage: wdcd COMMAND/);
+    const unknown = await wdcd(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const detectHelp = await wdcd(['detect', '--help']);
+    assert.equal(detectHelp.code, 0);
+    assert.match(detectHelp.stdout, /--output FILE/);
+  });
+
+  it('wdcd models lists the bundled models and describes a model folder', async () => {
+    const list = await wdcd(['models']);
+    assert.equal(list.code, 0, show(list));
+    const bundled = bundledModelNames();
+    if (bundled.length === 0) assert.match(list.stdout, /no bundled models/);
+    for (const name of bundled) assert.match(list.stdout, new RegExp(`^${name}: `, 'm'));
+    const one = await wdcd(['models', model]);
+    assert.equal(one.code, 0, show(one));
+    assert.match(one.stdout, /wdcd-light, 48 px blocks, bands blue, green, red, nir/);
+    assert.match(one.stdout, /T = -?[\d.]+ \+ -?[\d.]+ x [\d.]+ = -?[\d.]+/);
+  });
+
+  it('detect on the Landsat 8 scene: mask, CAM and overlay with the input georeferencing', { skip: noGdal }, async () => {
+    const mask = join(out, 'scene', 'mask.tif'); // the folder does not exist yet: detect creates it
+    const cam = join(out, 'scene', 'cam.tif');
+    const png = join(out, 'scene', 'overlay.png');
+    const r = await wdcd(['detect', ...BANDS, '--model', model, '-o', mask, '--cam', cam, '--png', png, '--json']);
+    assert.equal(r.code, 0, show(r));
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.width, 508);
+    assert.equal(summary.height, 458);
+    assert.equal(summary.model, 'model');
+    assert.equal(summary.sensor, 'landsat8-biome');
+    assert.deepEqual({ mask: summary.outputs.mask, cam: summary.outputs.cam, png: summary.outputs.png }, { mask, cam, png });
+    for (const file of Object.values(summary.outputs) as string[]) assert.ok(existsSync(file), `${file} written`);
+    assert.ok(Number.isFinite(summary.threshold));
+    assert.ok(summary.blocks.total > 0 && summary.blocks.gatedClear <= summary.blocks.total);
+    assert.ok(summary.cloudFraction >= 0 && summary.cloudFraction <= 1);
+    assert.ok(summary.nodataFraction > 0.05 && summary.nodataFraction < 0.3, `nodata ${summary.nodataFraction}`);
+    assert.ok(summary.seconds.total > 0);
+
+    const input = gdalInfo(BANDS[0]);
+    const maskInfo = gdalInfo(mask);
+    assert.deepEqual(maskInfo.size, input.size);
+    assert.equal(maskInfo.coordinateSystem.wkt, input.coordinateSystem.wkt);
+    assert.deepEqual(maskInfo.geoTransform, input.geoTransform);
+    assert.equal(maskInfo.bands.length, 1);
+    assert.equal(maskInfo.bands[0].type, 'Byte');
+    assert.equal(maskInfo.bands[0].noDataValue, 255);
+    const camInfo = gdalInfo(cam);
+    assert.deepEqual(camInfo.size, input.size);
+    assert.equal(camInfo.coordinateSystem.wkt, input.coordinateSystem.wkt);
+    assert.deepEqual(camInfo.geoTransform, input.geoTransform);
+    assert.equal(camInfo.bands[0].type, 'Float32');
+    assert.ok(Number.isNaN(Number(camInfo.bands[0].noDataValue)), `CAM nodata ${camInfo.bands[0].noDataValue}`);
+    const pngInfo = gdalInfo(png);
+    assert.equal(pngInfo.driverShortName, 'PNG');
+    assert.deepEqual(pngInfo.size, input.size);
+
+    const m = readWithGdal(mask, dir).bands[0];
+    const c = readWithGdal(cam, dir).bands[0];
+    const b2 = readWithGdal(BANDS[0], dir).bands[0];
+    let cloud = 0;
+    let fill = 0;
+    for (let i = 0; i < m.length; i++) {
+      assert.ok(m[i] === 0 || m[i] === 1 || m[i] === 255, `mask value ${m[i]} at ${i}`);
+      // Outside the footprint (0 in the input) is nodata; inside, every pixel gets a class.
+      assert.equal(m[i] === 255, b2[i] === 0 || Number.isNaN(b2[i]), `pixel ${i}: input ${b2[i]}, mask ${m[i]}`);
+      if (m[i] === 255) assert.ok(Number.isNaN(c[i]), `CAM at nodata pixel ${i} is ${c[i]}`);
+      else assert.equal(m[i], c[i] >= summary.threshold ? 1 : 0, `pixel ${i}: CAM ${c[i]}, T ${summary.threshold}, mask ${m[i]}`);
+      if (m[i] === 1) cloud++;
+      if (m[i] === 255) fill++;
+    }
+    assert.ok(fill > 0, 'the scene has fill outside its footprint');
+    assert.ok(Math.abs(summary.cloudFraction - cloud / m.length) < 1e-12);
+    assert.ok(Math.abs(summary.nodataFraction - fill / m.length) < 1e-12);
+  });
+
+  it('--cog writes Cloud Optimized GeoTIFFs that pass GDAL\'s validator', { skip: noGdal }, async () => {
+    const mask = join(out, 'cog-mask.tif');
+    const cam = join(out, 'cog-cam.tif');
+    const r = await wdcd(['detect', ...BANDS, '--model', model, '-o', mask, '--cam', cam, '--cog', '--stride', '48', '-q']);
+    assert.equal(r.code, 0, show(r));
+    for (const file of [mask, cam]) {
+      const v = spawnSync(SYSTEM_PYTHON, [VALIDATOR, file], { encoding: 'utf8' });
+      assert.equal(v.status, 0, `${file}: ${v.stdout}${v.stderr}`);
+      assert.match(v.stdout, /is a valid cloud optimized GeoTIFF/);
+    }
+    const info = gdalInfo(mask);
+    assert.deepEqual(info.geoTransform, gdalInfo(BANDS[0]).geoTransform);
+    assert.equal(info.bands[0].noDataValue, 255);
+  });
+
+  it('-O with two inputs writes one mask each; eval prints a table and JSON; no overwrite without --overwrite', { skip: noGdal }, async () => {
+    const outdir = join(out, 'biome');
+    const inputs = BIOME.map((n) => join(BIOME_TEST, 'images', `${n}.tif`));
+    const r = await wdcd(['detect', ...inputs, '--model', model, '--bands', '1,2,3,4', '-O', outdir, '--json', '-q']);
+    assert.equal(r.code, 0, show(r));
+    const summaries = JSON.parse(r.stdout);
+    assert.equal(summaries.length, 2);
+    const masks = BIOME.map((n) => join(outdir, `${n}_mask.tif`));
+    // Each mask, and whatever detect writes beside it (a MASK.json summary), nothing else.
+    const onlyOutputs = () => {
+      const files = filesUnder(outdir);
+      assert.deepEqual(files.filter((f) => f.endsWith('.tif')).sort(), masks.map((m) => basename(m)).sort());
+      for (const f of files) assert.ok(masks.some((m) => f.startsWith(basename(m))) && !f.endsWith('.tmp'), `unexpected file ${f}`);
+    };
+    onlyOutputs();
+    summaries.forEach((s: { outputs: { mask: string }; width: number }, i: number) => {
+      assert.equal(s.outputs.mask, masks[i]);
+      assert.equal(s.width, 256);
+      assert.deepEqual(gdalInfo(masks[i]).size, [256, 256]);
+    });
+
+    // eval on a real L8 Biome test pair, checked against a confusion matrix counted here.
+    const truth = join(BIOME_TEST, 'masks', `${BIOME[0]}.tif`);
+    const table = await wdcd(['eval', masks[0], truth]);
+    assert.equal(table.code, 0, show(table));
+    assert.match(table.stdout, /OA%/);
+    assert.match(table.stdout, new RegExp(BIOME[0]));
+    assert.match(table.stdout, /pooled \(1\)/);
+    const json = await wdcd(['eval', masks[0], truth, masks[1], join(BIOME_TEST, 'masks', `${BIOME[1]}.tif`), '--json']);
+    assert.equal(json.code, 0, show(json));
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.images.length, 2);
+    assert.equal(report.pooled.images, 2);
+    const p = readWithGdal(masks[0], dir).bands[0];
+    const t = readWithGdal(truth, dir).bands[0];
+    const counts = { tp: 0, fp: 0, tn: 0, fn: 0, excluded: 0 };
+    for (let i = 0; i < p.length; i++) {
+      const truthClass = biomeTruth(t[i]);
+      if (p[i] === 255 || truthClass === 255) counts.excluded++;
+      else if (p[i] === 1) truthClass === 1 ? counts.tp++ : counts.fp++;
+      else truthClass === 1 ? counts.fn++ : counts.tn++;
+    }
+    const first = report.images[0];
+    assert.equal(first.coding, 'l8biome');
+    assert.deepEqual({ tp: first.tp, fp: first.fp, tn: first.tn, fn: first.fn, excluded: first.excluded }, counts);
+    assert.ok(Math.abs(first.oa - (counts.tp + counts.tn) / (p.length - counts.excluded)) < 1e-12);
+    for (const k of ['tp', 'fp', 'tn', 'fn'] as const) assert.equal(report.pooled[k], report.images[0][k] + report.images[1][k]);
+
+    // The masks exist now: without --overwrite detect refuses, exit 2, and leaves the old file as it was.
+    const before = readFileSync(masks[0]);
+    const mtime = statSync(masks[0]).mtimeMs;
+    const again = await wdcd(['detect', inputs[0], '--model', model, '--bands', '1,2,3,4', '-o', masks[0]]);
+    assert.equal(again.code, 2, show(again));
+    assert.match(again.stderr, /already exists/);
+    assert.ok(again.stderr.includes(masks[0]), 'the message names the file');
+    assert.deepEqual(readFileSync(masks[0]), before);
+    assert.equal(statSync(masks[0]).mtimeMs, mtime);
+    onlyOutputs();
+    const forced = await wdcd(['detect', inputs[0], '--model', model, '--bands', '1,2,3,4', '-o', masks[0], '--overwrite', '-q', '--stride', '48']);
+    assert.equal(forced.code, 0, show(forced));
+  });
+});
