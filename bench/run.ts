@@ -1,7 +1,11 @@
 /**
  * `npm run bench`: how fast and how bounded wdcd is on this machine.
  *
- *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--chunk-rows N] [--threads N] [--keep] [--no-json]
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--chunk-rows N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
+ *
+ * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
+ * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
+ * the full width), time the area. Scenes are cached in --work-dir (default: the system temp folder).
  *
  * 1. End to end: the library `detect()` (exactly what `wdcd detect` runs: read -> mask GeoTIFF written) on
  *    scenes of about 1, 16 and 100 megapixels, each in its own child process so the peak resident memory
@@ -61,16 +65,26 @@ async function loadTiles(): Promise<{ size: number; planes: Float32Array[][] }> 
   return { size, planes: tiles };
 }
 
-/** Writes (or reuses) the four band files of a side x side scene; returns their paths. */
-async function buildScene(dir: string, side: number): Promise<string[]> {
-  const paths = [0, 1, 2, 3].map((b) => join(dir, `scene-${side}-v${SCENE_VERSION}-b${b + 1}.tif`));
+/** `16` (megapixels, square) or `10000x1600` (width x height) -> width, height. */
+function sizeOf(spec: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(spec);
+  if (m) return [Number(m[1]), Number(m[2])];
+  const side = sideOf(Number(spec));
+  if (!(side > 0)) throw new Error(`--sizes: "${spec}" is neither megapixels nor WIDTHxHEIGHT`);
+  return [side, side];
+}
+
+/** Writes (or reuses) the four band files of a width x height scene; returns their paths. */
+async function buildScene(dir: string, width: number, height: number): Promise<string[]> {
+  const side = width;
+  const paths = [0, 1, 2, 3].map((b) => join(dir, `scene-${width === height ? width : `${width}x${height}`}-v${SCENE_VERSION}-b${b + 1}.tif`));
   if (paths.every(existsSync)) return paths;
   mkdirSync(dir, { recursive: true });
   const { size, planes } = await loadTiles();
-  const writers = await Promise.all(paths.map((p) => createGeoTiffWriter(p, { width: side, height: side, sampleType: 'float32', nodata: 0, overwrite: true })));
+  const writers = await Promise.all(paths.map((p) => createGeoTiffWriter(p, { width, height, sampleType: 'float32', nodata: 0, overwrite: true })));
   try {
-    for (let y0 = 0; y0 < side; y0 += size) {
-      const h = Math.min(size, side - y0);
+    for (let y0 = 0; y0 < height; y0 += size) {
+      const h = Math.min(size, height - y0);
       const ty = y0 / size;
       for (let b = 0; b < 4; b++) {
         const strip = new Float32Array(h * side);
@@ -100,7 +114,8 @@ async function buildScene(dir: string, side: number): Promise<string[]> {
 // Child: one detect run
 
 interface DetectRun {
-  side: number;
+  width: number;
+  height: number;
   megapixels: number;
   seconds: number;
   megapixelsPerSecond: number;
@@ -127,7 +142,8 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
   const seconds = (performance.now() - started) / 1000;
   const mp = (summary.width * summary.height) / 1e6;
   const run: DetectRun = {
-    side: summary.width,
+    width: summary.width,
+    height: summary.height,
     megapixels: mp,
     seconds,
     megapixelsPerSecond: mp / seconds,
@@ -249,7 +265,7 @@ async function main(): Promise<void> {
       child: { type: 'boolean', default: false },
       scene: { type: 'string', multiple: true },
       out: { type: 'string' },
-      sizes: { type: 'string', default: '1,16,100' },
+      sizes: { type: 'string', default: '1,16' },
       model: { type: 'string' },
       'chunk-rows': { type: 'string' },
       threads: { type: 'string' },
@@ -291,26 +307,25 @@ async function main(): Promise<void> {
   if (d.bands.length !== 4) throw new Error('the benchmark scenes have 4 bands (blue, green, red, NIR); this model takes ' + d.bands.length);
 
   // End to end.
-  const sizes = values.sizes.split(',').map(Number);
+  const sizes = values.sizes.split(',').map(sizeOf);
   const runs: DetectRun[] = [];
   log('\nend to end: detect() from the four band files to the mask GeoTIFF written, one child process per size');
   log('scenes are tiled from real imagery (the 25 L8 Biome 256 x 256 subsets, bands 1-4, TOA reflectance float32, tiled deflate GeoTIFF, one file per band)');
-  for (const mp of sizes) {
-    const side = sideOf(mp);
+  for (const [width, height] of sizes) {
     let t = performance.now();
-    const scene = await buildScene(join(work, 'scenes'), side);
+    const scene = await buildScene(join(work, 'scenes'), width, height);
     const built = (performance.now() - t) / 1000;
     t = performance.now();
-    const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${side}.tif`), ...scene.flatMap((s) => ['--scene', s])];
+    const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
     if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
     if (threads) argv.push('--threads', String(threads));
     const run = runChild(argv);
     runs.push(run);
     const s = run.stages;
-    log(`  ${side} x ${side} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
+    log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
       `(score blocks ${f(s.scoreBlocks, 1)} s, activation map ${f(s.activationMap, 1)} s, write ${f(s.write, 2)} s; ${run.blocks} blocks)`);
   }
-  if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.side}.tif`), { force: true });
+  if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.width}x${run.height}.tif`), { force: true });
 
   // Training and inference throughput.
   const seconds = Number(values.seconds);
@@ -333,7 +348,7 @@ async function main(): Promise<void> {
   const table = [
     '| scene | MP | seconds | MP/s | peak RSS (MB) | score blocks (s) | activation map (s) | write (s) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...runs.map((r) => `| ${r.side} x ${r.side} | ${f(r.megapixels, 1)} | ${f(r.seconds, 1)} | ${f(r.megapixelsPerSecond)} | ${f(r.peakRssMB, 0)} | ${f(r.stages.scoreBlocks, 1)} | ${f(r.stages.activationMap, 1)} | ${f(r.stages.write, 2)} |`),
+    ...runs.map((r) => `| ${r.width} x ${r.height} | ${f(r.megapixels, 1)} | ${f(r.seconds, 1)} | ${f(r.megapixelsPerSecond)} | ${f(r.peakRssMB, 0)} | ${f(r.stages.scoreBlocks, 1)} | ${f(r.stages.activationMap, 1)} | ${f(r.stages.write, 2)} |`),
   ].join('\n');
   log(`\n${table}\n`);
   log(`Machine: ${info.cpu}, ${info.cores} cores, Node ${info.node}, onnxruntime-node ${info.onnxruntime}. Model: ${d.architecture.name} at ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune [${d.prunedPools.join(',')}], gate ${d.detection.gate}.`);

@@ -4,7 +4,8 @@
  * A block's map is linear in the pruned features (CAM_b = beta_b + sum_k a_bk F'_k), so the mosaic's average over
  * the blocks covering a point is beta-bar + sum_k a-bar_k F'_k(point), with a-bar, beta-bar averaged over those
  * blocks. The pruned features are therefore computed once per point, not once per covering block (4 times at
- * 50 % overlap), in chunks of lattice rows across the full width. A block row's weights need its features'
+ * 50 % overlap), in chunks of lattice rows across the full width (the network runs on column tiles of each
+ * chunk, so its working memory does not grow with the width). A block row's weights need its features'
  * means, so only the feature rows between the oldest unfinished output row and the newest computed row are held:
  * about one block height, whatever the scene's height.
  */
@@ -29,7 +30,19 @@ export interface CamOptions {
   gate: boolean;
   /** Lattice rows per feature pass; larger is faster per pixel and holds more memory. */
   chunkRows?: number;
+  /** Lattice columns per feature pass (default about 1024 px); the chunk's rows are cut into tiles this wide. */
+  tileColumns?: number;
   onProgress?: ProgressCallback;
+}
+
+/** Pixels across one feature pass (plus its halo). */
+const TILE_WIDTH = 1024;
+
+/** Columns [x, x + w) of a [bands, h, width] window. */
+function columns(data: Float32Array, bands: number, h: number, width: number, x: number, w: number): Float32Array {
+  const out = new Float32Array(bands * h * w);
+  for (let r = 0; r < bands * h; r++) out.set(data.subarray(r * width + x, r * width + x + w), r * w);
+  return out;
 }
 
 export function latticeOf(network: Network): FeatureLattice {
@@ -46,6 +59,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const { cols, rows } = gridCoverage(lattice, grid, width, height);
   const NX = cols.count;
   const chunkRows = Math.max(1, options.chunkRows ?? Math.ceil(64 / lattice.stride));
+  const tileCols = Math.max(1, options.tileColumns ?? Math.ceil(TILE_WIDTH / lattice.stride));
   const classifier = network.classifier;
   const weights = emptyWeights(nx * ny, C);
 
@@ -65,17 +79,27 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       const end = Math.min(next + chunkRows, rows.count);
       const [sy, sh] = lattice.inputSpan(rows.first + next, rows.first + end);
       const win = await source.read({ x: sx, y: sy, width: sw, height: sh });
-      const fm = await network.features(win.data, sh, sw);
-      if (fm.height < end - next || fm.width < NX) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${NX} x ${end - next}`);
       for (let y = Math.max(sy, yOut); y < Math.min(sy + sh, height); y++) {
         if (!pixelValid.has(y)) pixelValid.set(y, win.valid.slice((y - sy) * sw - sx, (y - sy) * sw - sx + width));
       }
-      for (let j = next; j < end; j++) {
-        const row = new Float32Array(C * NX);
-        for (let k = 0; k < C; k++) {
-          const from = k * fm.height * fm.width + (j - next) * fm.width;
-          row.set(fm.data.subarray(from, from + NX), k * NX);
+      const featureRows = Array.from({ length: end - next }, () => new Float32Array(C * NX));
+      // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
+      // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
+      for (let i0 = 0; i0 < NX; i0 += tileCols) {
+        const i1 = Math.min(i0 + tileCols, NX);
+        const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
+        const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
+        const fm = await network.features(tile, sh, tw);
+        if (fm.height < end - next || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${end - next}`);
+        for (let j = next; j < end; j++) {
+          for (let k = 0; k < C; k++) {
+            const from = k * fm.height * fm.width + (j - next) * fm.width;
+            featureRows[j - next].set(fm.data.subarray(from, from + i1 - i0), k * NX + i0);
+          }
         }
+      }
+      for (let j = next; j < end; j++) {
+        const row = featureRows[j - next];
         const valid = new Uint8Array(NX);
         const py = rows.pixel[j];
         if (py >= 0) {

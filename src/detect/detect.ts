@@ -104,7 +104,13 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
   const sensor = options.sensor ?? description.sensor;
   const source = await openRaster(inputs);
   try {
-    const resolved = resolveBands(sensor, source.bandCount, options);
+    let resolved;
+    try {
+      resolved = resolveBands(sensor, source.bandCount, options);
+    } catch (e) {
+      // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model).
+      throw e instanceof InputError && !e.path ? new InputError(e.message, inputs.join(', ')) : e;
+    }
     if (resolved.bands.length !== description.bands.length) {
       throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
     }

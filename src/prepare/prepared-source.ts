@@ -86,9 +86,10 @@ export async function readMirrored(
  * feature chunks with their halo), so prepared rows are kept in one strip and each file row is decoded once per
  * pass, not once per window that touches it: compressed tiles (512 or 256 px high) decode whole, and decoding
  * them again for every 24-row step made reading the slowest stage. Strips are aligned to multiples of this, so
- * tiles of 512, 256, ... rows are read whole, once. Holds about (512 + window height) full-width rows.
+ * tiles of 256 rows (GDAL's default) or fewer are decoded once, 512-row tiles twice. Holds about (256 + window
+ * height) full-width rows, prepared, plus one strip's raw samples while it is read.
  */
-export const STRIP_ROWS = 512;
+export const STRIP_ROWS = 256;
 
 /** A scene on disk, through the input mapping and the model's normalisation. */
 export function preparedRaster(source: RasterSource, mapping: InputMapping, norm: Normalization, options: { stripRows?: number } = {}): PreparedSource {

@@ -6,7 +6,7 @@ import { blockGrid } from '../../src/detect/block-grid.js';
 import { scoreBlocks } from '../../src/detect/block-scores.js';
 import { perBlockCam } from '../../src/detect/per-block-cam.js';
 import { buildFeatureGraph, buildScoringGraph } from '../../src/engine/inference-graphs.js';
-import { Session } from '../../src/engine/session.js';
+import { Session, type Fetched } from '../../src/engine/session.js';
 import { buildTrainingGraph, gradientName } from '../../src/engine/training-graph.js';
 import { WDCD_VGG16, featureChannels, outputSide, poolIndices, type Architecture } from '../../src/model/architecture.js';
 import { Network } from '../../src/model/network.js';
@@ -122,7 +122,7 @@ describe('wdcd-vgg16, the paper network', () => {
     const block = Float32Array.from({ length: 4 * 250 * 250 }, () => random.normal());
     const session = await Session.create(buildTrainingGraph(arch, 4, 1));
     const specs = parameterSpecs(arch, 4);
-    let out;
+    let out: Fetched;
     try {
       const feeds: Record<string, { data: Float32Array; dims: number[] }> = {
         input: { data: block, dims: [1, 4, 250, 250] },

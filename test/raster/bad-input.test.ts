@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { createGeoTiffWriter, openRaster } from '../../src/raster/index.js';
-import { encodeHeader, encodeIfd, type IfdEntry } from '../../src/raster/tiff-ifd.js';
-import { L7, L8, gdal, noGdal, tempDir } from './helpers.js';
+import { L7, L8, craftTiff, gdal, noGdal, tempDir } from './helpers.js';
 
 /** Asserts that `work` rejects with an InputError naming `path` and matching `pattern`. */
 async function rejectsNaming(work: () => Promise<unknown>, path: string, pattern: RegExp): Promise<void> {
@@ -15,24 +14,6 @@ async function rejectsNaming(work: () => Promise<unknown>, path: string, pattern
     assert.match(err.message, pattern);
     return true;
   });
-}
-
-/** A hand-made single-strip uint8 TIFF whose header claims the given size. */
-function craftTiff(path: string, width: number, height: number): void {
-  const entries = (stripAt: number): IfdEntry[] => [
-    { tag: 256, type: 'LONG', values: [width] },
-    { tag: 257, type: 'LONG', values: [height] },
-    { tag: 258, type: 'SHORT', values: [8] },
-    { tag: 259, type: 'SHORT', values: [1] },
-    { tag: 262, type: 'SHORT', values: [1] },
-    { tag: 273, type: 'LONG', values: [stripAt] },
-    { tag: 277, type: 'SHORT', values: [1] },
-    { tag: 278, type: 'LONG', values: [height] },
-    { tag: 279, type: 'LONG', values: [16] },
-  ];
-  const ifd = encodeIfd(entries(0), 8, 0, false);
-  const stripAt = 8 + ifd.length;
-  writeFileSync(path, Buffer.concat([encodeHeader(8, false), encodeIfd(entries(stripAt), 8, 0, false), Buffer.alloc(16)]));
 }
 
 describe('bad input gives an InputError naming the file', () => {

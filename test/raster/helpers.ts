@@ -1,9 +1,10 @@
 /** Shared test helpers: temp folders and GDAL as the independent reader/writer of fixtures. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { encodeHeader, encodeIfd, type IfdEntry } from '../../src/raster/tiff-ifd.js';
 
 export const DATA = '/work/shared/data';
 export const L8 = `${DATA}/landsat8-scene-120m/LC80130312015295LGN00_`;
@@ -60,4 +61,22 @@ export function assertSameValues(actual: ArrayLike<number>, expected: ArrayLike<
     const e = expected[i];
     if (a !== e && !(Number.isNaN(a) && Number.isNaN(e))) throw new Error(`${label}: value ${i} is ${a}, expected ${e}`);
   }
+}
+
+/** A hand-made single-strip uint8 TIFF whose header claims the given size. */
+export function craftTiff(path: string, width: number, height: number): void {
+  const entries = (stripAt: number): IfdEntry[] => [
+    { tag: 256, type: 'LONG', values: [width] },
+    { tag: 257, type: 'LONG', values: [height] },
+    { tag: 258, type: 'SHORT', values: [8] },
+    { tag: 259, type: 'SHORT', values: [1] },
+    { tag: 262, type: 'SHORT', values: [1] },
+    { tag: 273, type: 'LONG', values: [stripAt] },
+    { tag: 277, type: 'SHORT', values: [1] },
+    { tag: 278, type: 'LONG', values: [height] },
+    { tag: 279, type: 'LONG', values: [16] },
+  ];
+  const ifd = encodeIfd(entries(0), 8, 0, false);
+  const stripAt = 8 + ifd.length;
+  writeFileSync(path, Buffer.concat([encodeHeader(8, false), encodeIfd(entries(stripAt), 8, 0, false), Buffer.alloc(16)]));
 }

@@ -1,0 +1,127 @@
+// Malformed inputs through `wdcd detect` as a user meets them: each exits with code 2, prints one line that names
+// the file or option at fault, and leaves no output (and no temporary file) behind.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { saveModel } from '../../src/model/model-file.js';
+import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
+import { L7, L8, craftTiff, gdal, noGdal } from '../raster/helpers.js';
+import { filesUnder, show, wdcd } from './helpers.js';
+
+const BANDS = [2, 3, 4, 5].map((b) => `${L8}B${b}_toa.tif`);
+
+describe('wdcd detect refuses bad input with exit 2 and one clear message', { concurrency: 3 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdcd-bad-cli-'));
+  const model = join(dir, 'model');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  /** A file in a case's own input folder (cases run concurrently). */
+  const input = (name: string, file: string) => {
+    const folder = join(dir, 'inputs', name);
+    mkdirSync(folder, { recursive: true });
+    return join(folder, file);
+  };
+
+  before(() => {
+    saveModel(model, tinyModel(tinyArchitecture(48), { seed: 1, prunedPools: [5] }));
+  });
+
+  /**
+   * Runs detect with a mask and a CAM in a fresh output folder; checks exit 2, a single message line naming
+   * `names`, and that neither the output folder nor the case's input folder (from `input`) holds anything new.
+   */
+  async function refuses(name: string, args: string[], names: string, pattern: RegExp, output?: string): Promise<void> {
+    const out = join(dir, 'out', name);
+    mkdirSync(out, { recursive: true });
+    const inputs = join(dir, 'inputs', name);
+    const inputsBefore = filesUnder(inputs).sort();
+    const r = await wdcd(['detect', '--model', model, '-o', output ?? join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), ...args]);
+    assert.equal(r.code, 2, show(r));
+    const lines = r.stderr.split('\n').filter((l) => l.trim());
+    assert.equal(lines.length, 1, `one message line:\n${r.stderr}`);
+    assert.ok(lines[0].startsWith('wdcd detect: '), lines[0]);
+    assert.ok(lines[0].includes(names), `the message names ${names}: ${lines[0]}`);
+    assert.match(lines[0], pattern);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(filesUnder(out), [], 'no output or temporary file');
+    assert.deepEqual(filesUnder(inputs).sort(), inputsBefore, 'nothing new beside the inputs');
+  }
+
+  it('a TIFF truncated in its pixel data', async () => {
+    const path = input('truncated', 'truncated.tif');
+    const bytes = readFileSync(BANDS[0]);
+    writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await refuses('truncated', [path, ...BANDS.slice(1)], path, /truncated/);
+  });
+
+  it('a header claiming zero width', async () => {
+    const path = input('zero', 'zero.tif');
+    craftTiff(path, 0, 10);
+    await refuses('zero', [path], path, /0 x 10/);
+  });
+
+  it('a header claiming 10^6 x 10^6 pixels', async () => {
+    const path = input('huge', 'huge.tif');
+    craftTiff(path, 1_000_000, 1_000_000);
+    await refuses('huge', [path], path, /1000000 x 1000000/);
+  });
+
+  it('a text file', async () => {
+    const path = input('text', 'notes.tif');
+    writeFileSync(path, 'this is not an image\n');
+    await refuses('text', [path], path, /not a raster/);
+  });
+
+  it('a missing file', async () => {
+    const path = input('missing', 'nope.tif');
+    await refuses('missing', [BANDS[0], path, ...BANDS.slice(2)], path, /not found/);
+  });
+
+  it('too few bands for the model (a 2-band file)', { skip: noGdal }, async () => {
+    const path = input('two-bands', 'two-bands.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', L7, path);
+    await refuses('two-bands', [path], path, /2 band/);
+  });
+
+  it('band files that do not match', { skip: noGdal }, async () => {
+    const path = input('mismatch', 'small.tif');
+    gdal('gdal_translate', '-q', '-srcwin', '0', '0', '100', '100', BANDS[1], path);
+    await refuses('mismatch', [BANDS[0], path, ...BANDS.slice(2)], path, /100 x 100/);
+  });
+
+  it('unsupported compression (LZMA)', { skip: noGdal }, async () => {
+    const path = input('lzma', 'lzma.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-co', 'COMPRESS=LZMA', L7, path);
+    await refuses('lzma', [path], path, /LZMA/);
+  });
+
+  it('an output folder that cannot exist (a path under a regular file)', async () => {
+    const file = join(dir, 'plain-file');
+    writeFileSync(file, 'x');
+    await refuses('unwritable', BANDS, file, /not a folder|cannot create/, join(file, 'mask.tif'));
+    assert.equal(readFileSync(file, 'utf8'), 'x');
+  });
+
+  for (const [option, value, pattern] of [
+    ['--stride', 'abc', /expected a whole number of pixels, got "abc"/],
+    ['--stride', '500', /stride must be a whole number from 1 to the block size \(48\)/],
+    ['--prune', 'some', /expected one of all, last/],
+    ['--bands', '1,2', /--bands needs 4 band numbers/],
+  ] as const) {
+    it(`a bad option value: ${option} ${value}`, async () => {
+      await refuses(`option${option}-${value}`, [...BANDS, option, value], option, pattern);
+    });
+  }
+
+  it('an input that is a copy of a good file still works (the corpus is not what fails)', async () => {
+    // Guards the harness: the same command line with good inputs succeeds and writes the outputs.
+    const path = input('good', 'good.tif');
+    copyFileSync(BANDS[0], path);
+    const out = join(dir, 'out', 'good');
+    const r = await wdcd(['detect', '--model', model, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), path, ...BANDS.slice(1), '--stride', '48', '-q']);
+    assert.equal(r.code, 0, show(r));
+    assert.ok(filesUnder(out).includes('mask.tif') && filesUnder(out).includes('cam.tif'));
+  });
+});
