@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { detect } from '../src/detect/detect.js';
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
   // The model: the one given, the bundled default, or a quick one trained here.
   let modelDir = values.model ?? join(root, 'models', 'default');
   let modelNote: string;
-  if (existsSync(join(modelDir, 'model.json'))) modelNote = `model ${modelDir}`;
+  if (existsSync(join(modelDir, 'model.json'))) modelNote = `model ${relative(root, modelDir).startsWith('..') ? modelDir : relative(root, modelDir)}`;
   else {
     if (values.model) throw new Error(`no model.json in ${values.model}`);
     modelDir = join(work, 'quick-model');

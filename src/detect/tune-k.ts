@@ -72,6 +72,6 @@ export async function tuneK(model: Model, scenes: SceneSpec[], metric: TuneMetri
   const thresholds = K_GRID.map((k) => thresholdOf(stats, k));
   const tuning = tuningScores(cams, thresholds, metric);
   const scores = scoreThresholds(cams, thresholds).map((m, i) => ({ ...m, k: K_GRID[i], threshold: thresholds[i], tuning: tuning[i] }));
-  const best = scores.reduce((a, b) => (b.tuning > a.tuning ? b : a));
+  const best = scores.reduce((a, b) => (b.tuning > a.tuning || Number.isNaN(a.tuning) ? b : a));
   return { k: best.k, scores };
 }
