@@ -8,9 +8,10 @@
  * Every block must be square and the same size as the first (checked on load). Blocks are lazy (see blocks.ts).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { sortedEntries } from './list-folder.js';
 import { fileBlockRef, probeBlockFile, type BandOptions, type BlockRef, type BlockSource } from './blocks.js';
 import { bandOptionsOf } from './wdcd-layout.js';
 
@@ -18,13 +19,7 @@ import { bandOptionsOf } from './wdcd-layout.js';
 export const BLOCK_IMAGE_EXTENSIONS = new Set(['.tif', '.tiff', '.png', '.jpg', '.jpeg', '.webp']);
 
 async function listImages(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    throw new InputError(`cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, dir);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = await sortedEntries(dir);
   const out: string[] = [];
   for (const e of entries) {
     const p = join(dir, e.name);

@@ -13,9 +13,10 @@
  *
  * Blocks are lazy (see blocks.ts); the first one is opened to learn the block size and band count.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { sortedEntries } from './list-folder.js';
 import { fileBlockRef, probeBlockFile, type BandOptions, type BlockRef, type BlockSource } from './blocks.js';
 import { readBlockLabel } from './npy.js';
 
@@ -38,13 +39,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function walk(dir: string, out: string[] = []): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    throw new InputError(`cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, dir);
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const entries = await sortedEntries(dir);
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await walk(p, out);

@@ -10,7 +10,8 @@ import { scoreBlocks } from '../../src/detect/block-scores.js';
 import { mosaicCam } from '../../src/detect/cam-mosaic.js';
 import { sceneCam, thresholdRows } from '../../src/detect/detect.js';
 import { perBlockCam } from '../../src/detect/per-block-cam.js';
-import { poolIndices, type Architecture } from '../../src/model/architecture.js';
+import { poolIndices } from '../../src/model/architecture.js';
+import { tinyArchitecture } from '../model/tiny-model.js';
 import type { Model, ModelDescription } from '../../src/model/model-file.js';
 import { Network } from '../../src/model/network.js';
 import { initialWeights } from '../../src/model/parameters.js';
@@ -24,20 +25,7 @@ const BIOME_2 = `${DATA}/l8biome/val/images/Barren_05_0208.tif`;
 // Whole Landsat 8 scene at 120 m, 0 (nodata for the preset) outside the footprint: B2..B5 = blue, green, red, NIR.
 const L8 = ['B2', 'B3', 'B4', 'B5'].map((b) => `${DATA}/landsat8-scene-120m/LC80130312015295LGN00_${b}_toa.tif`);
 
-const ARCH: Architecture = {
-  name: 'streaming-test',
-  blockSize: 40,
-  layers: [
-    { kind: 'conv', channels: 6 },
-    { kind: 'conv', channels: 6 },
-    { kind: 'pool' },
-    { kind: 'conv', channels: 8 },
-    { kind: 'conv', channels: 8 },
-    { kind: 'pool' },
-    { kind: 'conv', channels: 8 },
-  ],
-  head: 'gcp',
-};
+const ARCH = tinyArchitecture(40);
 const POOLS = poolIndices(ARCH.layers);
 
 function model(): Model {

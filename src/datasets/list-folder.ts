@@ -1,0 +1,14 @@
+/** A folder's entries sorted by name (stable block order on every file system), or an InputError naming it. */
+import type { Dirent } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+
+export async function sortedEntries(dir: string): Promise<Dirent[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new InputError(`cannot read folder: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, dir);
+  }
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
