@@ -166,11 +166,26 @@ function coveringRowsDone(rows: AxisCoverage, j: number, rowDone: Uint8Array): b
   return true;
 }
 
-/** Adds one lattice row's valid features to the running sums of the blocks it is a member of. */
+/**
+ * Adds one lattice row's valid features to the running sums of the blocks it is a member of. Prefix sums along
+ * the row (computed once) give each block's sum in one subtraction, so overlapping blocks cost no extra pass.
+ */
 function accumulateMeans(j: number, row: Float32Array, valid: Uint8Array, rows: AxisCoverage, cols: AxisCoverage, C: number, nx: number, ny: number, sums: Map<number, { sum: Float64Array; count: Int32Array }>): void {
   const NX = cols.count;
+  let prefix: Float64Array | null = null;
+  let validPrefix: Int32Array | null = null;
   for (let r = 0; r < ny; r++) {
     if (j < rows.memberFrom[r] || j >= rows.memberTo[r]) continue;
+    if (!prefix || !validPrefix) {
+      prefix = new Float64Array(C * (NX + 1));
+      validPrefix = new Int32Array(NX + 1);
+      for (let i = 0; i < NX; i++) validPrefix[i + 1] = validPrefix[i] + valid[i];
+      for (let k = 0; k < C; k++) {
+        const base = k * NX;
+        const out = k * (NX + 1);
+        for (let i = 0; i < NX; i++) prefix[out + i + 1] = prefix[out + i] + (valid[i] ? row[base + i] : 0);
+      }
+    }
     let acc = sums.get(r);
     if (!acc) {
       acc = { sum: new Float64Array(nx * C), count: new Int32Array(nx) };
@@ -179,16 +194,10 @@ function accumulateMeans(j: number, row: Float32Array, valid: Uint8Array, rows: 
     for (let c = 0; c < nx; c++) {
       const from = cols.memberFrom[c];
       const to = cols.memberTo[c];
-      let n = 0;
-      for (let i = from; i < to; i++) n += valid[i];
+      const n = validPrefix[to] - validPrefix[from];
       if (n === 0) continue;
       acc.count[c] += n;
-      for (let k = 0; k < C; k++) {
-        let s = 0;
-        const base = k * NX;
-        for (let i = from; i < to; i++) if (valid[i]) s += row[base + i];
-        acc.sum[c * C + k] += s;
-      }
+      for (let k = 0; k < C; k++) acc.sum[c * C + k] += prefix[k * (NX + 1) + to] - prefix[k * (NX + 1) + from];
     }
   }
 }

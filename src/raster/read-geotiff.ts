@@ -3,6 +3,7 @@
  * read at open; pixels are decoded per window, so memory follows the window, not the file.
  */
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import './zlib-deflate.js';
 import { InputError } from '../errors.js';
 import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
