@@ -14,41 +14,47 @@ export interface BlockScores {
   pooled: Float32Array;
 }
 
-export async function scoreBlocks(network: Network, source: PreparedSource, grid: BlockGrid, onProgress: ProgressCallback = noProgress, batchSize = 32): Promise<BlockScores> {
-  const { blockSize: size, xs, ys } = grid;
-  const count = xs.length * ys.length;
+export function emptyScores(grid: BlockGrid, channels: number): BlockScores {
+  const count = grid.xs.length * grid.ys.length;
+  return { logit: new Float32Array(count), pooled: new Float32Array(count * channels) };
+}
+
+/**
+ * Scores the blocks of one grid row into `scores`. The row's strip of the scene is read once and cut into
+ * blocks, `batchSize` blocks per run of the network.
+ */
+export async function scoreBlockRow(network: Network, source: PreparedSource, grid: BlockGrid, row: number, scores: BlockScores, batchSize = 32): Promise<void> {
+  const { blockSize: size, xs } = grid;
+  const y = grid.ys[row];
   const blockLength = source.bandCount * size * size;
-  const logit = new Float32Array(count);
-  const pooled = new Float32Array(count * network.channels);
-  const batch = new Float32Array(batchSize * blockLength);
-  let filled = 0;
-  let first = 0;
-  const flush = async () => {
-    if (filled === 0) return;
-    const out = await network.score(batch.subarray(0, filled * blockLength), filled);
-    logit.set(out.logit, first);
-    pooled.set(out.pooled, first * network.channels);
-    first += filled;
-    filled = 0;
-    onProgress({ kind: 'progress', stage: 'score blocks', done: first, total: count, unit: 'blocks' });
-  };
-  for (const y of ys) {
-    // One strip of rows per block row, cut into blocks: the scene is read once per block row.
-    const x0 = Math.min(xs[0], 0);
-    const stripWidth = Math.max(source.width, xs[xs.length - 1] + size) - x0;
-    const strip = await source.read({ x: x0, y, width: stripWidth, height: size });
-    for (const x of xs) {
-      const out = filled * blockLength;
+  const x0 = Math.min(xs[0], 0);
+  const stripWidth = Math.max(source.width, xs[xs.length - 1] + size) - x0;
+  const strip = await source.read({ x: x0, y, width: stripWidth, height: size });
+  const batch = new Float32Array(Math.min(batchSize, xs.length) * blockLength);
+  for (let c0 = 0; c0 < xs.length; c0 += batchSize) {
+    const count = Math.min(batchSize, xs.length - c0);
+    for (let i = 0; i < count; i++) {
+      const x = xs[c0 + i];
       for (let b = 0; b < source.bandCount; b++) {
         for (let r = 0; r < size; r++) {
           const from = b * stripWidth * size + r * stripWidth + (x - x0);
-          batch.set(strip.data.subarray(from, from + size), out + b * size * size + r * size);
+          batch.set(strip.data.subarray(from, from + size), i * blockLength + b * size * size + r * size);
         }
       }
-      filled += 1;
-      if (filled === batchSize) await flush();
     }
+    const out = await network.score(batch.subarray(0, count * blockLength), count);
+    const first = row * xs.length + c0;
+    scores.logit.set(out.logit, first);
+    scores.pooled.set(out.pooled, first * network.channels);
   }
-  await flush();
-  return { logit, pooled };
+}
+
+/** Every block of the grid, row by row (the per-block reference and the clear-sky statistics use this). */
+export async function scoreBlocks(network: Network, source: PreparedSource, grid: BlockGrid, onProgress: ProgressCallback = noProgress, batchSize = 32): Promise<BlockScores> {
+  const scores = emptyScores(grid, network.channels);
+  for (let r = 0; r < grid.ys.length; r++) {
+    await scoreBlockRow(network, source, grid, r, scores, batchSize);
+    onProgress({ kind: 'progress', stage: 'score blocks', done: (r + 1) * grid.xs.length, total: scores.logit.length, unit: 'blocks' });
+  }
+  return scores;
 }

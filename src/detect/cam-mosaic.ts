@@ -13,7 +13,7 @@ import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
-import type { BlockScores } from './block-scores.js';
+import { emptyScores, scoreBlockRow, type BlockScores } from './block-scores.js';
 import { channelWeights, emptyWeights } from './channel-weights.js';
 import { gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
@@ -28,6 +28,13 @@ export interface CamRows {
 
 export interface CamOptions {
   gate: boolean;
+  /**
+   * The blocks' pooled scores, if already computed. Otherwise each block row is scored during the pass, from
+   * the same prepared rows the feature pass reads, so the scene is read and prepared once.
+   */
+  scores?: BlockScores;
+  /** Seconds this thread spends reading ('read') and mosaicking ('mosaic'), added to as the pass runs. */
+  seconds?: Record<string, number>;
   /** Lattice rows per feature pass; larger is faster per pixel and holds more memory. */
   chunkRows?: number;
   /** Lattice columns per feature pass (default about 1024 px); the chunk's rows are cut into tiles this wide. */
@@ -49,7 +56,8 @@ export function latticeOf(network: Network): FeatureLattice {
   return new FeatureLattice(network.model.description.architecture.layers, network.prunedPools, network.geometry.stride, network.geometry.offset);
 }
 
-export async function* mosaicCam(network: Network, source: PreparedSource, grid: BlockGrid, scores: BlockScores, options: CamOptions): AsyncGenerator<CamRows> {
+/** Streams the mosaic top to bottom; returns the block scores (computed or given). */
+export async function* mosaicCam(network: Network, source: PreparedSource, grid: BlockGrid, options: CamOptions): AsyncGenerator<CamRows, BlockScores> {
   const onProgress = options.onProgress ?? noProgress;
   const lattice = latticeOf(network);
   const { width, height } = source;
@@ -62,9 +70,17 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const tileCols = Math.max(1, options.tileColumns ?? Math.ceil(TILE_WIDTH / lattice.stride));
   const classifier = network.classifier;
   const weights = emptyWeights(nx * ny, C);
+  const scores = options.scores ?? emptyScores(grid, C);
+  const scored = new Uint8Array(ny).fill(options.scores ? 1 : 0);
+  const seconds = options.seconds ?? {};
+  const mosaicStarted = () => {
+    const t = performance.now();
+    return () => void (seconds.mosaic = (seconds.mosaic ?? 0) + (performance.now() - t) / 1000);
+  };
+  const intervals = memberIntervals(cols);
+  const scratch = { sum: new Float64Array((intervals.edges.length - 1) * C), count: new Int32Array(intervals.edges.length - 1) };
 
   const features = new Map<number, Float32Array>(); // relative lattice row -> [C][NX]
-  const pointValid = new Map<number, Uint8Array>(); // relative lattice row -> [NX]
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
   const camRows = new Map<number, Float32Array>(); // relative lattice row -> [NX]
   const sums = new Map<number, { sum: Float64Array; count: Int32Array }>(); // block row -> per block
@@ -74,29 +90,60 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   let yOut = 0; // next pixel row to emit
 
   const [sx, sw] = lattice.inputSpan(cols.first, cols.first + NX);
+  const scoring = new Map<number, Promise<void>>();
+  const scoreRow = (r: number): Promise<void> => {
+    if (!scoring.has(r)) {
+      const done = scored[r] ? Promise.resolve() : scoreBlockRow(network, source, grid, r, scores);
+      done.catch(() => {}); // awaited when the row's weights are made; a failure must not go unhandled before
+      scoring.set(r, done);
+    }
+    return scoring.get(r)!;
+  };
+
+  /**
+   * Reads the lattice rows [from, to) and runs the feature pass on them, and asks for the scores of the block
+   * rows the read completes (their rows are then still prepared in the strip cache).
+   */
+  const computeChunk = async (from: number, to: number) => {
+    const [sy, sh] = lattice.inputSpan(rows.first + from, rows.first + to);
+    const t = performance.now();
+    const win = await source.read({ x: sx, y: sy, width: sw, height: sh });
+    seconds.read = (seconds.read ?? 0) + (performance.now() - t) / 1000;
+    for (let r = 0; r < ny; r++) if (!scoring.has(r) && grid.ys[r] + grid.blockSize <= sy + sh) scoreRow(r);
+    const featureRows = Array.from({ length: to - from }, () => new Float32Array(C * NX));
+    // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
+    // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
+    const tiles = [];
+    for (let i0 = 0; i0 < NX; i0 += tileCols) {
+      const i1 = Math.min(i0 + tileCols, NX);
+      const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
+      const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
+      tiles.push({ i0, i1, fm: network.features(tile, sh, tw) });
+    }
+    for (const { i0, i1, fm: pendingMap } of tiles) {
+      const fm = await pendingMap;
+      if (fm.height < to - from || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${to - from}`);
+      for (let j = from; j < to; j++) {
+        for (let k = 0; k < C; k++) {
+          const at = k * fm.height * fm.width + (j - from) * fm.width;
+          featureRows[j - from].set(fm.data.subarray(at, at + i1 - i0), k * NX + i0);
+        }
+      }
+    }
+    return { from, to, sy, sh, win, featureRows };
+  };
+  // One chunk ahead: while the network computes the next chunk (on its worker thread), this thread mosaics
+  // the current one.
+  let ahead = rows.count > 0 ? computeChunk(0, Math.min(chunkRows, rows.count)) : null;
+
   while (yOut < height) {
-    if (next < rows.count) {
-      const end = Math.min(next + chunkRows, rows.count);
-      const [sy, sh] = lattice.inputSpan(rows.first + next, rows.first + end);
-      const win = await source.read({ x: sx, y: sy, width: sw, height: sh });
+    if (ahead) {
+      const { to: end, sy, sh, win, featureRows } = await ahead;
+      ahead = end < rows.count ? computeChunk(end, Math.min(end + chunkRows, rows.count)) : null;
+      ahead?.catch(() => {}); // awaited on the next turn; a failure must not go unhandled before that
+      let stop = mosaicStarted();
       for (let y = Math.max(sy, yOut); y < Math.min(sy + sh, height); y++) {
         if (!pixelValid.has(y)) pixelValid.set(y, win.valid.slice((y - sy) * sw - sx, (y - sy) * sw - sx + width));
-      }
-      const featureRows = Array.from({ length: end - next }, () => new Float32Array(C * NX));
-      // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
-      // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
-      for (let i0 = 0; i0 < NX; i0 += tileCols) {
-        const i1 = Math.min(i0 + tileCols, NX);
-        const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
-        const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
-        const fm = await network.features(tile, sh, tw);
-        if (fm.height < end - next || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${end - next}`);
-        for (let j = next; j < end; j++) {
-          for (let k = 0; k < C; k++) {
-            const from = k * fm.height * fm.width + (j - next) * fm.width;
-            featureRows[j - next].set(fm.data.subarray(from, from + i1 - i0), k * NX + i0);
-          }
-        }
       }
       for (let j = next; j < end; j++) {
         const row = featureRows[j - next];
@@ -109,12 +156,15 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
           }
         }
         features.set(j, row);
-        pointValid.set(j, valid);
-        accumulateMeans(j, row, valid, rows, cols, C, nx, ny, sums);
+        accumulateMeans(j, row, valid, rows, intervals, C, nx, ny, sums, scratch);
       }
       next = end;
       for (let r = 0; r < ny; r++) {
         if (rowDone[r] || rows.memberTo[r] > next) continue;
+        stop();
+        await scoreRow(r);
+        stop = mosaicStarted();
+        scored[r] = 1;
         const acc = sums.get(r) ?? { sum: new Float64Array(nx * C), count: new Int32Array(nx) };
         for (let c = 0; c < nx; c++) {
           const b = r * nx + c;
@@ -123,12 +173,13 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         rowDone[r] = 1;
         sums.delete(r);
       }
+      stop();
       onProgress({ kind: 'progress', stage: 'activation map', done: Math.min(height, Math.round(lattice.position(rows.first + next))), total: height, unit: 'rows' });
     }
+    const stop = mosaicStarted();
     while (finalized < next && coveringRowsDone(rows, finalized, rowDone)) {
       camRows.set(finalized, camRow(features.get(finalized)!, rows.cover[finalized], rows.coverTo[finalized], cols, weights, C, nx));
       features.delete(finalized);
-      pointValid.delete(finalized);
       finalized++;
     }
     // Pixel rows whose two lattice rows are final.
@@ -154,11 +205,16 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       });
       const keepFrom = rowSource(lattice, rows, Math.min(yOut, height - 1)).upper - rows.first;
       for (const j of camRows.keys()) if (j < keepFrom) camRows.delete(j);
+      stop();
       yield { y: firstY, height: out.length, cam, valid };
-    } else if (next >= rows.count && finalized >= rows.count) {
-      throw new Error('activation map mosaic stalled');
+    } else {
+      stop();
+      if (!ahead && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');
     }
   }
+  // Block rows that cover no lattice row (none in practice) are still scored, so the scores are complete.
+  for (let r = 0; r < ny; r++) if (!scored[r]) await scoreRow(r);
+  return scores;
 }
 
 function coveringRowsDone(rows: AxisCoverage, j: number, rowDone: Uint8Array): boolean {
@@ -167,37 +223,65 @@ function coveringRowsDone(rows: AxisCoverage, j: number, rowDone: Uint8Array): b
 }
 
 /**
- * Adds one lattice row's valid features to the running sums of the blocks it is a member of. Prefix sums along
- * the row (computed once) give each block's sum in one subtraction, so overlapping blocks cost no extra pass.
+ * Cuts an axis at every block's first and last member point: each block's members are a run of whole intervals
+ * (two at 50 % overlap), so a row's sums per interval give every block's sum without a pass per block.
  */
-function accumulateMeans(j: number, row: Float32Array, valid: Uint8Array, rows: AxisCoverage, cols: AxisCoverage, C: number, nx: number, ny: number, sums: Map<number, { sum: Float64Array; count: Int32Array }>): void {
-  const NX = cols.count;
-  let prefix: Float64Array | null = null;
-  let validPrefix: Int32Array | null = null;
+interface MemberIntervals {
+  /** Interval t is points [edges[t], edges[t + 1]). */
+  edges: Int32Array;
+  /** Per block: its intervals [from, to) (from = to for a block without member points). */
+  from: Int32Array;
+  to: Int32Array;
+}
+
+function memberIntervals(cols: AxisCoverage): MemberIntervals {
+  const edges = Int32Array.from(new Set([...cols.memberFrom, ...cols.memberTo])).sort();
+  const index = new Map(Array.from(edges, (e, t) => [e, t]));
+  return {
+    edges,
+    from: Int32Array.from(cols.memberFrom, (p) => index.get(p)!),
+    to: Int32Array.from(cols.memberTo, (p) => index.get(p)!),
+  };
+}
+
+/** Adds one lattice row's valid features to the running sums of the blocks it is a member of. */
+function accumulateMeans(
+  j: number, row: Float32Array, valid: Uint8Array, rows: AxisCoverage, intervals: MemberIntervals, C: number, nx: number, ny: number,
+  sums: Map<number, { sum: Float64Array; count: Int32Array }>, scratch: { sum: Float64Array; count: Int32Array },
+): void {
+  const NX = valid.length;
+  const { edges } = intervals;
+  let member = false;
+  for (let r = 0; r < ny && !member; r++) member = j >= rows.memberFrom[r] && j < rows.memberTo[r];
+  if (!member) return;
+  // Per interval and channel: the sum over its valid points (a plain sum when all are valid, the usual case).
+  for (let t = 0; t + 1 < edges.length; t++) {
+    const from = edges[t];
+    const to = edges[t + 1];
+    let n = 0;
+    for (let i = from; i < to; i++) n += valid[i];
+    scratch.count[t] = n;
+    for (let k = 0; k < C; k++) {
+      const base = k * NX;
+      let sum = 0;
+      if (n === to - from) for (let i = from; i < to; i++) sum += row[base + i];
+      else if (n > 0) for (let i = from; i < to; i++) if (valid[i]) sum += row[base + i];
+      scratch.sum[t * C + k] = sum;
+    }
+  }
   for (let r = 0; r < ny; r++) {
     if (j < rows.memberFrom[r] || j >= rows.memberTo[r]) continue;
-    if (!prefix || !validPrefix) {
-      prefix = new Float64Array(C * (NX + 1));
-      validPrefix = new Int32Array(NX + 1);
-      for (let i = 0; i < NX; i++) validPrefix[i + 1] = validPrefix[i] + valid[i];
-      for (let k = 0; k < C; k++) {
-        const base = k * NX;
-        const out = k * (NX + 1);
-        for (let i = 0; i < NX; i++) prefix[out + i + 1] = prefix[out + i] + (valid[i] ? row[base + i] : 0);
-      }
-    }
     let acc = sums.get(r);
     if (!acc) {
       acc = { sum: new Float64Array(nx * C), count: new Int32Array(nx) };
       sums.set(r, acc);
     }
     for (let c = 0; c < nx; c++) {
-      const from = cols.memberFrom[c];
-      const to = cols.memberTo[c];
-      const n = validPrefix[to] - validPrefix[from];
-      if (n === 0) continue;
-      acc.count[c] += n;
-      for (let k = 0; k < C; k++) acc.sum[c * C + k] += prefix[k * (NX + 1) + to] - prefix[k * (NX + 1) + from];
+      for (let t = intervals.from[c]; t < intervals.to[c]; t++) {
+        if (scratch.count[t] === 0) continue;
+        acc.count[c] += scratch.count[t];
+        for (let k = 0; k < C; k++) acc.sum[c * C + k] += scratch.sum[t * C + k];
+      }
     }
   }
 }

@@ -17,7 +17,7 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
-import { scoreBlocks, type BlockScores } from './block-scores.js';
+import type { BlockScores } from './block-scores.js';
 import { mosaicCam, type CamRows } from './cam-mosaic.js';
 import { thresholdOf } from './clear-sky.js';
 
@@ -119,11 +119,13 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
     if (!Number.isInteger(stride) || stride < 1 || stride > description.architecture.blockSize) {
       throw new InputError(`stride must be a whole number from 1 to the block size (${description.architecture.blockSize})`, '--stride');
     }
-    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads });
+    // The network runs on a worker thread, so reading and mosaicking go on while it computes.
+    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads, worker: true });
     return {
       model,
       source,
-      prepared: preparedRaster(source, mapping, description.normalization),
+      // Block rows are scored from rows the feature pass has just moved past: keep two block heights of them.
+      prepared: preparedRaster(source, mapping, description.normalization, { lookBehind: 2 * description.architecture.blockSize }),
       mapping,
       sensor,
       network,
@@ -138,14 +140,13 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
 
 async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, chunkRows?: number): AsyncGenerator<CamRows, BlockScores> {
   const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
-  let t = performance.now();
-  onProgress({ kind: 'stage', stage: 'score blocks' });
-  const scores = await scoreBlocks(p.network, p.prepared, grid, onProgress);
-  timings.scoreBlocks = (performance.now() - t) / 1000;
-  t = performance.now();
   onProgress({ kind: 'stage', stage: 'activation map' });
-  yield* mosaicCam(p.network, p.prepared, grid, scores, { gate: p.gate, chunkRows, onProgress });
-  timings.activationMap = (performance.now() - t) / 1000;
+  const seconds: Record<string, number> = {};
+  const scores = yield* mosaicCam(p.network, p.prepared, grid, { gate: p.gate, chunkRows, onProgress, seconds });
+  // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
+  // overlap: each figure is the time that stage kept its thread busy.
+  const busy = await p.network.busySeconds();
+  Object.assign(timings, { read: seconds.read ?? 0, scoreBlocks: busy.score, features: busy.features, mosaic: seconds.mosaic ?? 0 });
   return scores;
 }
 
@@ -217,9 +218,11 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     let cloud = 0;
     let nodata = 0;
     const stream = camStream(p, onProgress, timings, options.chunkRows);
+    let writing = 0; // seconds spent thresholding and writing rows
     let step = await stream.next();
     while (!step.done) {
       const rows = step.value;
+      const t = performance.now();
       const mask = thresholdRows(rows.cam, rows.valid, threshold);
       if (camWriter) {
         const camOut = Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN));
@@ -232,9 +235,11 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
         for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
         if (overlay) await writeOverlayRows(overlay, p.source, rgbBands, rows, mask, width);
       }
+      writing += (performance.now() - t) / 1000;
       step = await stream.next();
     }
     const scores = step.value;
+    const t = performance.now();
     if (fullMask) {
       // Cloud regions are not local, so post-processing works on the whole uint8 mask (1 byte per pixel).
       let mask: Uint8Array = fullMask;
@@ -249,12 +254,11 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       }
       for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
     }
-    let t = performance.now();
     await maskWriter.finish();
     await camWriter?.finish();
     await overlay?.finish();
     await heatmap?.finish();
-    timings.write = (performance.now() - t) / 1000;
+    timings.write = writing + (performance.now() - t) / 1000;
     timings.total = (performance.now() - started) / 1000;
     let gatedClear = 0;
     for (const z of scores.logit) if (z < 0) gatedClear++;

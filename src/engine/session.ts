@@ -7,12 +7,17 @@ import * as ort from 'onnxruntime-node';
 export interface SessionOptions {
   /** Intra-op threads; defaults to every core (2 on the reference machine). */
   threads?: number;
+  /** Run on a worker thread (see worker-session.ts). */
+  worker?: boolean;
 }
 
 export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
 export type Fetched = Record<string, { data: Float32Array; dims: number[] }>;
 
 export class Session {
+  /** Seconds spent in `run`. */
+  busySeconds = 0;
+
   private constructor(private readonly inner: ort.InferenceSession) {}
 
   static async create(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
@@ -30,7 +35,9 @@ export class Session {
   async run(feeds: Feeds, outputs?: string[]): Promise<Fetched> {
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', data, dims);
+    const started = performance.now();
     const result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
+    this.busySeconds += (performance.now() - started) / 1000;
     const fetched: Fetched = {};
     for (const [name, tensor] of Object.entries(result)) {
       fetched[name] = { data: tensor.data as Float32Array, dims: tensor.dims.map(Number) };

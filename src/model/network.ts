@@ -4,6 +4,11 @@
  */
 import { buildFeatureGraph, buildScoringGraph } from '../engine/inference-graphs.js';
 import { Session, type SessionOptions } from '../engine/session.js';
+import { WorkerSession } from '../engine/worker-session.js';
+
+type AnySession = Pick<Session, 'run' | 'release' | 'busySeconds'>;
+const createSession = (model: Uint8Array, options: SessionOptions): Promise<AnySession> =>
+  options.worker ? WorkerSession.create(model, options) : Session.create(model, options);
 import { featureChannels, poolIndices, prunedGeometry } from './architecture.js';
 import type { Model } from './model-file.js';
 
@@ -21,8 +26,8 @@ export class Network {
   readonly blockSize: number;
   /** Output (i, j) of the feature pass sits over input pixel (offset + stride i, offset + stride j). */
   readonly geometry: { stride: number; offset: number };
-  private scoring?: Promise<Session>;
-  private featuring?: Promise<Session>;
+  private scoring?: Promise<AnySession>;
+  private featuring?: Promise<AnySession>;
 
   constructor(
     readonly model: Model,
@@ -40,7 +45,7 @@ export class Network {
   /** Blocks are [count, bands, size, size], normalised. Returns logits [count] and pooled responses [count, C]. */
   async score(blocks: Float32Array, count: number): Promise<{ logit: Float32Array; pooled: Float32Array }> {
     const { architecture } = this.model.description;
-    this.scoring ??= Session.create(buildScoringGraph(architecture, this.bandCount, this.model.weights), this.sessionOptions);
+    this.scoring ??= createSession(buildScoringGraph(architecture, this.bandCount, this.model.weights), this.sessionOptions);
     const session = await this.scoring;
     const size = this.blockSize;
     const out = await session.run({ input: { data: blocks, dims: [count, this.bandCount, size, size] } });
@@ -50,11 +55,16 @@ export class Network {
   /** Pruned-network features of a normalised [bands, height, width] window. */
   async features(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
     const { architecture } = this.model.description;
-    this.featuring ??= Session.create(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
+    this.featuring ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
     const session = await this.featuring;
     const out = await session.run({ input: { data: window, dims: [1, this.bandCount, height, width] } });
     const [, channels, h, w] = out.features.dims;
     return { data: out.features.data, channels, height: h, width: w };
+  }
+
+  /** Seconds the runtime has spent on each pass so far (on the worker thread, if the sessions run there). */
+  async busySeconds(): Promise<{ score: number; features: number }> {
+    return { score: this.scoring ? (await this.scoring).busySeconds : 0, features: this.featuring ? (await this.featuring).busySeconds : 0 };
   }
 
   /** The linear cloud unit: logit = bias + sum_k weight[k] g[k]. */

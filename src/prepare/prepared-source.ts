@@ -92,11 +92,16 @@ export async function readMirrored(
 export const STRIP_ROWS = 256;
 
 /** A scene on disk, through the input mapping and the model's normalisation. */
-export function preparedRaster(source: RasterSource, mapping: InputMapping, norm: Normalization, options: { stripRows?: number } = {}): PreparedSource {
+export function preparedRaster(
+  source: RasterSource, mapping: InputMapping, norm: Normalization,
+  /** lookBehind: rows above the latest read start kept prepared, for reads that step back that far. */
+  options: { stripRows?: number; lookBehind?: number } = {},
+): PreparedSource {
   const bandCount = mapping.bands.length;
   const nodata = mapping.nodata ?? source.nodata;
   const { width, height } = source;
   const stripRows = Math.max(1, options.stripRows ?? STRIP_ROWS);
+  const lookBehind = Math.max(0, options.lookBehind ?? 0);
   const scale = mapping.scale.map((s, b) => s / norm.std[b]);
   const shift = mapping.offset.map((o, b) => (o - norm.mean[b]) / norm.std[b]);
   /** Prepared full-width rows y0 .. y1-1: data [bands][rows][width], valid [rows][width]. */
@@ -129,10 +134,12 @@ export function preparedRaster(source: RasterSource, mapping: InputMapping, norm
     }
   };
 
-  /** Makes the strip cover rows y0 .. y1-1, keeping what it already holds from y0 on. */
-  const cover = async (y0: number, y1: number): Promise<void> => {
-    if (strip.y0 <= y0 && y1 <= strip.y1) return;
-    const keep = y0 >= strip.y0 && y0 < strip.y1 ? strip.y1 - y0 : 0;
+  /** Makes the strip cover rows start .. y1-1, keeping what it already holds from start - lookBehind on. */
+  const cover = async (start: number, y1: number): Promise<void> => {
+    if (strip.y0 <= start && y1 <= strip.y1) return;
+    const overlaps = start >= strip.y0 && start < strip.y1;
+    const y0 = overlaps ? Math.max(strip.y0, start - lookBehind) : start;
+    const keep = overlaps ? strip.y1 - y0 : 0;
     const readFrom = y0 + keep;
     const end = Math.min(height, Math.max(y1, (Math.floor(readFrom / stripRows) + 1) * stripRows));
     const rows = end - y0;
@@ -165,11 +172,18 @@ export function preparedRaster(source: RasterSource, mapping: InputMapping, norm
     }
     return { data, valid };
   };
+  // Reads run one at a time, in the order asked: the strip is shared, and the detection pipeline asks for the
+  // next rows while earlier reads may still be decoding.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     width,
     height,
     bandCount,
-    read: (w) => readMirrored(width, height, bandCount, w, readInside),
+    read: (w) => {
+      const result = queue.then(() => readMirrored(width, height, bandCount, w, readInside));
+      queue = result.catch(() => {});
+      return result;
+    },
   };
 }
 

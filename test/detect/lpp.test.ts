@@ -59,7 +59,7 @@ async function mosaic(network: Network, source: PreparedSource, grid: BlockGrid,
   const scores = await scoreBlocks(network, source, grid);
   const cam = new Float32Array(source.width * source.height);
   const valid = new Uint8Array(source.width * source.height);
-  for await (const rows of mosaicCam(network, source, grid, scores, { gate })) {
+  for await (const rows of mosaicCam(network, source, grid, { gate, scores })) {
     cam.set(rows.cam, rows.y * source.width);
     valid.set(rows.valid, rows.y * source.width);
   }

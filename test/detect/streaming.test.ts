@@ -98,13 +98,19 @@ async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean
       const cam = new Float32Array(scene.width * scene.height);
       const valid = new Uint8Array(scene.width * scene.height);
       let y = 0;
-      for await (const rows of mosaicCam(network, scene, grid, scores, { gate, chunkRows, tileColumns })) {
+      // The fast path scores the blocks itself, during its one pass over the scene.
+      const stream = mosaicCam(network, scene, grid, { gate, chunkRows, tileColumns });
+      let step;
+      while (!(step = await stream.next()).done) {
+        const rows = step.value;
         assert.equal(rows.y, y, 'rows arrive in order, without gaps');
         cam.set(rows.cam, rows.y * scene.width);
         valid.set(rows.valid, rows.y * scene.width);
         y += rows.height;
       }
       assert.equal(y, scene.height);
+      const d = maxDifference(step.value.logit, scores.logit);
+      assert.ok(d < 1e-4, `block logits scored in the pass differ from scoreBlocks by ${d}`);
       const reference = await perBlockCam(network, scene, grid, scores, { gate });
       results.push({ gate, cam, valid, reference, scores });
     }

@@ -16,6 +16,7 @@ const FIXTURES: { name: string; type: string; args: string[]; src: string }[] = 
   { name: 'uint32 tiled uncompressed', type: 'uint32', src: L7, args: ['-ot', 'UInt32', '-scale', '0', '255', '0', '4000000000', '-co', 'TILED=YES', '-co', 'BLOCKXSIZE=96', '-co', 'BLOCKYSIZE=48'] },
   { name: 'int32 LZW', type: 'int32', src: L7, args: ['-ot', 'Int32', '-scale', '0', '255', '-2000000000', '2000000000', '-co', 'COMPRESS=LZW'] },
   { name: 'float32 tiled deflate predictor 3', type: 'float32', src: `${L8}B2_toa.tif`, args: ['-co', 'COMPRESS=DEFLATE', '-co', 'PREDICTOR=3', '-co', 'TILED=YES'] },
+  { name: 'int16 big-endian tiled (read through geotiff.js, not the direct copy)', type: 'int16', src: L7, args: ['-ot', 'Int16', '-scale', '0', '255', '-32000', '32000', '-co', 'ENDIANNESS=BIG', '-co', 'TILED=YES', '-co', 'BLOCKXSIZE=64', '-co', 'BLOCKYSIZE=64'] },
   { name: 'float64 LZW', type: 'float64', src: `${L8}B2_toa.tif`, args: ['-ot', 'Float64', '-co', 'COMPRESS=LZW'] },
   { name: 'uint16 ZSTD', type: 'uint16', src: `${DATA}/landsat8-38cloud/red_patch_192_10_by_12_LC08_L1TP_002053_20160520_20170324_01_T1.TIF`, args: ['-co', 'COMPRESS=ZSTD'] },
 ];
