@@ -2,7 +2,7 @@
  * `npm run experiments`: the accuracy table of the README, reproduced in one command.
  * Rows: the one-rule spectral baseline, a GCP-head model and the bundled GAP-head default (same recipe), the
  * default's map without LPP (pooled resolution) and with the last / all pools pruned, with and without the block
- * gate, and several k.
+ * gate, with and without the dark guard, and several k.
  * k is chosen on val for every row by the bundled models' rule (mean per-image kappa); test is reported as measured.
  * Writes experiments/results.json and the table between the README's experiments markers.
  * Options: --skip-gcp (no GCP model training), --gcp-model DIR (reuse one).
@@ -82,11 +82,14 @@ async function main() {
   const rows: Row[] = [];
   rows.push({ method: 'spectral baseline (mean visible > 0.17)', k: '-', val: await baseline(val), test: await baseline(test) });
   const gcp = await gcpModel();
-  if (gcp) rows.push(...(await camRows('GCP head, LPP (all pools), gate', gcp, { prune: 'all', gate: true }, val, test, [])));
-  rows.push(...(await camRows('GAP head, no LPP (pooled resolution), gate', model, { prune: [], gate: true }, val, test, [])));
-  rows.push(...(await camRows('GAP head, LPP (last pool), gate', model, { prune: 'last', gate: true }, val, test, [])));
-  rows.push(...(await camRows('GAP head, LPP (all pools), no gate', model, { prune: 'all', gate: false }, val, test, [])));
-  rows.push(...(await camRows('**GAP head, LPP (all pools), gate = bundled `default`**', model, { prune: 'all', gate: true }, val, test, [2, 3, 4, 6, 8])));
+  // Every CAM row applies the default's dark guard (red reflectance >= 0.08) unless it says otherwise.
+  const guard = 0.08;
+  if (gcp) rows.push(...(await camRows('GCP head, LPP (all pools), gate', gcp, { prune: 'all', gate: true, darkGuard: guard }, val, test, [])));
+  rows.push(...(await camRows('GAP head, no LPP (pooled resolution), gate', model, { prune: [], gate: true, darkGuard: guard }, val, test, [])));
+  rows.push(...(await camRows('GAP head, LPP (last pool), gate', model, { prune: 'last', gate: true, darkGuard: guard }, val, test, [])));
+  rows.push(...(await camRows('GAP head, LPP (all pools), no gate', model, { prune: 'all', gate: false, darkGuard: guard }, val, test, [])));
+  rows.push(...(await camRows('GAP head, LPP (all pools), gate, no dark guard (the WDCD method as published)', model, { prune: 'all', gate: true, darkGuard: null }, val, test, [])));
+  rows.push(...(await camRows('**GAP head, LPP (all pools), gate, dark guard = bundled `default`**', model, { prune: 'all', gate: true, darkGuard: guard }, val, test, [2, 3, 4, 6, 8])));
 
   const rgbRows: Row[] = [];
   if (existsSync(join(root, 'models', 'rgb', 'model.json'))) {

@@ -24,6 +24,8 @@ export interface CamRows {
   height: number;
   cam: Float32Array;
   valid: Uint8Array;
+  /** 1 where the dark guard rules cloud out (only with options.darkGuard). */
+  dark?: Uint8Array;
 }
 
 export interface CamOptions {
@@ -33,6 +35,8 @@ export interface CamOptions {
    * the same prepared rows the feature pass reads, so the scene is read and prepared once.
    */
   scores?: BlockScores;
+  /** Input channel and value (normalised units) below which a pixel is too dark to be cloud. */
+  darkGuard?: { channel: number; below: number };
   /** Seconds this thread spends reading ('read') and mosaicking ('mosaic'), added to as the pass runs. */
   seconds?: Record<string, number>;
   /** Lattice rows per feature pass; larger is faster per pixel and holds more memory. */
@@ -82,6 +86,8 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
 
   const features = new Map<number, Float32Array>(); // relative lattice row -> [C][NX]
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
+  const pixelDark = new Map<number, Uint8Array>(); // pixel row -> [width], with a dark guard
+  const guard = options.darkGuard;
   const camRows = new Map<number, Float32Array>(); // relative lattice row -> [NX]
   const sums = new Map<number, { sum: Float64Array; count: Int32Array }>(); // block row -> per block
   const rowDone = new Uint8Array(ny);
@@ -143,7 +149,13 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       ahead?.catch(() => {}); // awaited on the next turn; a failure must not go unhandled before that
       let stop = mosaicStarted();
       for (let y = Math.max(sy, yOut); y < Math.min(sy + sh, height); y++) {
-        if (!pixelValid.has(y)) pixelValid.set(y, win.valid.slice((y - sy) * sw - sx, (y - sy) * sw - sx + width));
+        if (pixelValid.has(y)) continue;
+        const at = (y - sy) * sw - sx;
+        pixelValid.set(y, win.valid.slice(at, at + width));
+        if (guard) {
+          const plane = win.data.subarray(guard.channel * sw * sh + at, guard.channel * sw * sh + at + width);
+          pixelDark.set(y, Uint8Array.from(plane, (v) => (v < guard.below ? 1 : 0)));
+        }
       }
       for (let j = next; j < end; j++) {
         const row = featureRows[j - next];
@@ -198,15 +210,18 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     if (out.length > 0) {
       const cam = new Float32Array(out.length * width);
       const valid = new Uint8Array(out.length * width);
+      const dark = guard ? new Uint8Array(out.length * width) : undefined;
       out.forEach((row, i) => {
         cam.set(row, i * width);
         valid.set(pixelValid.get(firstY + i)!, i * width);
         pixelValid.delete(firstY + i);
+        if (dark) dark.set(pixelDark.get(firstY + i)!, i * width);
+        pixelDark.delete(firstY + i);
       });
       const keepFrom = rowSource(lattice, rows, Math.min(yOut, height - 1)).upper - rows.first;
       for (const j of camRows.keys()) if (j < keepFrom) camRows.delete(j);
       stop();
-      yield { y: firstY, height: out.length, cam, valid };
+      yield { y: firstY, height: out.length, cam, valid, dark };
     } else {
       stop();
       if (!ahead && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');

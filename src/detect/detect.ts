@@ -5,7 +5,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { loadModel, type Model } from '../model/model-file.js';
+import { loadModel, type DarkGuard, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
 import { preparedRaster, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
@@ -38,6 +38,8 @@ export interface CamOptions extends BandOverrides {
   threads?: number;
   /** Lattice rows per feature pass (memory / speed trade-off). */
   chunkRows?: number;
+  /** Dark-guard floor (reflectance in the model's guard band); null turns the guard off. Default the model's. */
+  darkGuard?: number | null;
   onProgress?: ProgressCallback;
 }
 
@@ -69,6 +71,8 @@ export interface DetectSummary {
   sensor: string;
   threshold: number;
   k: number | null;
+  /** Red reflectance below which no pixel is cloud, or null. */
+  darkGuard: number | null;
   gate: boolean;
   prunedPools: number[];
   blocks: { total: number; gatedClear: number };
@@ -87,6 +91,7 @@ interface Prepared {
   network: Network;
   gate: boolean;
   stride: number;
+  darkGuard?: { channel: number; below: number };
 }
 
 function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number> {
@@ -96,6 +101,18 @@ function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number>
   if (choice === 'last') return new Set(pools.slice(-1));
   for (const p of choice) if (!pools.includes(p)) throw new InputError(`layer ${p} is not a max-pool (pools: ${pools.join(', ')})`, '--prune');
   return new Set(choice);
+}
+
+/** The model's dark guard (or the override) as an input channel and a floor in normalised units. */
+function darkGuardOf(model: Model, override: number | null | undefined): { channel: number; below: number } | undefined {
+  const stored: DarkGuard | null = model.description.detection.darkGuard ?? null;
+  if (override === null || (override === undefined && !stored)) return undefined;
+  const band = stored?.band ?? 'red';
+  const channel = model.description.bands.indexOf(band);
+  if (channel < 0) throw new InputError(`the model has no ${band} band for the dark guard (bands: ${model.description.bands.join(', ')})`, '--dark-guard');
+  const reflectance = override ?? stored!.reflectance;
+  const { mean, std } = model.description.normalization;
+  return { channel, below: (reflectance - mean[channel]) / std[channel] };
 }
 
 async function prepare(inputs: string[], options: CamOptions): Promise<Prepared> {
@@ -131,6 +148,7 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
       network,
       gate: options.gate ?? description.detection.gate,
       stride,
+      darkGuard: darkGuardOf(model, options.darkGuard),
     };
   } catch (e) {
     await source.close();
@@ -142,7 +160,7 @@ async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Re
   const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
   onProgress({ kind: 'stage', stage: 'activation map' });
   const seconds: Record<string, number> = {};
-  const scores = yield* mosaicCam(p.network, p.prepared, grid, { gate: p.gate, chunkRows, onProgress, seconds });
+  const scores = yield* mosaicCam(p.network, p.prepared, grid, { gate: p.gate, chunkRows, onProgress, seconds, darkGuard: p.darkGuard });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
   const busy = await p.network.busySeconds();
@@ -151,26 +169,29 @@ async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Re
 }
 
 /** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
-export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; model: Model }> {
+export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; dark?: Uint8Array; model: Model }> {
   const p = await prepare(inputs, options);
   try {
     const { width, height } = p.source;
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
+    const dark = p.darkGuard ? new Uint8Array(width * height) : undefined;
     for await (const rows of camStream(p, options.onProgress ?? noProgress, {}, options.chunkRows)) {
       cam.set(rows.cam, rows.y * width);
       valid.set(rows.valid, rows.y * width);
+      if (dark) dark.set(rows.dark!, rows.y * width);
     }
-    return { width, height, cam, valid, model: p.model };
+    return { width, height, cam, valid, dark, model: p.model };
   } finally {
     await p.network.release();
     await p.source.close();
   }
 }
 
-/** Applies the threshold: 1 where CAM >= T, 0 below, 255 where the input has no data. */
-export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: number, out = new Uint8Array(cam.length)): Uint8Array {
-  for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold ? 1 : 0) : 255;
+/** Applies the threshold: 1 where CAM >= T (and not ruled out as dark), 0 otherwise, 255 where the input has no data. */
+export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: number, dark?: Uint8Array, out = new Uint8Array(cam.length)): Uint8Array {
+  if (dark) for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold && !dark[i] ? 1 : 0) : 255;
+  else for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold ? 1 : 0) : 255;
   return out;
 }
 
@@ -223,7 +244,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     while (!step.done) {
       const rows = step.value;
       const t = performance.now();
-      const mask = thresholdRows(rows.cam, rows.valid, threshold);
+      const mask = thresholdRows(rows.cam, rows.valid, threshold, rows.dark);
       if (camWriter) {
         const camOut = Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN));
         await camWriter.writeRows(rows.y, rows.height, camOut);
@@ -270,6 +291,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       sensor: p.sensor,
       threshold,
       k,
+      darkGuard: p.darkGuard ? options.darkGuard ?? p.model.description.detection.darkGuard?.reflectance ?? null : null,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       blocks: { total: scores.logit.length, gatedClear: p.gate ? gatedClear : 0 },

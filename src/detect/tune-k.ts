@@ -22,6 +22,15 @@ export const K_GRID = Array.from({ length: 49 }, (_, i) => -2 + i * 0.25);
 export type TuneMetric = 'f1' | 'oa' | 'kappa' | 'image-kappa';
 export const TUNE_METRICS: readonly TuneMetric[] = ['image-kappa', 'f1', 'oa', 'kappa'];
 
+/** A scene's activation map, validity, dark-guard mask (if the model has a guard) and truth. */
+export interface SceneMaps {
+  name?: string;
+  cam: Float32Array;
+  valid: Uint8Array;
+  dark?: Uint8Array;
+  truth: Uint8Array;
+}
+
 export interface KScore extends Metrics {
   k: number;
   threshold: number;
@@ -40,27 +49,27 @@ export function sceneInputOptions(scene: SceneSpec): CamOptions {
 }
 
 export async function sceneCams(model: Model, scenes: SceneSpec[], options: CamOptions = {}, onProgress: ProgressCallback = noProgress) {
-  const out: { name: string; cam: Float32Array; valid: Uint8Array; truth: Uint8Array }[] = [];
+  const out: SceneMaps[] = [];
   for (const [i, scene] of scenes.entries()) {
-    const { cam, valid } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
+    const { cam, valid, dark } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
     const truth = await readMask(scene.mask, scene.coding ?? 'auto');
-    out.push({ name: scene.name ?? scene.image[0], cam, valid, truth: truth.mask });
+    out.push({ name: scene.name ?? scene.image[0], cam, valid, dark, truth: truth.mask });
     onProgress({ kind: 'progress', stage: 'validation maps', done: i + 1, total: scenes.length, unit: 'scenes' });
   }
   return out;
 }
 
 /** The tuning metric of each threshold. */
-export function tuningScores(cams: { cam: Float32Array; valid: Uint8Array; truth: Uint8Array }[], thresholds: number[], metric: TuneMetric): number[] {
+export function tuningScores(cams: SceneMaps[], thresholds: number[], metric: TuneMetric): number[] {
   if (metric !== 'image-kappa') return scoreThresholds(cams, thresholds).map((m) => m[metric]);
   const perImage = cams.map((c) => scoreThresholds([c], thresholds).map((m) => (Number.isFinite(m.kappa) ? m.kappa : 0)));
   return thresholds.map((_, t) => perImage.reduce((sum, image) => sum + image[t], 0) / cams.length);
 }
 
-export function scoreThresholds(cams: { cam: Float32Array; valid: Uint8Array; truth: Uint8Array }[], thresholds: number[]): Metrics[] {
+export function scoreThresholds(cams: SceneMaps[], thresholds: number[]): Metrics[] {
   return thresholds.map((t) => {
     let m = emptyConfusion();
-    for (const c of cams) m = addConfusion(m, confusion(thresholdRows(c.cam, c.valid, t), c.truth));
+    for (const c of cams) m = addConfusion(m, confusion(thresholdRows(c.cam, c.valid, t, c.dark), c.truth));
     return metrics(m);
   });
 }

@@ -34,9 +34,22 @@ export interface ModelDescription {
   normalization: { mean: number[]; std: number[] };
   /** LPP: indices (into architecture.layers) of the max-pools removed for the activation map. */
   prunedPools: number[];
-  /** Detection defaults: sliding-window stride, block gate, the clear-sky statistics and k (T = mean + k std). */
-  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null };
+  /**
+   * Detection defaults: sliding-window stride, block gate, the clear-sky statistics and k (T = mean + k std),
+   * and the dark guard: pixels whose `band` is below `reflectance` (in model units) are never cloud.
+   */
+  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null; darkGuard?: DarkGuard | null };
   training?: Record<string, unknown>;
+}
+
+/**
+ * Clouds are bright in the visible: a pixel darker than this in the named band cannot be cloud. The floor comes
+ * from Landsat's ACCA (Irish 2000, filter 1: band 3 (red) reflectance > 0.08), not from tuning; it removes the
+ * activation map's spill onto dark ground and water beside clouds.
+ */
+export interface DarkGuard {
+  band: string;
+  reflectance: number;
 }
 
 export interface Model {

@@ -32,6 +32,8 @@ export interface TrainModelOptions {
   /** LPP default stored in the model. */
   prune?: 'all' | 'last';
   gate?: boolean;
+  /** Dark guard stored in the model (reflectance floor of the red band; see DarkGuard); default none. */
+  darkGuard?: number;
   tuneMetric?: TuneMetric;
   statistic?: 'pixel' | 'block';
   bandOptions?: BandOptions;
@@ -105,6 +107,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const pools = poolIndices(arch.layers);
   model.description.prunedPools = options.prune === 'last' ? pools.slice(-1) : pools;
   model.description.detection.gate = options.gate ?? model.description.detection.gate;
+  // Set before k is tuned: k is chosen for the masks the model will make, guard included.
+  model.description.detection.darkGuard = options.darkGuard === undefined ? null : { band: 'red', reflectance: options.darkGuard };
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
   const network = new Network(model, undefined, { threads: options.threads });

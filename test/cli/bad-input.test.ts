@@ -108,6 +108,7 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--stride', 'abc', /expected a whole number of pixels, got "abc"/],
     ['--stride', '500', /stride must be a whole number from 1 to the block size \(48\)/],
     ['--prune', 'some', /expected one of all, last/],
+    ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
     ['--bands', '1,2', /--bands needs 4 band numbers/],
   ] as const) {
     it(`a bad option value: ${option} ${value}`, async () => {
