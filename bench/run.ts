@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast and how bounded wdcd is on this machine.
  *
- *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--chunk-rows N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -17,7 +17,8 @@
  *    wdcd-light and for the model's own block size.
  * 3. Inference alone: pooled scoring in blocks/s, pruned-feature pass in MP/s for prune `last` and `all`.
  *
- * Results go to stdout (with a markdown table for the README) and to bench/results.json.
+ * Results go to stdout (with a markdown table for the README) and to bench/results.json (with --prune last:
+ * bench/results-prune-last.json).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -126,7 +127,7 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; threads?: number }): Promise<void> {
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; threads?: number; prune?: 'all' | 'last' }): Promise<void> {
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -138,6 +139,7 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
     threshold,
     chunkRows: args.chunkRows,
     threads: args.threads,
+    prune: args.prune,
   });
   const seconds = (performance.now() - started) / 1000;
   const mp = (summary.width * summary.height) / 1e6;
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
       sizes: { type: 'string', default: '1,16' },
       model: { type: 'string' },
       'chunk-rows': { type: 'string' },
+      prune: { type: 'string' },
       threads: { type: 'string' },
       'work-dir': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -277,8 +280,10 @@ async function main(): Promise<void> {
   });
   const threads = values.threads ? Number(values.threads) : undefined;
   const chunkRows = values['chunk-rows'] ? Number(values['chunk-rows']) : undefined;
+  if (values.prune !== undefined && values.prune !== 'all' && values.prune !== 'last') throw new Error('--prune takes all or last');
+  const prune = values.prune as 'all' | 'last' | undefined;
   if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, threads });
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, threads, prune });
     return;
   }
 
@@ -319,11 +324,12 @@ async function main(): Promise<void> {
     const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
     if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
     if (threads) argv.push('--threads', String(threads));
+    if (prune) argv.push('--prune', prune);
     const run = runChild(argv);
     runs.push(run);
     const s = run.stages;
     log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
-      `(score blocks ${f(s.scoreBlocks, 1)} s, activation map ${f(s.activationMap, 1)} s, write ${f(s.write, 2)} s; ${run.blocks} blocks)`);
+      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's; ${run.blocks} blocks)`);
   }
   if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.width}x${run.height}.tif`), { force: true });
 
@@ -346,12 +352,13 @@ async function main(): Promise<void> {
 
   // The README table.
   const table = [
-    '| scene | MP | seconds | MP/s | peak RSS (MB) | score blocks (s) | activation map (s) | write (s) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...runs.map((r) => `| ${r.width} x ${r.height} | ${f(r.megapixels, 1)} | ${f(r.seconds, 1)} | ${f(r.megapixelsPerSecond)} | ${f(r.peakRssMB, 0)} | ${f(r.stages.scoreBlocks, 1)} | ${f(r.stages.activationMap, 1)} | ${f(r.stages.write, 2)} |`),
+    '| scene | MP | seconds | MP/s | peak RSS (MB) | read (s) | mosaic (s) | write (s) | score blocks (s) | features (s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.width} x ${r.height} | ${f(r.megapixels, 1)} | ${f(r.seconds, 1)} | ${f(r.megapixelsPerSecond)} | ${f(r.peakRssMB, 0)} | ${f(r.stages.read, 1)} | ${f(r.stages.mosaic, 1)} | ${f(r.stages.write, 1)} | ${f(r.stages.scoreBlocks, 1)} | ${f(r.stages.features, 1)} |`),
   ].join('\n');
   log(`\n${table}\n`);
-  log(`Machine: ${info.cpu}, ${info.cores} cores, Node ${info.node}, onnxruntime-node ${info.onnxruntime}. Model: ${d.architecture.name} at ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune [${d.prunedPools.join(',')}], gate ${d.detection.gate}.`);
+  log(`Machine: ${info.cpu}, ${info.cores} cores, Node ${info.node}, onnxruntime-node ${info.onnxruntime}. Model: ${d.architecture.name} at ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune ${prune ?? `[${d.prunedPools.join(',')}]`}, gate ${d.detection.gate}.`);
+  log('Stage figures are the time each stage kept its thread busy: the network runs on a worker thread while the main thread reads, mosaics and writes, so they overlap.');
   const big = runs.find((r) => r.megapixels >= 90);
   const mid = runs.find((r) => r.megapixels >= 10 && r.megapixels < 90);
   if (big && mid) {
@@ -364,13 +371,14 @@ async function main(): Promise<void> {
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
       scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
-      options: { chunkRows: chunkRows ?? null, threads: threads ?? null },
+      options: { chunkRows: chunkRows ?? null, threads: threads ?? null, prune: prune ?? null },
       detect: runs,
       training,
       inference: infer,
     };
-    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    log('written bench/results.json');
+    const file = `results${prune ? `-prune-${prune}` : ''}.json`;
+    writeFileSync(join(root, 'bench', file), `${JSON.stringify(results, null, 2)}\n`);
+    log(`written bench/${file}`);
   }
 }
 

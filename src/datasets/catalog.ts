@@ -7,6 +7,8 @@
  * Band presets (the order every preset uses: blue, green, red[, NIR]):
  * - l8biome: bands 0..3 of the 8-band TIFF (blue, green, red, NIR), already TOA reflectance: no scaling.
  * - gf1: RGB JPEG reordered to blue, green, red (bands 2, 1, 0), scaled by 1/255 (display product, no NIR).
+ * - l8biomeRgb: the L8 Biome scenes rendered as 8-bit display RGB PNGs (display-rgb.ts), one scene per rendering,
+ *   with the gf1 preset (blue, green, red = bands 2, 1, 0, scaled by 1/255) and the L8 Biome masks.
  * - approxFigureLabels: RGB PNG reordered to blue, green, red, scaled by 1/255. Approximate labels: training and
  *   visual checks only, never reported accuracy (`trainingOnly: true`).
  * - landsat38cloud: the separate blue, green, red, NIR DN files stacked in that order; DN -> TOA reflectance
@@ -16,6 +18,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import { DISPLAY_RENDERINGS, displayRgbFile, type DisplayRendering } from './display-rgb.js';
 import type { SceneSpec } from './scene-blocks.js';
 
 export interface CatalogScene extends SceneSpec {
@@ -67,6 +70,34 @@ export function l8biome(split: L8BiomeSplit): CatalogScene[] {
     bandNames: ['blue', 'green', 'red', 'nir'],
     dataset: `l8biome/${split}`,
   }));
+}
+
+/**
+ * L8 Biome subsets as 8-bit display RGB (red, green, blue PNGs, rendered once into a cache), one scene per
+ * rendering (default all of DISPLAY_RENDERINGS), for the `rgb` model. Masks are the L8 Biome masks.
+ */
+export async function l8biomeRgb(split: L8BiomeSplit, renderings: readonly DisplayRendering[] = DISPLAY_RENDERINGS): Promise<CatalogScene[]> {
+  for (const r of renderings) {
+    if (!DISPLAY_RENDERINGS.includes(r)) throw new InputError(`unknown display rendering "${r}" (${DISPLAY_RENDERINGS.join(', ')})`);
+  }
+  const scenes = l8biome(split);
+  const out: CatalogScene[] = [];
+  for (const rendering of renderings) {
+    for (const s of scenes) {
+      out.push({
+        name: `${s.name}_${rendering}`,
+        // L8 Biome bands 0..3 are blue, green, red, NIR: the PNG stores red, green, blue.
+        image: [await displayRgbFile(s.image[0]!, [2, 1, 0], rendering)],
+        mask: s.mask,
+        coding: 'l8biome' as const,
+        bands: [2, 1, 0],
+        scale: 1 / 255,
+        bandNames: ['blue', 'green', 'red'],
+        dataset: `l8biome-rgb/${split}/${rendering}`,
+      });
+    }
+  }
+  return out;
 }
 
 /** GF-1 CloudMattingGAN slices: 6 train, 6 test scenes of 512 x 512 px (clear, thick and thin cloud). */

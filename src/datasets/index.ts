@@ -23,4 +23,5 @@ export {
   type SceneBlockOptions,
   type SceneBlockStats,
 } from './scene-blocks.js';
-export { dataRoot, l8biome, gf1, approxFigureLabels, landsat38cloud, type CatalogScene, type L8BiomeSplit } from './catalog.js';
+export { dataRoot, l8biome, l8biomeRgb, gf1, approxFigureLabels, landsat38cloud, type CatalogScene, type L8BiomeSplit } from './catalog.js';
+export { DISPLAY_RENDERINGS, TONE_CURVES, displayValue, displayRgbFile, type DisplayRendering } from './display-rgb.js';

@@ -1,6 +1,8 @@
 /**
  * Training data named on the command line, one string each:
  *   l8biome:train | l8biome:val | l8biome:test | gf1:train | gf1:test | approx | 38cloud   bundled catalogue scenes
+ *   l8biome-rgb:SPLIT[:R+R...]   the L8 Biome split rendered as 8-bit display RGB, renderings R (default all:
+ *                        gamma+soft+linear; see display-rgb.ts), for the `rgb` model
  *   scenes:LIST.csv      user scenes with pixel masks: `image[;image...],mask[,coding]` per line
  *   blocks:DIR           a folder with cloudy/ and clear/ block images
  *   blocks:FILE.csv      a CSV of `path,label`
@@ -12,19 +14,24 @@ import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { blockCsv, blockFolder } from './block-folder.js';
 import type { BandOptions, BlockSource } from './blocks.js';
-import { approxFigureLabels, gf1, l8biome, landsat38cloud, type CatalogScene } from './catalog.js';
+import { approxFigureLabels, gf1, l8biome, l8biomeRgb, landsat38cloud, type CatalogScene } from './catalog.js';
+import type { DisplayRendering } from './display-rgb.js';
 import { scenesBlocks, splitCsvLine, type SceneSpec } from './index.js';
 import { wdcdLayout } from './wdcd-layout.js';
 
-export const SOURCE_SPEC_HELP = 'l8biome:{train,val,test}, gf1:{train,test}, approx, 38cloud, scenes:LIST.csv, blocks:DIR|CSV, wdcd:DIR[:SPLIT]';
+export const SOURCE_SPEC_HELP = 'l8biome:{train,val,test}, l8biome-rgb:{train,val,test}[:gamma+soft+linear], gf1:{train,test}, approx, 38cloud, scenes:LIST.csv, blocks:DIR|CSV, wdcd:DIR[:SPLIT]';
 
 /** Scenes with masks named by a spec, or null when the spec names blocks rather than scenes. */
-export function scenesOf(spec: string): SceneSpec[] | null {
+export async function scenesOf(spec: string): Promise<SceneSpec[] | null> {
   const [kind, ...rest] = spec.split(':');
   const arg = rest.join(':');
   switch (kind) {
     case 'l8biome':
       return l8biome(arg as 'train');
+    case 'l8biome-rgb': {
+      const [split, renderings] = rest;
+      return l8biomeRgb(split as 'train', renderings ? (renderings.split('+') as DisplayRendering[]) : undefined);
+    }
     case 'gf1':
       return gf1(arg as 'train');
     case 'approx':
@@ -42,8 +49,8 @@ export function scenesOf(spec: string): SceneSpec[] | null {
 }
 
 /** Band names of a catalogue spec (for the model description), when the spec fixes them. */
-export function bandNamesOf(spec: string): string[] | undefined {
-  const scenes = scenesOf(spec);
+export async function bandNamesOf(spec: string): Promise<string[] | undefined> {
+  const scenes = await scenesOf(spec);
   return (scenes?.[0] as CatalogScene | undefined)?.bandNames;
 }
 
@@ -75,7 +82,7 @@ function sceneList(csvPath: string): SceneSpec[] {
 export async function blocksOf(spec: string, blockSize: number, stride: number, bandOptions: BandOptions = {}, minCloudPixels?: number): Promise<BlockSource> {
   const [kind, ...rest] = spec.split(':');
   const arg = rest.join(':');
-  const scenes = scenesOf(spec);
+  const scenes = await scenesOf(spec);
   if (scenes) return scenesBlocks(scenes, { size: blockSize, stride, minCloudPixels, ...bandOptions });
   if (kind === 'blocks') return arg.toLowerCase().endsWith('.csv') ? blockCsv(arg, bandOptions) : blockFolder(arg, bandOptions);
   const [root, split] = arg.split(':');

@@ -48,6 +48,8 @@ export interface CamOptions {
 
 /** Pixels across one feature pass (plus its halo). */
 const TILE_WIDTH = 1024;
+/** Feature chunks computed ahead of the one being mosaicked. */
+const CHUNKS_AHEAD = 2;
 
 /** Columns [x, x + w) of a [bands, h, width] window. */
 function columns(data: Float32Array, bands: number, h: number, width: number, x: number, w: number): Float32Array {
@@ -138,15 +140,24 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     }
     return { from, to, sy, sh, win, featureRows };
   };
-  // One chunk ahead: while the network computes the next chunk (on its worker thread), this thread mosaics
-  // the current one.
-  let ahead = rows.count > 0 ? computeChunk(0, Math.min(chunkRows, rows.count)) : null;
+  // Chunks ahead: while the network computes the next chunks (on its worker thread), this thread mosaics the
+  // current one. Two ahead keep both threads busy (one left each idle about a third of the time).
+  const ahead: ReturnType<typeof computeChunk>[] = [];
+  let requested = 0;
+  const requestAhead = () => {
+    while (ahead.length < CHUNKS_AHEAD && requested < rows.count) {
+      const chunk = computeChunk(requested, Math.min(requested + chunkRows, rows.count));
+      chunk.catch(() => {}); // awaited in turn; a failure must not go unhandled before that
+      ahead.push(chunk);
+      requested = Math.min(requested + chunkRows, rows.count);
+    }
+  };
+  requestAhead();
 
   while (yOut < height) {
-    if (ahead) {
-      const { to: end, sy, sh, win, featureRows } = await ahead;
-      ahead = end < rows.count ? computeChunk(end, Math.min(end + chunkRows, rows.count)) : null;
-      ahead?.catch(() => {}); // awaited on the next turn; a failure must not go unhandled before that
+    if (ahead.length > 0) {
+      const { to: end, sy, sh, win, featureRows } = await ahead.shift()!;
+      requestAhead();
       let stop = mosaicStarted();
       for (let y = Math.max(sy, yOut); y < Math.min(sy + sh, height); y++) {
         if (pixelValid.has(y)) continue;
@@ -224,7 +235,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       yield { y: firstY, height: out.length, cam, valid, dark };
     } else {
       stop();
-      if (!ahead && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');
+      if (ahead.length === 0 && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');
     }
   }
   // Block rows that cover no lattice row (none in practice) are still scored, so the scores are complete.

@@ -81,7 +81,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, minCloudPixels, onProgress, 'training');
   const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
-  const bands = options.bandNames ?? bandNamesOf(options.train[0]) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
+  const bands = options.bandNames ?? (await bandNamesOf(options.train[0])) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
   onProgress({ kind: 'stage', stage: 'train' });
@@ -119,7 +119,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
 
   let kScores: KScore[] = [];
-  const tuneScenes = (options.tune ?? options.val ?? []).flatMap((spec) => scenesOf(spec) ?? []);
+  const tuneScenes = (await Promise.all((options.tune ?? options.val ?? []).map(scenesOf))).flatMap((scenes) => scenes ?? []);
   if (tuneScenes.length > 0) {
     onProgress({ kind: 'stage', stage: 'tune k' });
     const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads }, onProgress);
