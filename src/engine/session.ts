@@ -28,6 +28,9 @@ export class Session {
       graphOptimizationLevel: 'all',
       // The arena keeps freed buffers for reuse; windows of varying size would make it grow without bound.
       enableCpuMemArena: false,
+      // Idle runtime threads spin by default, waiting for the next run. Beside a busy main thread (a worker
+      // session) that spinning takes its core: turning it off cut a 16 MP detection from ~37 to ~30 CPU-seconds.
+      ...(options.worker ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
     return new Session(inner);
   }
