@@ -141,7 +141,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     return { from, to, sy, sh, win, featureRows };
   };
   // Chunks ahead: while the network computes the next chunks (on its worker thread), this thread mosaics the
-  // current one. Two ahead keep both threads busy (one left each idle about a third of the time).
+  // current one. Two ahead: 16 MP in 20.4 s against 22.0 s with one, for about 20 % more peak memory.
   const ahead: ReturnType<typeof computeChunk>[] = [];
   let requested = 0;
   const requestAhead = () => {
