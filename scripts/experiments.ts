@@ -6,7 +6,8 @@
  * k is chosen on val for every L8 Biome row by the default's rule (mean per-image kappa); the rgb row uses the
  * model's own k (tuned by its recipe). Test is reported as measured.
  * Writes experiments/results.json and the table between the README's experiments markers.
- * Options: --skip-gcp (no GCP model training), --gcp-model DIR (reuse one).
+ * Options: --skip-gcp (no GCP model training), --gcp-model DIR (reuse one), --skip-seeds (no reruns of the
+ * default's recipe with other seeds). Trained models are cached in experiments/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,18 +64,26 @@ async function camRows(label: string, model: Model, options: CamOptions, val: Ca
   return ks.map((k, i) => ({ method: label, k: i === 0 ? `${k} (${ownK ? "the model's" : 'tuned on val'})` : String(k), val: valAt[i], test: testScores[i] }));
 }
 
-async function gcpModel(): Promise<Model | null> {
-  if (args.includes('--skip-gcp')) return null;
-  const given = args[args.indexOf('--gcp-model') + 1];
-  if (args.includes('--gcp-model') && given) return loadModel(given);
-  const dir = join(outDir, 'gcp-model');
+/** A model trained by the default recipe with some arguments changed, cached in experiments/NAME. */
+function recipeModel(name: string, what: string, changes: string[]): Model {
+  const dir = join(outDir, name);
   if (!existsSync(join(dir, 'model.json'))) {
-    process.stderr.write('training the GCP ablation model (same recipe as default, GCP head)...\n');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'train', ...RECIPES.default, '--arch', 'wdcd-light', '-o', dir], { stdio: 'inherit' });
-    if (run.status !== 0) throw new Error('training the GCP model failed');
+    process.stderr.write(`training ${what} (the default recipe with ${changes.join(' ')})...\n`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'train', ...RECIPES.default, ...changes, '-o', dir], { stdio: 'inherit' });
+    if (run.status !== 0) throw new Error(`training ${what} failed`);
   }
   return loadModel(dir);
 }
+
+function gcpModel(): Model | null {
+  if (args.includes('--skip-gcp')) return null;
+  const given = args[args.indexOf('--gcp-model') + 1];
+  if (args.includes('--gcp-model') && given) return loadModel(given);
+  return recipeModel('gcp-model', 'the GCP ablation model', ['--arch', 'wdcd-light']);
+}
+
+/** The seeds besides the bundled model's (1) that the recipe is rerun with, to show the spread training has. */
+const SEEDS = [2, 3];
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const cells = (m: Metrics) => [m.oa, m.precision, m.recall, m.f1, m.iou].map(pct).concat(Number.isFinite(m.kappa) ? m.kappa.toFixed(3) : 'n/a');
@@ -85,7 +94,7 @@ async function main() {
   const model = loadModel(join(root, 'models', 'default'));
   const rows: Row[] = [];
   rows.push({ method: 'spectral baseline (mean visible > 0.17)', k: '-', val: await baseline(val), test: await baseline(test) });
-  const gcp = await gcpModel();
+  const gcp = gcpModel();
   // Every CAM row applies the default's dark guard (red reflectance >= 0.08) unless it says otherwise.
   const guard = 0.08;
   if (gcp) rows.push(...(await camRows('GCP head, LPP (all pools), gate', gcp, { prune: 'all', gate: true, darkGuard: guard }, val, test, [])));
@@ -94,6 +103,12 @@ async function main() {
   rows.push(...(await camRows('GAP head, LPP (all pools), no gate', model, { prune: 'all', gate: false, darkGuard: guard }, val, test, [])));
   rows.push(...(await camRows('GAP head, LPP (all pools), gate, no dark guard (the WDCD method as published)', model, { prune: 'all', gate: true, darkGuard: null }, val, test, [])));
   rows.push(...(await camRows('**GAP head, LPP (all pools), gate, dark guard = bundled `default`**', model, { prune: 'all', gate: true, darkGuard: guard }, val, test, [2, 3, 4, 6, 8])));
+  if (!args.includes('--skip-seeds')) {
+    for (const seed of SEEDS) {
+      const other = recipeModel(`seed-${seed}`, `the default recipe with seed ${seed}`, ['--seed', String(seed)]);
+      rows.push(...(await camRows(`the default's recipe, seed ${seed} (its own k, tuned on val by the recipe)`, other, {}, val, test, [], true)));
+    }
+  }
 
   const rgbRows: Row[] = [];
   if (existsSync(join(root, 'models', 'rgb', 'model.json'))) {
