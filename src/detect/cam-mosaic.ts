@@ -13,7 +13,7 @@ import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
-import { emptyScores, scoreBlockRow, type BlockScores } from './block-scores.js';
+import { emptyScores, scoreBlockRows, type BlockScores } from './block-scores.js';
 import { channelWeights, emptyWeights } from './channel-weights.js';
 import { gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
@@ -44,6 +44,24 @@ export interface CamOptions {
   /** Lattice columns per feature pass (default about 1024 px); the chunk's rows are cut into tiles this wide. */
   tileColumns?: number;
   onProgress?: ProgressCallback;
+}
+
+/**
+ * One lattice row of pruned features, as the network's column tiles left it (no copy): point i of channel k,
+ * for i0 <= i < i1, is data[offset + k * channelStride + i - i0].
+ */
+export interface FeatureSegment {
+  i0: number;
+  i1: number;
+  data: Float32Array;
+  offset: number;
+  channelStride: number;
+}
+export type FeatureRow = FeatureSegment[];
+
+/** A [C][NX] row array as a feature row (one segment). */
+export function wholeRow(row: Float32Array, count: number): FeatureRow {
+  return [{ i0: 0, i1: count, data: row, offset: 0, channelStride: count }];
 }
 
 /** Pixels across one feature pass (plus its halo). */
@@ -86,7 +104,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const intervals = memberIntervals(cols);
   const scratch = { sum: new Float64Array((intervals.edges.length - 1) * C), count: new Int32Array(intervals.edges.length - 1) };
 
-  const features = new Map<number, Float32Array>(); // relative lattice row -> [C][NX]
+  const features = new Map<number, FeatureRow>(); // relative lattice row -> its features
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
   const pixelDark = new Map<number, Uint8Array>(); // pixel row -> [width], with a dark guard
   const guard = options.darkGuard;
@@ -99,12 +117,16 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
 
   const [sx, sw] = lattice.inputSpan(cols.first, cols.first + NX);
   const scoring = new Map<number, Promise<void>>();
+  /** Scores grid rows `rs` in one go (one window of the trained network), unless already asked for. */
+  const scoreRows = (rs: number[]): void => {
+    rs = rs.filter((r) => !scoring.has(r));
+    if (rs.length === 0) return;
+    const done = rs.every((r) => scored[r]) ? Promise.resolve() : scoreBlockRows(network, source, grid, rs, scores);
+    done.catch(() => {}); // awaited when the rows' weights are made; a failure must not go unhandled before
+    for (const r of rs) scoring.set(r, done);
+  };
   const scoreRow = (r: number): Promise<void> => {
-    if (!scoring.has(r)) {
-      const done = scored[r] ? Promise.resolve() : scoreBlockRow(network, source, grid, r, scores);
-      done.catch(() => {}); // awaited when the row's weights are made; a failure must not go unhandled before
-      scoring.set(r, done);
-    }
+    scoreRows([r]);
     return scoring.get(r)!;
   };
 
@@ -117,8 +139,9 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     const t = performance.now();
     const win = await source.read({ x: sx, y: sy, width: sw, height: sh });
     seconds.read = (seconds.read ?? 0) + (performance.now() - t) / 1000;
-    for (let r = 0; r < ny; r++) if (!scoring.has(r) && grid.ys[r] + grid.blockSize <= sy + sh) scoreRow(r);
-    const featureRows = Array.from({ length: to - from }, () => new Float32Array(C * NX));
+    const complete = [];
+    for (let r = 0; r < ny; r++) if (!scoring.has(r) && grid.ys[r] + grid.blockSize <= sy + sh) complete.push(r);
+    scoreRows(complete);
     // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
     // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
     const tiles = [];
@@ -128,15 +151,12 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
       tiles.push({ i0, i1, fm: network.features(tile, sh, tw) });
     }
+    const featureRows: FeatureRow[] = Array.from({ length: to - from }, () => []);
     for (const { i0, i1, fm: pendingMap } of tiles) {
       const fm = await pendingMap;
       if (fm.height < to - from || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${to - from}`);
-      for (let j = from; j < to; j++) {
-        for (let k = 0; k < C; k++) {
-          const at = k * fm.height * fm.width + (j - from) * fm.width;
-          featureRows[j - from].set(fm.data.subarray(at, at + i1 - i0), k * NX + i0);
-        }
-      }
+      const channelStride = fm.height * fm.width;
+      for (let j = 0; j < to - from; j++) featureRows[j].push({ i0, i1, data: fm.data, offset: j * fm.width, channelStride });
     }
     return { from, to, sy, sh, win, featureRows };
   };
@@ -165,7 +185,9 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         pixelValid.set(y, win.valid.slice(at, at + width));
         if (guard) {
           const plane = win.data.subarray(guard.channel * sw * sh + at, guard.channel * sw * sh + at + width);
-          pixelDark.set(y, Uint8Array.from(plane, (v) => (v < guard.below ? 1 : 0)));
+          const dark = new Uint8Array(width);
+          for (let x = 0; x < width; x++) dark[x] = plane[x] < guard.below ? 1 : 0;
+          pixelDark.set(y, dark);
         }
       }
       for (let j = next; j < end; j++) {
@@ -272,27 +294,37 @@ function memberIntervals(cols: AxisCoverage): MemberIntervals {
 
 /** Adds one lattice row's valid features to the running sums of the blocks it is a member of. */
 function accumulateMeans(
-  j: number, row: Float32Array, valid: Uint8Array, rows: AxisCoverage, intervals: MemberIntervals, C: number, nx: number, ny: number,
+  j: number, row: FeatureRow, valid: Uint8Array, rows: AxisCoverage, intervals: MemberIntervals, C: number, nx: number, ny: number,
   sums: Map<number, { sum: Float64Array; count: Int32Array }>, scratch: { sum: Float64Array; count: Int32Array },
 ): void {
-  const NX = valid.length;
   const { edges } = intervals;
+  const T = edges.length - 1;
   let member = false;
   for (let r = 0; r < ny && !member; r++) member = j >= rows.memberFrom[r] && j < rows.memberTo[r];
   if (!member) return;
   // Per interval and channel: the sum over its valid points (a plain sum when all are valid, the usual case).
-  for (let t = 0; t + 1 < edges.length; t++) {
-    const from = edges[t];
-    const to = edges[t + 1];
+  for (let t = 0; t < T; t++) {
     let n = 0;
-    for (let i = from; i < to; i++) n += valid[i];
+    for (let i = edges[t]; i < edges[t + 1]; i++) n += valid[i];
     scratch.count[t] = n;
-    for (let k = 0; k < C; k++) {
-      const base = k * NX;
-      let sum = 0;
-      if (n === to - from) for (let i = from; i < to; i++) sum += row[base + i];
-      else if (n > 0) for (let i = from; i < to; i++) if (valid[i]) sum += row[base + i];
-      scratch.sum[t * C + k] = sum;
+  }
+  scratch.sum.fill(0);
+  for (const { i0, i1, data, offset, channelStride } of row) {
+    let t = 0;
+    while (t < T && edges[t + 1] <= i0) t++;
+    for (; t < T && edges[t] < i1; t++) {
+      const n = scratch.count[t];
+      if (n === 0) continue;
+      const from = Math.max(edges[t], i0);
+      const to = Math.min(edges[t + 1], i1);
+      const all = n === edges[t + 1] - edges[t];
+      for (let k = 0; k < C; k++) {
+        const base = offset + k * channelStride - i0;
+        let sum = 0;
+        if (all) for (let i = from; i < to; i++) sum += data[base + i];
+        else for (let i = from; i < to; i++) if (valid[i]) sum += data[base + i];
+        scratch.sum[t * C + k] += sum;
+      }
     }
   }
   for (let r = 0; r < ny; r++) {
@@ -316,7 +348,7 @@ function accumulateMeans(
  * One lattice row of the mosaic: along the row, runs of points share their covering blocks; each run's weights
  * are averaged over the used blocks once, then applied to every point's features.
  */
-export function camRow(row: Float32Array, r0: number, r1: number, cols: AxisCoverage, weights: { a: Float32Array; beta: Float32Array; used: Uint8Array }, C: number, nx: number): Float32Array {
+export function camRow(row: FeatureRow, r0: number, r1: number, cols: AxisCoverage, weights: { a: Float32Array; beta: Float32Array; used: Uint8Array }, C: number, nx: number): Float32Array {
   const NX = cols.count;
   const cam = new Float32Array(NX);
   const a = new Float64Array(C);
@@ -340,12 +372,16 @@ export function camRow(row: Float32Array, r0: number, r1: number, cols: AxisCove
     }
     if (used === 0) cam.fill(NaN, i, end);
     else {
-      for (let p = i; p < end; p++) cam[p] = beta / used;
-      for (let k = 0; k < C; k++) {
-        const w = a[k] / used;
-        if (w === 0) continue;
-        const base = k * NX;
-        for (let p = i; p < end; p++) cam[p] += w * row[base + p];
+      cam.fill(beta / used, i, end);
+      for (const { i0, i1, data, offset, channelStride } of row) {
+        const from = Math.max(i, i0);
+        const to = Math.min(end, i1);
+        for (let k = 0; k < C && from < to; k++) {
+          const w = a[k] / used;
+          if (w === 0) continue;
+          const base = offset + k * channelStride - i0;
+          for (let p = from; p < to; p++) cam[p] += w * data[base + p];
+        }
       }
     }
     i = end;

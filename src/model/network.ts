@@ -3,7 +3,7 @@
  * feature pass (LPP), each an onnxruntime session built from the model's weights.
  */
 import { buildFeatureGraph, buildScoringGraph } from '../engine/inference-graphs.js';
-import { Session, type SessionOptions } from '../engine/session.js';
+import { Session, type Fetched, type SessionOptions } from '../engine/session.js';
 import { WorkerSession } from '../engine/worker-session.js';
 
 type AnySession = Pick<Session, 'run' | 'release' | 'busySeconds'>;
@@ -20,6 +20,11 @@ export interface FeatureMap {
   width: number;
 }
 
+function featureMap(out: Fetched): FeatureMap {
+  const [, channels, height, width] = out.features.dims;
+  return { data: out.features.data, channels, height, width };
+}
+
 export class Network {
   readonly channels: number;
   readonly bandCount: number;
@@ -28,6 +33,7 @@ export class Network {
   readonly geometry: { stride: number; offset: number };
   private scoring?: Promise<AnySession>;
   private featuring?: Promise<AnySession>;
+  private pooledFeaturing?: Promise<AnySession>;
 
   constructor(
     readonly model: Model,
@@ -57,14 +63,21 @@ export class Network {
     const { architecture } = this.model.description;
     this.featuring ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
     const session = await this.featuring;
-    const out = await session.run({ input: { data: window, dims: [1, this.bandCount, height, width] } });
-    const [, channels, h, w] = out.features.dims;
-    return { data: out.features.data, channels, height: h, width: w };
+    return featureMap(await session.run({ input: { data: window, dims: [1, this.bandCount, height, width] } }));
+  }
+
+  /** The trained (pooled) network's final feature maps over a normalised [bands, height, width] window. */
+  async pooledFeatures(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
+    if (this.prunedPools.size === 0) return this.features(window, height, width); // the same graph
+    const { architecture } = this.model.description;
+    this.pooledFeaturing ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, new Set()), this.sessionOptions);
+    return featureMap(await (await this.pooledFeaturing).run({ input: { data: window, dims: [1, this.bandCount, height, width] } }));
   }
 
   /** Seconds the runtime has spent on each pass so far (on the worker thread, if the sessions run there). */
   async busySeconds(): Promise<{ score: number; features: number }> {
-    return { score: this.scoring ? (await this.scoring).busySeconds : 0, features: this.featuring ? (await this.featuring).busySeconds : 0 };
+    const busy = async (s?: Promise<AnySession>) => (s ? (await s).busySeconds : 0);
+    return { score: (await busy(this.scoring)) + (await busy(this.pooledFeaturing)), features: await busy(this.featuring) };
   }
 
   /** The linear cloud unit: logit = bias + sum_k weight[k] g[k]. */
@@ -73,6 +86,6 @@ export class Network {
   }
 
   async release(): Promise<void> {
-    for (const s of [this.scoring, this.featuring]) if (s) await (await s).release();
+    for (const s of [this.scoring, this.featuring, this.pooledFeaturing]) if (s) await (await s).release();
   }
 }

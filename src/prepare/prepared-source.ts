@@ -68,14 +68,21 @@ export async function readMirrored(
   const n = window.width * window.height;
   const data = new Float32Array(bandCount * n);
   const valid = new Uint8Array(n);
+  // Inside columns are one run per row, copied whole; only the mirrored margins go pixel by pixel.
+  const inX0 = x0 - window.x;
+  const inX1 = x1 - window.x;
   for (let y = 0; y < window.height; y++) {
     const sy = rows[y] - sy0;
+    const at = y * window.width;
     const insideRow = window.y + y >= 0 && window.y + y < height;
-    for (let x = 0; x < window.width; x++) {
-      const sx = cols[x] - sx0;
-      const inside = insideRow && window.x + x >= 0 && window.x + x < width;
-      valid[y * window.width + x] = inside ? inner.valid[sy * iw + sx] : 0;
-      for (let b = 0; b < bandCount; b++) data[b * n + y * window.width + x] = inner.data[b * iw * ih + sy * iw + sx];
+    if (insideRow && inX1 > inX0) valid.set(inner.valid.subarray(sy * iw + cols[inX0] - sx0, sy * iw + cols[inX0] - sx0 + inX1 - inX0), at + inX0);
+    for (let b = 0; b < bandCount; b++) {
+      const plane = inner.data.subarray(b * iw * ih + sy * iw, b * iw * ih + (sy + 1) * iw);
+      const out = data.subarray(b * n + at, b * n + at + window.width);
+      if (inX1 > inX0) out.set(plane.subarray(cols[inX0] - sx0, cols[inX0] - sx0 + inX1 - inX0), inX0);
+      const left = Math.min(inX0, window.width);
+      for (let x = 0; x < left; x++) out[x] = plane[cols[x] - sx0];
+      for (let x = Math.max(inX1, left); x < window.width; x++) out[x] = plane[cols[x] - sx0];
     }
   }
   return { data, valid };
@@ -113,22 +120,27 @@ export function preparedRaster(
     const rowValid = new Uint8Array(width);
     for (let y = 0; y < y1 - y0; y++) {
       const row = y * width;
-      for (let x = 0; x < width; x++) {
-        let ok = 1;
-        for (const plane of planes) {
+      rowValid.fill(1);
+      for (const plane of planes) {
+        for (let x = 0; x < width; x++) {
           const v = plane[row + x];
-          if (v !== v || v === nodata || !Number.isFinite(v)) ok = 0;
+          if (v !== v || v === nodata || v === Infinity || v === -Infinity) rowValid[x] = 0;
         }
-        rowValid[x] = ok;
       }
       const nearest = nearestValid(rowValid);
       valid.set(rowValid, (rowOffset + y) * width);
+      const allValid = nearest.every((from, x) => from === x);
       for (let b = 0; b < bandCount; b++) {
         const plane = planes[b];
         const base = (b * rowsTotal + rowOffset + y) * width;
-        for (let x = 0; x < width; x++) {
-          const from = nearest[x];
-          data[base + x] = from < 0 ? 0 : plane[row + from] * scale[b] + shift[b];
+        const sc = scale[b];
+        const sh = shift[b];
+        if (allValid) for (let x = 0; x < width; x++) data[base + x] = plane[row + x] * sc + sh;
+        else {
+          for (let x = 0; x < width; x++) {
+            const from = nearest[x];
+            data[base + x] = from < 0 ? 0 : plane[row + from] * sc + sh;
+          }
         }
       }
     }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blockGrid, blockOrigins, coveringBlocks } from '../../src/detect/block-grid.js';
-import { camRow } from '../../src/detect/cam-mosaic.js';
+import { camRow, wholeRow } from '../../src/detect/cam-mosaic.js';
 import type { AxisCoverage } from '../../src/detect/coverage.js';
 import { emptyWeights } from '../../src/detect/channel-weights.js';
 
@@ -24,7 +24,7 @@ describe('camRow averages the overlapping blocks', () => {
     memberTo: Int32Array.from([3, 6]),
     pixel: Int32Array.from([0, 1, 2, 3, 4, 5]),
   };
-  const row = Float32Array.from([1, 2, 3, 4, 5, 6, 0, 1, 0, 1, 0, 1]);
+  const row = wholeRow(Float32Array.from([1, 2, 3, 4, 5, 6, 0, 1, 0, 1, 0, 1]), 6);
   const weights = emptyWeights(4, 2);
   weights.a.set([1, 0, 0, 2, -1, 0, 100, 100]);
   weights.beta.set([0, 10, 4, 100]);
