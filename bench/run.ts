@@ -15,7 +15,8 @@
  *    (one file per band, like a Landsat product) with the project's streaming writer.
  * 2. Training: blocks per second through the training graph (forward + backward, batch 16) for 128 px blocks of
  *    wdcd-light and for the model's own block size.
- * 3. Inference alone: pooled scoring in blocks/s, pruned-feature pass in MP/s for prune `last` and `all`.
+ * 3. Inference alone: pooled scoring in blocks/s (one by one, and convolutionally as detection scores them),
+ *    pruned-feature pass in MP/s for prune `last` and `all`.
  *
  * Results go to stdout (with a markdown table for the README) and to bench/results.json (with --prune last:
  * bench/results-prune-last.json).
@@ -26,6 +27,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { blockGrid } from '../src/detect/block-grid.js';
+import { scoreBlocks } from '../src/detect/block-scores.js';
 import { detect } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds } from '../src/engine/session.js';
@@ -33,6 +36,7 @@ import { architectureByName, poolIndices, type Architecture } from '../src/model
 import { loadModel, type Model } from '../src/model/model-file.js';
 import { Network } from '../src/model/network.js';
 import { initialWeights, parameterSpecs } from '../src/model/parameters.js';
+import { preparedArray } from '../src/prepare/prepared-source.js';
 import { openRaster } from '../src/raster/open.js';
 import { createGeoTiffWriter } from '../src/raster/write-geotiff.js';
 import { trainModel } from '../src/train/train-model.js';
@@ -218,6 +222,12 @@ async function inference(model: Model, threads: number | undefined, seconds: num
     const batch = 32;
     const blocks = randomFill(batch * bands * size * size, 3);
     out.scoreBlocksPerSecond = (await timed(seconds, 1, async () => void (await scoring.score(blocks, batch)))).perSecond * batch;
+    // Convolutionally, as detection scores them: a 1024 x 264 window of blocks at the model's stride.
+    const [sw, sh] = [1024, 264];
+    const scene = preparedArray(randomFill(bands * sw * sh, 9), bands, sw, sh, { mean: new Array(bands).fill(0), std: new Array(bands).fill(1) });
+    const grid = blockGrid(sw, sh, size, model.description.detection.stride);
+    const count = grid.xs.length * grid.ys.length;
+    out.scoreBlocksConvolutionallyPerSecond = (await timed(seconds, 1, async () => void (await scoreBlocks(scoring, scene, grid)))).perSecond * count;
   } finally {
     await scoring.release();
   }
@@ -347,7 +357,7 @@ async function main(): Promise<void> {
   }
   log(`\ninference alone (${d.architecture.name}, ${d.architecture.blockSize} px blocks):`);
   const infer = await inference(model, threads, seconds);
-  log(`  pooled scoring: ${f(infer.scoreBlocksPerSecond, 0)} blocks/s (batch 32)`);
+  log(`  pooled scoring: ${f(infer.scoreBlocksPerSecond, 0)} blocks/s one by one (batch 32); ${f(infer.scoreBlocksConvolutionallyPerSecond, 0)} blocks/s convolutionally (as detection does)`);
   log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (1024 x 256 windows)`);
 
   // The README table.
