@@ -30,12 +30,12 @@ for (const dir of MODELS) {
   const thresholds = K_GRID.map((k) => thresholdOf(stats, k));
   const [train, val, test] = [await sceneCams(model, l8biome('train')), await sceneCams(model, l8biome('val')), await sceneCams(model, l8biome('test'))];
   for (const metric of ['image-kappa', 'kappa'] as const) {
-    for (const [name, tune] of [['val', val], ['train', train], ['train + val', [...train, ...val]]] as const) {
+    for (const [name, tune] of [['val', val], ['train', train], ['train + val', [...train, ...val]]] as [string, SceneMaps[]][]) {
       console.log(`${dir}, k by ${metric} on ${name}: ${tunedOnTest(tune, test, thresholds, metric)}`);
     }
   }
   // In clear-sky standard deviations, so that maps of different models can be averaged and share one k.
-  for (const [split, maps] of [['val', val], ['test', test]] as const) {
+  for (const [split, maps] of [['val', val], ['test', test]] as ['val' | 'test', SceneMaps[]][]) {
     for (const m of maps) for (let i = 0; i < m.cam.length; i++) m.cam[i] = (m.cam[i] - stats.mean) / stats.std;
     standardised[split].push(maps);
   }

@@ -1,13 +1,14 @@
 /**
- * The whole-scene activation map, streamed top to bottom in flat memory (METHOD.md section 4, fast path).
+ * The whole-scene activation map, streamed top to bottom (METHOD.md section 4, fast path). Memory does not grow
+ * with the scene's height; it grows with its width (rows run across it).
  *
  * A block's map is linear in the pruned features (CAM_b = beta_b + sum_k a_bk F'_k), so the mosaic's average over
  * the blocks covering a point is beta-bar + sum_k a-bar_k F'_k(point), with a-bar, beta-bar averaged over those
  * blocks. The pruned features are therefore computed once per point, not once per covering block (4 times at
  * 50 % overlap), in chunks of lattice rows across the full width (the network runs on column tiles of each
  * chunk, so its working memory does not grow with the width). A block row's weights need its features'
- * means, so only the feature rows between the oldest unfinished output row and the newest computed row are held:
- * about one block height, whatever the scene's height.
+ * means, so only the feature chunks between the oldest unfinished output row and the newest computed row are
+ * held (the runtime's own output tiles, not copies): about one block height plus the chunks in flight.
  */
 import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';

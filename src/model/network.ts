@@ -1,6 +1,7 @@
 /**
- * A trained network ready to run: the pooled scoring pass (block logit + GCP outputs) and the pool-pruned
- * feature pass (LPP), each an onnxruntime session built from the model's weights.
+ * A trained network ready to run, each pass an onnxruntime session built from the model's weights: the pooled
+ * network on blocks (block logit + GCP outputs), the pooled network's final feature maps over any window (blocks
+ * scored convolutionally, see detect/block-scores.ts), and the pool-pruned feature pass (LPP).
  */
 import { buildFeatureGraph, buildScoringGraph } from '../engine/inference-graphs.js';
 import { Session, type Fetched, type SessionOptions } from '../engine/session.js';

@@ -129,7 +129,7 @@ export function preparedRaster(
       }
       const nearest = nearestValid(rowValid);
       valid.set(rowValid, (rowOffset + y) * width);
-      const allValid = nearest.every((from, x) => from === x);
+      const allValid = rowValid.indexOf(0) < 0;
       for (let b = 0; b < bandCount; b++) {
         const plane = planes[b];
         const base = (b * rowsTotal + rowOffset + y) * width;
