@@ -5,6 +5,7 @@ export { clearSkyStatistics, thresholdOf } from './detect/clear-sky.js';
 export { blockGrid, blockOrigins, type BlockGrid } from './detect/block-grid.js';
 export { scoreBlocks, type BlockScores } from './detect/block-scores.js';
 export { mosaicCam, type CamRows } from './detect/cam-mosaic.js';
+export { stripedCam, columnStripes, type CamWindow } from './detect/column-stripes.js';
 export { perBlockCam, type SceneCam } from './detect/per-block-cam.js';
 export { trainModel, type TrainModelOptions, type TrainModelResult } from './train/train-model.js';
 export { train, evaluateBlocks, TRAIN_DEFAULTS, type TrainOptions, type EpochRecord } from './train/trainer.js';

@@ -35,6 +35,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --cog                  write Cloud Optimized GeoTIFFs
   --overwrite            replace existing outputs
   --threads N            CPU threads for the network (default: all cores)
+  --stripe-width N       scenes wider than N px run in column stripes N px wide, bounding memory
+                         (a multiple of 256; default 4096)
   --json                 print a JSON summary on stdout
   -q, --quiet            no progress on stderr`;
 
@@ -66,6 +68,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       cog: { type: 'boolean' },
       overwrite: { type: 'boolean' },
       threads: { type: 'string' },
+      'stripe-width': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -91,6 +94,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     cog: v.cog,
     overwrite: v.overwrite,
     threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    stripeWidth: numberOption(v['stripe-width'], '--stripe-width', positiveWhole, 'a whole number'),
     onProgress: progress,
   };
   const summaries: DetectSummary[] = [];

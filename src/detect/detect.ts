@@ -1,6 +1,7 @@
 /**
  * The detect pipeline: raster in -> prepared blocks -> pooled scores -> LPP activation-map mosaic -> clear-sky
- * threshold -> mask (and CAM, pictures) out, streamed by rows so memory stays flat as scenes grow.
+ * threshold -> mask (and CAM, pictures) out, streamed by rows within column stripes so memory stays flat as
+ * scenes grow.
  * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
  */
 import { renameSync, writeFileSync } from 'node:fs';
@@ -12,13 +13,13 @@ import { preparedRaster, type InputMapping, type PreparedSource } from '../prepa
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { resolveBands, type BandOverrides } from '../raster/sensors.js';
-import type { RasterSource } from '../raster/types.js';
+import type { PixelWindow, RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
 import type { BlockScores } from './block-scores.js';
-import { mosaicCam, type CamRows } from './cam-mosaic.js';
+import { stripedCam, type CamWindow } from './column-stripes.js';
 import { thresholdOf } from './clear-sky.js';
 
 /** Which max-pools LPP removes: all (full-resolution map), the last one, or an explicit list of layer indices. */
@@ -38,6 +39,8 @@ export interface CamOptions extends BandOverrides {
   threads?: number;
   /** Lattice rows per feature pass (memory / speed trade-off). */
   chunkRows?: number;
+  /** Scenes wider than this many pixels are mosaicked in column stripes this wide (a multiple of 256); default 4096. */
+  stripeWidth?: number;
   /** Dark-guard floor (reflectance in the model's guard band); null turns the guard off. Default the model's. */
   darkGuard?: number | null;
   onProgress?: ProgressCallback;
@@ -85,7 +88,8 @@ export interface DetectSummary {
 interface Prepared {
   model: Model;
   source: RasterSource;
-  prepared: PreparedSource;
+  /** The scene prepared for the network over the given columns. */
+  prepared: (columns: [number, number]) => PreparedSource;
   mapping: InputMapping & { channels: string[] };
   sensor: string;
   network: Network;
@@ -132,6 +136,9 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
       throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
     }
     const mapping = { ...resolved, nodata: resolved.nodata };
+    if (options.stripeWidth !== undefined && !(Number.isInteger(options.stripeWidth) && options.stripeWidth > 0 && options.stripeWidth % 256 === 0)) {
+      throw new InputError('the stripe width must be a positive multiple of 256 pixels', '--stripe-width');
+    }
     const stride = options.stride ?? description.detection.stride;
     if (!Number.isInteger(stride) || stride < 1 || stride > description.architecture.blockSize) {
       throw new InputError(`stride must be a whole number from 1 to the block size (${description.architecture.blockSize})`, '--stride');
@@ -142,7 +149,7 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
       model,
       source,
       // Block rows are scored from rows the feature pass has just moved past: keep two block heights of them.
-      prepared: preparedRaster(source, mapping, description.normalization, { lookBehind: 2 * description.architecture.blockSize }),
+      prepared: (columns) => preparedRaster(source, mapping, description.normalization, { lookBehind: 2 * description.architecture.blockSize, columns }),
       mapping,
       sensor,
       network,
@@ -156,11 +163,13 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
   }
 }
 
-async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, chunkRows?: number): AsyncGenerator<CamRows, BlockScores> {
+async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, options: CamOptions): AsyncGenerator<CamWindow, BlockScores> {
   const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
   onProgress({ kind: 'stage', stage: 'activation map' });
   const seconds: Record<string, number> = {};
-  const scores = yield* mosaicCam(p.network, p.prepared, grid, { gate: p.gate, chunkRows, onProgress, seconds, darkGuard: p.darkGuard });
+  const scores = yield* stripedCam(p.network, p.prepared, p.source.width, grid, {
+    gate: p.gate, chunkRows: options.chunkRows, stripeWidth: options.stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
+  });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
   const busy = await p.network.busySeconds();
@@ -176,10 +185,13 @@ export async function sceneCam(inputs: string[], options: CamOptions = {}): Prom
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
     const dark = p.darkGuard ? new Uint8Array(width * height) : undefined;
-    for await (const rows of camStream(p, options.onProgress ?? noProgress, {}, options.chunkRows)) {
-      cam.set(rows.cam, rows.y * width);
-      valid.set(rows.valid, rows.y * width);
-      if (dark) dark.set(rows.dark!, rows.y * width);
+    for await (const w of camStream(p, options.onProgress ?? noProgress, {}, options)) {
+      for (let r = 0; r < w.height; r++) {
+        const at = (w.y + r) * width + w.x;
+        cam.set(w.cam.subarray(r * w.width, (r + 1) * w.width), at);
+        valid.set(w.valid.subarray(r * w.width, (r + 1) * w.width), at);
+        if (dark) dark.set(w.dark!.subarray(r * w.width, (r + 1) * w.width), at);
+      }
     }
     return { width, height, cam, valid, dark, model: p.model };
   } finally {
@@ -238,23 +250,23 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     const fullMask = postProcess ? new Uint8Array(width * height) : null;
     let cloud = 0;
     let nodata = 0;
-    const stream = camStream(p, onProgress, timings, options.chunkRows);
-    let writing = 0; // seconds spent thresholding and writing rows
+    const stream = camStream(p, onProgress, timings, options);
+    let writing = 0; // seconds spent thresholding and writing windows
     let step = await stream.next();
     while (!step.done) {
-      const rows = step.value;
+      const w = step.value;
       const t = performance.now();
-      const mask = thresholdRows(rows.cam, rows.valid, threshold, rows.dark);
-      if (camWriter) {
-        const camOut = Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN));
-        await camWriter.writeRows(rows.y, rows.height, camOut);
-        heatmap?.writeRows(rows.y, rows.height, camOut);
-      } else if (heatmap) heatmap.writeRows(rows.y, rows.height, Float32Array.from(rows.cam, (v, i) => (rows.valid[i] ? v : NaN)));
-      if (fullMask) fullMask.set(mask, rows.y * width);
+      const mask = thresholdRows(w.cam, w.valid, threshold, w.dark);
+      if (camWriter || heatmap) {
+        const camOut = w.cam.map((v, i) => (w.valid[i] ? v : NaN));
+        await camWriter?.writeWindow(w, camOut);
+        heatmap?.write(w, camOut);
+      }
+      if (fullMask) for (let r = 0; r < w.height; r++) fullMask.set(mask.subarray(r * w.width, (r + 1) * w.width), (w.y + r) * width + w.x);
       else {
-        await maskWriter.writeRows(rows.y, rows.height, mask);
+        await maskWriter.writeWindow(w, mask);
         for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
-        if (overlay) await writeOverlayRows(overlay, p.source, rgbBands, rows, mask, width);
+        if (overlay) await writeOverlay(overlay, p.source, rgbBands, w, mask);
       }
       writing += (performance.now() - t) / 1000;
       step = await stream.next();
@@ -271,7 +283,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
         const h = Math.min(strip, height - y);
         const rows = mask.subarray(y * width, (y + h) * width);
         await maskWriter.writeRows(y, h, rows);
-        if (overlay) await writeOverlayRows(overlay, p.source, rgbBands, { y, height: h }, rows, width);
+        if (overlay) await writeOverlay(overlay, p.source, rgbBands, { x: 0, y, width, height: h }, rows);
       }
       for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
     }
@@ -314,7 +326,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   }
 }
 
-async function writeOverlayRows(overlay: OverlayQuicklook, source: RasterSource, rgbBands: number[], rows: { y: number; height: number }, mask: Uint8Array, width: number): Promise<void> {
-  const planes = await source.readWindow({ x: 0, y: rows.y, width, height: rows.height }, rgbBands);
-  overlay.writeRows(rows.y, rows.height, [planes[0], planes[1], planes[2]], mask);
+async function writeOverlay(overlay: OverlayQuicklook, source: RasterSource, rgbBands: number[], window: PixelWindow, mask: Uint8Array): Promise<void> {
+  const planes = await source.readWindow({ x: window.x, y: window.y, width: window.width, height: window.height }, rgbBands);
+  overlay.write(window, [planes[0], planes[1], planes[2]], mask);
 }

@@ -101,48 +101,73 @@ export const STRIP_ROWS = 256;
 /** A scene on disk, through the input mapping and the model's normalisation. */
 export function preparedRaster(
   source: RasterSource, mapping: InputMapping, norm: Normalization,
-  /** lookBehind: rows above the latest read start kept prepared, for reads that step back that far. */
-  options: { stripRows?: number; lookBehind?: number } = {},
+  options: {
+    stripRows?: number;
+    /** Rows above the latest read start kept prepared, for reads that step back that far. */
+    lookBehind?: number;
+    /**
+     * Scene columns [from, to) that reads may touch (after mirroring), for a pass over one column stripe: only
+     * they are decoded and kept. Default all.
+     */
+    columns?: [number, number];
+  } = {},
 ): PreparedSource {
   const bandCount = mapping.bands.length;
   const nodata = mapping.nodata ?? source.nodata;
   const { width, height } = source;
   const stripRows = Math.max(1, options.stripRows ?? STRIP_ROWS);
   const lookBehind = Math.max(0, options.lookBehind ?? 0);
+  const [cx0, cx1] = options.columns ?? [0, width];
+  if (!(Number.isInteger(cx0) && Number.isInteger(cx1) && cx0 >= 0 && cx1 <= width && cx0 < cx1)) throw new RangeError(`columns ${cx0}..${cx1} are not inside the ${width}-column scene`);
+  /** Width of the prepared rows (the column range). */
+  const cw = cx1 - cx0;
   const scale = mapping.scale.map((s, b) => s / norm.std[b]);
   const shift = mapping.offset.map((o, b) => (o - norm.mean[b]) / norm.std[b]);
-  /** Prepared full-width rows y0 .. y1-1: data [bands][rows][width], valid [rows][width]. */
+  /** Prepared rows y0 .. y1-1 of the column range: data [bands][rows][cw], valid [rows][cw]. */
   let strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
 
-  // Whole rows are prepared so that the nodata fill can look along the full row.
+  const isNodata = (v: number) => v !== v || v === nodata || v === Infinity || v === -Infinity;
+  /** Row validity over all bands (plane rows start at `at`). */
+  const rowValidity = (planes: Float32Array[], at: number, n: number, out: Uint8Array): void => {
+    out.fill(1);
+    for (const plane of planes) for (let x = 0; x < n; x++) if (isNodata(plane[at + x])) out[x] = 0;
+  };
+  /** Normalised values of one row: from the pixel itself, or its fill source where it has no data. */
+  const fillRow = (planes: Float32Array[], at: number, from: Int32Array | null, data: Float32Array, base: number, rowsTotal: number): void => {
+    for (let b = 0; b < bandCount; b++) {
+      const plane = planes[b];
+      const out = base + b * rowsTotal * cw;
+      const sc = scale[b];
+      const sh = shift[b];
+      if (!from) for (let x = 0; x < cw; x++) data[out + x] = plane[at + x] * sc + sh;
+      else for (let x = 0; x < cw; x++) data[out + x] = from[x] < 0 ? 0 : plane[at + from[x]] * sc + sh;
+    }
+  };
+
+  // The nodata fill looks along the whole row. A stripe's rows are read over its columns only; a row whose
+  // nodata run reaches a cut side (where the nearest valid pixel may lie beyond it) is read again in full.
   const prepareRows = async (y0: number, y1: number, data: Float32Array, valid: Uint8Array, rowOffset: number, rowsTotal: number): Promise<void> => {
-    const planes = await source.readWindow({ x: 0, y: y0, width, height: y1 - y0 }, mapping.bands);
-    const rowValid = new Uint8Array(width);
+    const planes = await source.readWindow({ x: cx0, y: y0, width: cw, height: y1 - y0 }, mapping.bands);
+    const rowValid = new Uint8Array(cw);
+    const cutRows: number[] = [];
     for (let y = 0; y < y1 - y0; y++) {
-      const row = y * width;
-      rowValid.fill(1);
-      for (const plane of planes) {
-        for (let x = 0; x < width; x++) {
-          const v = plane[row + x];
-          if (v !== v || v === nodata || v === Infinity || v === -Infinity) rowValid[x] = 0;
-        }
-      }
-      const nearest = nearestValid(rowValid);
-      valid.set(rowValid, (rowOffset + y) * width);
-      const allValid = rowValid.indexOf(0) < 0;
-      for (let b = 0; b < bandCount; b++) {
-        const plane = planes[b];
-        const base = (b * rowsTotal + rowOffset + y) * width;
-        const sc = scale[b];
-        const sh = shift[b];
-        if (allValid) for (let x = 0; x < width; x++) data[base + x] = plane[row + x] * sc + sh;
-        else {
-          for (let x = 0; x < width; x++) {
-            const from = nearest[x];
-            data[base + x] = from < 0 ? 0 : plane[row + from] * sc + sh;
-          }
-        }
-      }
+      const row = y * cw;
+      rowValidity(planes, row, cw, rowValid);
+      valid.set(rowValid, (rowOffset + y) * cw);
+      const base = (rowOffset + y) * cw;
+      if (rowValid.indexOf(0) < 0) fillRow(planes, row, null, data, base, rowsTotal);
+      else if ((cx0 > 0 && !rowValid[0]) || (cx1 < width && !rowValid[cw - 1])) cutRows.push(y);
+      else fillRow(planes, row, nearestValid(rowValid), data, base, rowsTotal);
+    }
+    if (cutRows.length === 0) return;
+    const first = cutRows[0];
+    const full = await source.readWindow({ x: 0, y: y0 + first, width, height: cutRows[cutRows.length - 1] - first + 1 }, mapping.bands);
+    const fullValid = new Uint8Array(width);
+    for (const y of cutRows) {
+      const row = (y - first) * width;
+      rowValidity(full, row, width, fullValid);
+      const nearest = nearestValid(fullValid).subarray(cx0, cx1);
+      fillRow(full, row, nearest, data, (rowOffset + y) * cw, rowsTotal);
     }
   };
 
@@ -155,15 +180,15 @@ export function preparedRaster(
     const readFrom = y0 + keep;
     const end = Math.min(height, Math.max(y1, (Math.floor(readFrom / stripRows) + 1) * stripRows));
     const rows = end - y0;
-    const data = new Float32Array(bandCount * rows * width);
-    const valid = new Uint8Array(rows * width);
+    const data = new Float32Array(bandCount * rows * cw);
+    const valid = new Uint8Array(rows * cw);
     if (keep > 0) {
       const oldRows = strip.y1 - strip.y0;
       for (let b = 0; b < bandCount; b++) {
-        const from = (b * oldRows + (y0 - strip.y0)) * width;
-        data.set(strip.data.subarray(from, from + keep * width), b * rows * width);
+        const from = (b * oldRows + (y0 - strip.y0)) * cw;
+        data.set(strip.data.subarray(from, from + keep * cw), b * rows * cw);
       }
-      valid.set(strip.valid.subarray((y0 - strip.y0) * width, (y0 - strip.y0 + keep) * width));
+      valid.set(strip.valid.subarray((y0 - strip.y0) * cw, (y0 - strip.y0 + keep) * cw));
     }
     strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) }; // let the old strip go first
     await prepareRows(readFrom, end, data, valid, keep, rows);
@@ -171,6 +196,7 @@ export function preparedRaster(
   };
 
   const readInside = async (w: PixelWindow): Promise<PreparedWindow> => {
+    if (w.x < cx0 || w.x + w.width > cx1) throw new RangeError(`read of columns ${w.x}..${w.x + w.width} outside the prepared columns ${cx0}..${cx1}`);
     await cover(w.y, w.y + w.height);
     const { data: sd, valid: sv, y0 } = strip;
     const rows = strip.y1 - strip.y0;
@@ -178,9 +204,9 @@ export function preparedRaster(
     const data = new Float32Array(bandCount * n);
     const valid = new Uint8Array(n);
     for (let y = 0; y < w.height; y++) {
-      const from = (w.y - y0 + y) * width + w.x;
+      const from = (w.y - y0 + y) * cw + w.x - cx0;
       valid.set(sv.subarray(from, from + w.width), y * w.width);
-      for (let b = 0; b < bandCount; b++) data.set(sd.subarray(b * rows * width + from, b * rows * width + from + w.width), b * n + y * w.width);
+      for (let b = 0; b < bandCount; b++) data.set(sd.subarray(b * rows * cw + from, b * rows * cw + from + w.width), b * n + y * w.width);
     }
     return { data, valid };
   };
@@ -197,6 +223,11 @@ export function preparedRaster(
       return result;
     },
   };
+}
+
+/** Columns [x0, x0 + width) of a source seen as a scene of their own; reads past its sides see the real neighbours. */
+export function columnView(source: PreparedSource, x0: number, width: number): PreparedSource {
+  return { width, height: source.height, bandCount: source.bandCount, read: (w) => source.read({ ...w, x: w.x + x0 }) };
 }
 
 /** For each position, the index of the nearest valid position of the row (ties go left), or -1 if none. */

@@ -1,10 +1,10 @@
 /**
  * Quicklook PNGs for people: an RGB overlay with clouds tinted, and a CAM heat map with a legend.
  *
- * Both take full-width row strips top to bottom (like the GeoTIFF writer) and reduce them on the fly to at
- * most `maxSize` px on the long side (default 4096) by averaging f x f blocks, f = ceil(long side / maxSize).
- * Only the reduced image is kept: about 12-20 bytes per output pixel (at most ~330 MB at 4096 x 4096; pass a
- * smaller maxSize to use less). Files are written to a temporary name and renamed when complete.
+ * Both take windows in any order (full-width rows, or column stripes) and reduce them on the fly to at most
+ * `maxSize` px on the long side (default 4096) by averaging f x f blocks, f = ceil(long side / maxSize). Only
+ * the reduced image is kept: about 9-21 bytes per output pixel (at most ~350 MB at 4096 x 4096; pass a smaller
+ * maxSize to use less). Files are written to a temporary name and renamed when complete.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, stat, unlink } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { VIRIDIS, viridisCss } from './colormap.js';
+import type { PixelWindow } from './types.js';
 
 export const DEFAULT_QUICKLOOK_SIZE = 4096;
 
@@ -41,30 +42,28 @@ export interface HeatmapOptions extends QuicklookOptions {
 }
 
 export interface OverlayQuicklook {
-  /** rgb: red, green, blue rows (any units; NaN = nodata); mask: 0 clear, 1 cloud, 255 nodata. */
-  writeRows(y: number, rows: number, rgb: [Float32Array, Float32Array, Float32Array], mask: Uint8Array): void;
+  /** One window, row-major. rgb: red, green, blue (any units; NaN = nodata); mask: 0 clear, 1 cloud, 255 nodata. */
+  write(window: PixelWindow, rgb: [Float32Array, Float32Array, Float32Array], mask: Uint8Array): void;
   finish(): Promise<void>;
 }
 
 export interface HeatmapQuicklook {
-  /** values: NaN = nodata. */
-  writeRows(y: number, rows: number, values: Float32Array): void;
+  /** One window, row-major; NaN = nodata. */
+  write(window: PixelWindow, values: Float32Array): void;
   finish(): Promise<void>;
 }
 
-/** Block-averages row strips of several channels into a small image; pixels that are not valid are skipped. */
+/** Block-averages windows of several channels into a small image; pixels that are not valid are skipped. */
 class BlockReducer {
   readonly factor: number;
   readonly outWidth: number;
   readonly outHeight: number;
-  /** Per channel, the mean over valid pixels of each block (NaN where none). */
+  /** Per channel, the sum over valid pixels of each block while windows arrive; the mean (NaN where none) after `finish`. */
   readonly means: Float32Array[];
-  /** Valid fraction of each block, 0..255. */
+  /** Valid fraction of each block, 0..255 (after `finish`). */
   readonly coverage: Uint8Array;
-  private readonly sums: Float64Array[];
   private readonly counts: Uint32Array;
-  private readonly totals: Uint32Array;
-  private nextRow = 0;
+  private pixelsGiven = 0;
 
   constructor(readonly width: number, readonly height: number, maxSize: number, channels: number) {
     if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) throw new RangeError(`invalid size ${width} x ${height}`);
@@ -73,49 +72,44 @@ class BlockReducer {
     this.outWidth = Math.ceil(width / this.factor);
     this.outHeight = Math.ceil(height / this.factor);
     const n = this.outWidth * this.outHeight;
-    this.means = Array.from({ length: channels }, () => new Float32Array(n).fill(NaN));
+    this.means = Array.from({ length: channels }, () => new Float32Array(n));
     this.coverage = new Uint8Array(n);
-    this.sums = Array.from({ length: channels }, () => new Float64Array(this.outWidth));
-    this.counts = new Uint32Array(this.outWidth);
-    this.totals = new Uint32Array(this.outWidth);
+    this.counts = new Uint32Array(n);
   }
 
-  add(y: number, rows: number, channels: ArrayLike<number>[], valid: (i: number) => boolean): void {
-    if (y !== this.nextRow) throw new Error(`rows must arrive in order: got row ${y}, expected ${this.nextRow}`);
-    if (!(rows > 0) || y + rows > this.height) throw new RangeError(`rows ${y}..${y + rows - 1} outside the ${this.height}-row image`);
-    for (const c of channels) if (c.length !== rows * this.width) throw new RangeError(`expected ${rows * this.width} values, got ${c.length}`);
+  add(window: PixelWindow, channels: ArrayLike<number>[], valid: (i: number) => boolean): void {
+    const { x: x0, y: y0, width: w, height: rows } = window;
+    if (!(x0 >= 0 && y0 >= 0 && w > 0 && rows > 0 && x0 + w <= this.width && y0 + rows <= this.height)) {
+      throw new RangeError(`window ${w} x ${rows} at (${x0}, ${y0}) is outside the ${this.width} x ${this.height} image`);
+    }
+    for (const c of channels) if (c.length !== rows * w) throw new RangeError(`expected ${rows * w} values, got ${c.length}`);
     const f = this.factor;
     for (let r = 0; r < rows; r++) {
-      const row = r * this.width;
-      for (let x = 0; x < this.width; x++) {
-        const ox = Math.floor(x / f);
-        this.totals[ox]++;
-        if (!valid(row + x)) continue;
-        this.counts[ox]++;
-        for (let c = 0; c < channels.length; c++) this.sums[c][ox] += channels[c][row + x];
+      const out = Math.floor((y0 + r) / f) * this.outWidth;
+      for (let x = 0; x < w; x++) {
+        const i = r * w + x;
+        if (!valid(i)) continue;
+        const o = out + Math.floor((x0 + x) / f);
+        this.counts[o]++;
+        for (let c = 0; c < channels.length; c++) this.means[c][o] += channels[c][i];
       }
-      const sy = y + r;
-      if ((sy + 1) % f === 0 || sy + 1 === this.height) this.emitRow(Math.floor(sy / f));
     }
-    this.nextRow += rows;
+    this.pixelsGiven += w * rows;
   }
 
-  private emitRow(oy: number): void {
-    const base = oy * this.outWidth;
-    for (let ox = 0; ox < this.outWidth; ox++) {
-      const n = this.counts[ox];
-      this.coverage[base + ox] = Math.round((255 * n) / this.totals[ox]);
-      for (let c = 0; c < this.sums.length; c++) {
-        if (n > 0) this.means[c][base + ox] = this.sums[c][ox] / n;
-        this.sums[c][ox] = 0;
+  /** Turns the sums into means; throws unless every pixel was given once. */
+  finish(): void {
+    if (this.pixelsGiven !== this.width * this.height) throw new Error(`${this.pixelsGiven} pixels were given for a ${this.width} x ${this.height} image`);
+    const f = this.factor;
+    for (let oy = 0; oy < this.outHeight; oy++) {
+      const rows = Math.min(f, this.height - oy * f);
+      for (let ox = 0; ox < this.outWidth; ox++) {
+        const o = oy * this.outWidth + ox;
+        const n = this.counts[o];
+        this.coverage[o] = Math.round((255 * n) / (rows * Math.min(f, this.width - ox * f)));
+        for (const means of this.means) means[o] = n > 0 ? means[o] / n : NaN;
       }
-      this.counts[ox] = 0;
-      this.totals[ox] = 0;
     }
-  }
-
-  checkComplete(): void {
-    if (this.nextRow !== this.height) throw new Error(`only ${this.nextRow} of ${this.height} rows were given`);
   }
 }
 
@@ -156,15 +150,15 @@ export async function createOverlayQuicklook(path: string, options: OverlayOptio
   const reducer = new BlockReducer(options.width, options.height, options.maxSize ?? DEFAULT_QUICKLOOK_SIZE, 4);
   let cloud = new Float32Array(0);
   return {
-    writeRows(y, rows, rgb, mask) {
+    write(window, rgb, mask) {
       const [r, g, b] = rgb;
       if (cloud.length < mask.length) cloud = new Float32Array(mask.length);
       for (let i = 0; i < mask.length; i++) cloud[i] = mask[i] === 1 ? 1 : 0;
-      reducer.add(y, rows, [r, g, b, cloud.subarray(0, mask.length)],
+      reducer.add(window, [r, g, b, cloud.subarray(0, mask.length)],
         (i) => mask[i] !== 255 && Number.isFinite(r[i]) && Number.isFinite(g[i]) && Number.isFinite(b[i]));
     },
     async finish() {
-      reducer.checkComplete();
+      reducer.finish();
       const { outWidth: w, outHeight: h, means, coverage } = reducer;
       const stretch = means.slice(0, 3).map((band) => {
         const [lo, hi] = percentiles(band, [lowP, highP]);
@@ -226,11 +220,11 @@ export async function createHeatmapQuicklook(path: string, options: HeatmapOptio
   await checkTarget(path, options.overwrite);
   const reducer = new BlockReducer(options.width, options.height, options.maxSize ?? DEFAULT_QUICKLOOK_SIZE, 1);
   return {
-    writeRows(y, rows, values) {
-      reducer.add(y, rows, [values], (i) => Number.isFinite(values[i]));
+    write(window, values) {
+      reducer.add(window, [values], (i) => Number.isFinite(values[i]));
     },
     async finish() {
-      reducer.checkComplete();
+      reducer.finish();
       const { outWidth: w, outHeight: h, coverage } = reducer;
       const values = reducer.means[0];
       let [lo, hi] = options.range ?? [Infinity, -Infinity];

@@ -2,8 +2,9 @@
  * Streaming, tiled, single-band GeoTIFF / Cloud Optimized GeoTIFF writer.
  *
  * Written here rather than using geotiff.js's writer because that one needs the whole image in memory, writes
- * uncompressed strips only and drops most georeferencing tags. This one takes full-width row strips top to
- * bottom, holds at most one row of tiles per resolution level, deflates tiles on the libuv thread pool, copies
+ * uncompressed strips only and drops most georeferencing tags. This one takes windows top to bottom, the full
+ * width or one column stripe after another, holds only the tiles not yet complete (one row of them for
+ * full-width rows), deflates tiles on the libuv thread pool, copies
  * the input's geo tags verbatim (so gdalinfo shows the same CRS and geotransform) and writes to a temporary
  * file in the target folder that is renamed into place only when complete.
  *
@@ -22,7 +23,7 @@ import { InputError } from '../errors.js';
 import { Downsampler, type Resampling, type Samples } from './downsample.js';
 import { tagsForGeoref } from './georef.js';
 import { encodeHeader, encodeIfd, ifdByteSize, type IfdEntry } from './tiff-ifd.js';
-import type { GeoReference } from './types.js';
+import type { GeoReference, PixelWindow } from './types.js';
 
 const deflate = promisify(deflateCb);
 
@@ -51,6 +52,12 @@ export interface GeoTiffWriter {
   readonly path: string;
   /** Rows y .. y+rows-1, full width, row-major; strips must arrive in order with no gaps. */
   writeRows(y: number, rows: number, data: Uint8Array | Float32Array): Promise<void>;
+  /**
+   * A window, row-major. Windows come in column streams: each stream is a run of columns (the full width, or
+   * one stripe), written top to bottom without gaps; streams do not overlap. With COG overviews a stream
+   * starts at a column that is a multiple of 2^levels (any multiple of 512 is).
+   */
+  writeWindow(window: PixelWindow, data: Uint8Array | Float32Array): Promise<void>;
   /** Writes the directories and moves the file into place. */
   finish(): Promise<void>;
   /** Removes everything written so far. Safe to call more than once, and after a failed call. */
@@ -76,13 +83,19 @@ class Sink {
   }
 }
 
-/** One resolution level: collects rows into a row of tiles, then compresses and appends the tiles. */
+/**
+ * One resolution level: copies windows into their tiles and compresses and appends each tile as soon as all
+ * its pixels have arrived. Tiles are written in the order they complete (the offsets table is by tile index),
+ * so a column stripe's tiles go out as it passes; only tiles a window cuts wait in memory for the rest.
+ */
 class TileLevel {
-  readonly offsets: number[] = [];
-  readonly byteCounts: number[] = [];
-  private readonly strip: Samples;
-  private stripRows = 0;
-  private rowsDone = 0;
+  readonly across: number;
+  readonly down: number;
+  readonly offsets: number[];
+  readonly byteCounts: number[];
+  /** Tile index -> its samples so far and how many of its inside pixels were written. */
+  private readonly open = new Map<number, { samples: Samples; filled: number }>();
+  private tilesDone = 0;
 
   constructor(
     readonly width: number,
@@ -93,52 +106,71 @@ class TileLevel {
     private readonly compression: 'deflate' | 'none',
     readonly sink: Sink,
     /** Next (half-size) level, for COG overviews. */
-    private readonly next: Downsampler | null,
+    readonly next: Downsampler | null,
   ) {
-    this.strip = this.newSamples(tileSize * width);
+    this.across = Math.ceil(width / tileSize);
+    this.down = Math.ceil(height / tileSize);
+    this.offsets = new Array(this.across * this.down).fill(0);
+    this.byteCounts = new Array(this.across * this.down).fill(0);
   }
 
   private newSamples(n: number): Samples {
     return this.sampleType === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
   }
 
-  async push(rows: number, data: Samples): Promise<void> {
-    for (let r = 0; r < rows;) {
-      const take = Math.min(rows - r, this.tileSize - this.stripRows);
-      this.strip.set(data.subarray(r * this.width, (r + take) * this.width), this.stripRows * this.width);
-      this.stripRows += take;
-      r += take;
-      if (this.stripRows === this.tileSize || this.rowsDone + this.stripRows === this.height) await this.flushStrip();
+  /** Rows [y, y + h) of columns [x, x + w), row-major. */
+  async push(x: number, y: number, w: number, h: number, data: Samples): Promise<void> {
+    const ts = this.tileSize;
+    const complete: { index: number; samples: Samples }[] = [];
+    for (let ty = Math.floor(y / ts); ty * ts < y + h; ty++) {
+      for (let tx = Math.floor(x / ts); tx * ts < x + w; tx++) {
+        const index = ty * this.across + tx;
+        const inside = (Math.min(ts, this.width - tx * ts)) * (Math.min(ts, this.height - ty * ts));
+        let tile = this.open.get(index);
+        if (!tile) {
+          // Tiles are always full size in TIFF; the part outside the image holds the fill (nodata) value.
+          tile = { samples: this.newSamples(ts * ts), filled: 0 };
+          if (inside < ts * ts) tile.samples.fill(this.fill);
+          this.open.set(index, tile);
+        }
+        const x0 = Math.max(x, tx * ts);
+        const x1 = Math.min(x + w, (tx + 1) * ts);
+        const y0 = Math.max(y, ty * ts);
+        const y1 = Math.min(y + h, (ty + 1) * ts);
+        for (let r = y0; r < y1; r++) tile.samples.set(data.subarray((r - y) * w + x0 - x, (r - y) * w + x1 - x), (r - ty * ts) * ts + x0 - tx * ts);
+        tile.filled += (x1 - x0) * (y1 - y0);
+        if (tile.filled > inside) throw new Error(`tile ${index} written twice`);
+        if (tile.filled === inside) {
+          complete.push({ index, samples: tile.samples });
+          this.open.delete(index);
+        }
+      }
     }
-    if (this.next) await this.next.push(rows, data);
+    // TIFF byte order is declared little-endian ('II'); typed arrays are little-endian on every Node platform.
+    const encoded = complete.map(({ samples }) => {
+      const bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+      return this.compression === 'deflate' ? deflate(bytes) : Promise.resolve(bytes);
+    });
+    for (let i = 0; i < complete.length; i++) {
+      const bytes = await encoded[i];
+      this.offsets[complete[i].index] = this.sink.position;
+      this.byteCounts[complete[i].index] = bytes.length;
+      await this.sink.write(bytes);
+      this.tilesDone++;
+    }
+    if (this.next) await this.next.push(x, y, w, h, data);
   }
 
   /** Flushes the odd last row into the next level; call on each level in order, largest first. */
   async finish(): Promise<void> {
-    if (this.next) await this.next.finish();
+    if (this.next) await this.next.finish(this.height);
+    if (this.tilesDone !== this.across * this.down) throw new Error(`${this.across * this.down - this.tilesDone} tiles were not completed`);
   }
 
-  private async flushStrip(): Promise<void> {
-    const ts = this.tileSize;
-    const w = this.width;
-    const tiles: Promise<Uint8Array>[] = [];
-    for (let x0 = 0; x0 < w; x0 += ts) {
-      const tile = this.newSamples(ts * ts);
-      const cols = Math.min(ts, w - x0);
-      // Tiles are always full size in TIFF; the part outside the image holds the fill (nodata) value.
-      if (cols < ts || this.stripRows < ts) tile.fill(this.fill);
-      for (let r = 0; r < this.stripRows; r++) tile.set(this.strip.subarray(r * w + x0, r * w + x0 + cols), r * ts);
-      // TIFF byte order is declared little-endian ('II'); typed arrays are little-endian on every Node platform.
-      const bytes = new Uint8Array(tile.buffer, tile.byteOffset, tile.byteLength);
-      tiles.push(this.compression === 'deflate' ? deflate(bytes) : Promise.resolve(bytes));
-    }
-    for (const bytes of await Promise.all(tiles)) {
-      this.offsets.push(this.sink.position);
-      this.byteCounts.push(bytes.length);
-      await this.sink.write(bytes);
-    }
-    this.rowsDone += this.stripRows;
-    this.stripRows = 0;
+  /** Whether the tiles lie in the file in index order (row by row), as a COG reader expects. */
+  inIndexOrder(): boolean {
+    for (let i = 1; i < this.offsets.length; i++) if (this.offsets[i] < this.offsets[i - 1]) return false;
+    return true;
   }
 }
 
@@ -243,7 +275,7 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
       const sink = new Sink(parts[i].handle, cog ? 0 : HEADER_SLOT);
       const level: TileLevel = new TileLevel(w, h, o.tileSize, sampleType, fill, o.compression, sink, next);
       levels.unshift(level);
-      next = i > 0 ? new Downsampler(sizes[i - 1][0], resampling, options.nodata ?? null, (rows, data) => level.push(rows, data)) : null;
+      next = i > 0 ? new Downsampler(sizes[i - 1][0], resampling, options.nodata ?? null, (x, y, w, rows, data) => level.push(x, y, w, rows, data)) : null;
     }
     if (!cog) parts.length = 0;
   } catch (err) {
@@ -251,7 +283,8 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
     throw err;
   }
 
-  let nextRow = 0;
+  /** Column streams: first column -> width and next row. */
+  const streams = new Map<number, { width: number; nextRow: number }>();
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new Error(`the writer for ${path} is already finished or aborted`);
     try {
@@ -296,14 +329,29 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
     const { ifdAt, dataAt } = layout(bigTiff);
     const sink = new Sink(handle, 0);
     await sink.write(encodeHeader(ifdAt[0], bigTiff));
+    // Tiles go into the file in index order: column stripes complete them out of order in the parts.
+    const placed = levels.map((level) => {
+      let at = 0;
+      return level.byteCounts.map((n) => (at += n) - n);
+    });
     for (let i = 0; i < levels.length; i++) {
-      const offsets = levels[i].offsets.map((off) => off + dataAt[i]);
+      const offsets = placed[i].map((off) => off + dataAt[i]);
       const nextIfd = i + 1 < levels.length ? ifdAt[i + 1] : 0;
       await sink.write(encodeIfd(directoryEntries(levels[i], o, i > 0, offsets, bigTiff), ifdAt[i], nextIfd, bigTiff));
     }
-    // Copy the parts, smallest overview first, in bounded chunks.
+    // Copy the parts, smallest overview first: whole, in bounded chunks, or tile by tile when out of order.
     const chunk = Buffer.alloc(8 * 2 ** 20);
     for (let i = levels.length - 1; i >= 0; i--) {
+      if (!levels[i].inIndexOrder()) {
+        const { offsets, byteCounts } = levels[i];
+        for (let t = 0; t < offsets.length; t++) {
+          const tile = byteCounts[t] <= chunk.length ? chunk.subarray(0, byteCounts[t]) : Buffer.alloc(byteCounts[t]);
+          const { bytesRead } = await parts[i].handle.read(tile, 0, tile.length, offsets[t]);
+          if (bytesRead !== tile.length) throw new Error(`short read from ${parts[i].tmp}`);
+          await sink.write(tile);
+        }
+        continue;
+      }
       for (let pos = 0; pos < partSizes[i];) {
         const { bytesRead } = await parts[i].handle.read(chunk, 0, Math.min(chunk.length, partSizes[i] - pos), pos);
         if (bytesRead === 0) throw new Error(`short read from ${parts[i].tmp}`);
@@ -313,20 +361,35 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
     }
   };
 
+  const writeWindow = (win: PixelWindow, data: Uint8Array | Float32Array): Promise<void> => guarded(async () => {
+    const expected = sampleType === 'uint8' ? Uint8Array : Float32Array;
+    const { x, y, width: w, height: rows } = win;
+    if (!(x >= 0 && w > 0 && x + w <= width && rows > 0 && y >= 0 && y + rows <= height)) {
+      throw new RangeError(`window ${w} x ${rows} at (${x}, ${y}) is outside the ${width} x ${height} image ${path}`);
+    }
+    if (!(data instanceof expected) || data.length !== rows * w) {
+      throw new TypeError(`expected a ${expected.name} of ${rows * w} samples for ${rows} rows of ${w}, got ${data.constructor.name}(${data.length})`);
+    }
+    let stream = streams.get(x);
+    if (!stream) {
+      for (const [sx, s] of streams) if (x < sx + s.width && sx < x + w) throw new Error(`columns ${x}..${x + w} overlap columns ${sx}..${sx + s.width} already written (${path})`);
+      stream = { width: w, nextRow: 0 };
+      streams.set(x, stream);
+    }
+    if (stream.width !== w) throw new Error(`columns from ${x} were written ${stream.width} wide, now ${w} (${path})`);
+    if (y !== stream.nextRow) throw new Error(`rows must arrive in order: got row ${y}, expected ${stream.nextRow} (${path})`);
+    await levels[0].push(x, y, w, rows, data);
+    stream.nextRow += rows;
+  });
+
   return {
     path,
-    writeRows: (y, rows, data) => guarded(async () => {
-      const expected = sampleType === 'uint8' ? Uint8Array : Float32Array;
-      if (y !== nextRow) throw new Error(`rows must arrive in order: got row ${y}, expected ${nextRow} (${path})`);
-      if (!(rows > 0) || y + rows > height) throw new RangeError(`rows ${y}..${y + rows - 1} are outside the ${height}-row image ${path}`);
-      if (!(data instanceof expected) || data.length !== rows * width) {
-        throw new TypeError(`expected a ${expected.name} of ${rows * width} samples for ${rows} rows, got ${data.constructor.name}(${data.length})`);
-      }
-      await levels[0].push(rows, data);
-      nextRow += rows;
-    }),
+    writeRows: (y, rows, data) => writeWindow({ x: 0, y, width, height: rows }, data),
+    writeWindow,
     finish: () => guarded(async () => {
-      if (nextRow !== height) throw new Error(`only ${nextRow} of ${height} rows were written to ${path}`);
+      let written = 0;
+      for (const s of streams.values()) written += s.width * s.nextRow;
+      if (written !== width * height) throw new Error(`only ${written} of ${width * height} pixels were written to ${path}`);
       for (const level of levels) await level.finish();
       if (cog) await writeCog();
       else await writePlain();

@@ -1,9 +1,46 @@
 // Windows that reach past the scene (prepared-source.ts): outside pixels are mirrored from inside ones and marked
 // invalid, whatever side or distance; inside pixels keep their values and validity. Checked pixel by pixel
-// against the definition (`mirror`) on a small real-valued scene with a nodata pixel.
+// against the definition (`mirror`) on a small real-valued scene with a nodata pixel. A scene prepared over a
+// column range (one stripe) gives the values of the scene prepared whole, nodata fill included, on the real
+// Landsat scene whose footprint edges cross the range's sides.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mirror, preparedArray } from '../../src/prepare/prepared-source.js';
+import { mirror, preparedArray, preparedRaster } from '../../src/prepare/prepared-source.js';
+import { openRaster } from '../../src/raster/open.js';
+import { resolveBands } from '../../src/raster/sensors.js';
+
+const L8 = ['B2', 'B3', 'B4', 'B5'].map((b) => `/work/shared/data/landsat8-scene-120m/LC80130312015295LGN00_${b}_toa.tif`);
+
+describe('prepared over a column range', () => {
+  it('equals the scene prepared whole, where nodata runs cross the range sides (nearest valid pixel beyond them)', async () => {
+    const raster = await openRaster(L8);
+    try {
+      const mapping = resolveBands('landsat8-biome', raster.bandCount);
+      const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
+      const [x0, x1] = [150, 350];
+      const window = { x: x0, y: 0, width: x1 - x0, height: raster.height };
+      const whole = await preparedRaster(raster, mapping, norm).read(window);
+      const part = await preparedRaster(raster, mapping, norm, { columns: [x0, x1], stripRows: 64 }).read(window);
+      assert.deepEqual(part.valid, whole.valid);
+      assert.deepEqual(part.data, whole.data);
+      // The case the full-row fallback is for: rows whose nodata run reaches a side of the range while the row
+      // holds data beyond that side only.
+      const w = x1 - x0;
+      let cut = 0;
+      for (let y = 0; y < raster.height; y++) {
+        const row = whole.valid.subarray(y * w, (y + 1) * w);
+        if (row.indexOf(1) < 0 || (!row[0] || !row[w - 1])) {
+          const [blue] = await raster.readWindow({ x: 0, y, width: raster.width, height: 1 });
+          if (blue.some((v) => v > 0)) cut++;
+        }
+      }
+      assert.ok(cut > 20, `${cut} rows with a nodata run cut by the range`);
+      await assert.rejects(() => preparedRaster(raster, mapping, norm, { columns: [x0, x1] }).read({ ...window, x: x0 - 1 }), /outside the prepared columns/);
+    } finally {
+      await raster.close();
+    }
+  });
+});
 
 describe('prepared source windows', () => {
   const width = 7;

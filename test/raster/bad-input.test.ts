@@ -142,7 +142,7 @@ describe('writer refuses bad targets and leaves nothing behind', () => {
     const path = join(dir, 'short.tif');
     const w = await createGeoTiffWriter(path, options);
     await w.writeRows(0, 10, new Uint8Array(400));
-    await assert.rejects(() => w.finish(), /only 10 of 30 rows/);
+    await assert.rejects(() => w.finish(), /only 400 of 1200 pixels/);
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes('short')), []);
   });
 });

@@ -18,12 +18,15 @@ describe('quicklooks', () => {
     const source = await openRaster([`${L8}B4_toa.tif`, `${L8}B3_toa.tif`, `${L8}B2_toa.tif`]);
     const path = join(dir, 'overlay.png');
     const q = await createOverlayQuicklook(path, { width: source.width, height: source.height, maxSize: 200 });
-    for (let y = 0; y < source.height; y += 45) {
-      const rows = Math.min(45, source.height - y);
-      const [r, g, b] = await source.readWindow({ x: 0, y, width: source.width, height: rows });
-      // Fake mask: bright blue is cloud; the zero fill outside the footprint is nodata.
-      const mask = Uint8Array.from(b, (v) => (v === 0 ? 255 : v > 0.25 ? 1 : 0));
-      q.writeRows(y, rows, [r, g, b], mask);
+    // Column stripes, as detection writes wide scenes; one stripe edge (256) is not on the 3 px block lattice.
+    for (let x = 0; x < source.width; x += 256) {
+      for (let y = 0; y < source.height; y += 45) {
+        const window = { x, y, width: Math.min(256, source.width - x), height: Math.min(45, source.height - y) };
+        const [r, g, b] = await source.readWindow(window);
+        // Fake mask: bright blue is cloud; the zero fill outside the footprint is nodata.
+        const mask = Uint8Array.from(b, (v) => (v === 0 ? 255 : v > 0.25 ? 1 : 0));
+        q.write(window, [r, g, b], mask);
+      }
     }
     await q.finish();
     await source.close();
@@ -42,8 +45,8 @@ describe('quicklooks', () => {
     const values = Float32Array.from({ length: w * h }, (_, i) => ((i % w) < 10 ? NaN : (i % w) / (w - 1)));
     const path = join(dir, 'heat.png');
     const q = await createHeatmapQuicklook(path, { width: w, height: h, threshold: 0.4, range: [0, 1] });
-    q.writeRows(0, 60, values.subarray(0, 60 * w));
-    q.writeRows(60, 40, values.subarray(60 * w));
+    q.write({ x: 0, y: 60, width: w, height: 40 }, values.subarray(60 * w));
+    q.write({ x: 0, y: 0, width: w, height: 60 }, values.subarray(0, 60 * w));
     await q.finish();
     const { info, at } = await pixels(path);
     assert.equal(info.height, 100 + 60);
@@ -56,10 +59,12 @@ describe('quicklooks', () => {
     assert.ok(!at(150, 130).slice(0, 3).every((v) => v > 200), 'bar colour beside the mark');
   });
 
-  it('refuses to replace a file and checks row order', async () => {
+  it('refuses to replace a file, windows outside the image, and a picture with pixels missing', async () => {
     const path = join(dir, 'heat.png');
     await assert.rejects(() => createHeatmapQuicklook(path, { width: 10, height: 10 }), InputError);
     const q = await createHeatmapQuicklook(join(dir, 'other.png'), { width: 10, height: 10 });
-    assert.throws(() => q.writeRows(5, 5, new Float32Array(50)), /in order/);
+    assert.throws(() => q.write({ x: 5, y: 8, width: 5, height: 5 }, new Float32Array(25)), /outside/);
+    q.write({ x: 0, y: 0, width: 10, height: 5 }, new Float32Array(50));
+    await assert.rejects(() => q.finish(), /50 pixels were given for a 10 x 10 image/);
   });
 });

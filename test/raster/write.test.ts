@@ -7,15 +7,22 @@ import { L8, SYSTEM_PYTHON, assertSameValues, gdal, gdalInfo, noGdal, readWithGd
 
 const VALIDATOR = '/usr/share/doc/python3-gdal/examples/validate_cloud_optimized_geotiff.py';
 
-/** Writes `data` (full image) in strips of `strip` rows. */
+/** Writes `data` (full image) in strips of `strip` rows: full width, or column stripes `columns` wide one after another. */
 async function writeImage(
   path: string, width: number, height: number, data: Uint8Array | Float32Array, strip: number,
   options: { georef?: GeoReference | null; nodata?: number | null; cog?: boolean; tileSize?: number; compression?: 'deflate' | 'none'; bigTiff?: boolean },
+  columns?: number,
 ): Promise<void> {
   const w = await createGeoTiffWriter(path, { width, height, sampleType: data instanceof Uint8Array ? 'uint8' : 'float32', ...options });
-  for (let y = 0; y < height; y += strip) {
-    const rows = Math.min(strip, height - y);
-    await w.writeRows(y, rows, data.slice(y * width, (y + rows) * width));
+  for (let x = 0; x < width; x += columns ?? width) {
+    const cols = Math.min(columns ?? width, width - x);
+    for (let y = 0; y < height; y += strip) {
+      const rows = Math.min(strip, height - y);
+      const window = data instanceof Uint8Array ? new Uint8Array(rows * cols) : new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) window.set(data.subarray((y + r) * width + x, (y + r) * width + x + cols), r * cols);
+      if (columns === undefined) await w.writeRows(y, rows, window);
+      else await w.writeWindow({ x, y, width: cols, height: rows }, window);
+    }
   }
   await w.finish();
 }
@@ -82,6 +89,25 @@ describe('GeoTIFF writer, checked with GDAL', { skip: noGdal }, () => {
       expected.push(row);
     }
     assert.deepEqual(JSON.parse(overview), expected);
+  });
+
+  it('column stripes, one after another, give the image rows give: plain (stripes cutting tiles) and COG (validates, same overviews)', async () => {
+    const [w, h] = [2100, 1300];
+    const data = Float32Array.from({ length: w * h }, (_, i) => (i % 11 === 0 ? NaN : Math.sin(i / 977) + (i % w) * 1e-3));
+    const plain = join(dir, 'stripes-plain.tif');
+    await writeImage(plain, w, h, data, 77, { nodata: NaN, tileSize: 256 }, 300);
+    assertSameValues(readWithGdal(plain, dir).bands[0], data, 'plain, 300 px stripes, read back by GDAL');
+    const byRows = join(dir, 'rows-cog.tif');
+    const byStripes = join(dir, 'stripes-cog.tif');
+    await writeImage(byRows, w, h, data, 300, { cog: true });
+    await writeImage(byStripes, w, h, data, 200, { cog: true }, 512);
+    validCog(byStripes);
+    assertSameValues(readWithGdal(byStripes, dir).bands[0], data, 'COG, 512 px stripes, read back by GDAL');
+    const overviews = (path: string) => gdal(SYSTEM_PYTHON, '-c',
+      `from osgeo import gdal\nimport numpy\nds=gdal.Open('${path}')\nb=ds.GetRasterBand(1)\nprint([float(numpy.nansum(b.GetOverview(i).ReadAsArray())) for i in range(b.GetOverviewCount())])`);
+    const fromStripes = JSON.parse(overviews(byStripes));
+    assert.equal(fromStripes.length, 3);
+    assert.deepEqual(fromStripes, JSON.parse(overviews(byRows)));
   });
 
   it('COG, float32 CAM: validates; overviews average valid pixels; odd sizes', async () => {

@@ -1,0 +1,129 @@
+/**
+ * Column stripes: a scene wider than one stripe is mosaicked one column stripe after another, so that what the
+ * row-streaming mosaic holds (feature chunks, prepared rows; cam-mosaic.ts) is bounded by the stripe's width,
+ * not the scene's, and peak memory stays flat as scenes grow in both directions.
+ *
+ * Each stripe runs the ordinary mosaic on a view of the scene: the grid's blocks that reach within one lattice
+ * step of the stripe's output columns, laid out from a lattice-aligned start. Every output pixel is then
+ * interpolated from lattice points whose covering blocks are all in the view, the feature pass reads the real
+ * neighbours past the view's sides, and the nodata fill still looks along whole rows (prepared-source.ts), so
+ * the stripes give the whole-scene map. Blocks in the overlap are computed by both stripes (about one block
+ * width per stripe edge).
+ */
+import type { Network } from '../model/network.js';
+import { columnView, type PreparedSource } from '../prepare/prepared-source.js';
+import { noProgress } from '../progress.js';
+import type { BlockGrid } from './block-grid.js';
+import { emptyScores, type BlockScores } from './block-scores.js';
+import { latticeOf, mosaicCam, type CamOptions } from './cam-mosaic.js';
+import { axisCoverage } from './coverage.js';
+
+/** Default stripe width in pixels (a multiple of 512, so stripes cut no tile of the written GeoTIFFs). */
+export const STRIPE_WIDTH = 4096;
+
+/** Part of the scene's map: columns [x, x + width), rows [y, y + height), row-major. */
+export interface CamWindow {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  cam: Float32Array;
+  valid: Uint8Array;
+  /** 1 where the dark guard rules cloud out (only with a dark guard). */
+  dark?: Uint8Array;
+}
+
+export interface ColumnStripe {
+  /** Output columns [x0, x1). */
+  x0: number;
+  x1: number;
+  /** The view: scene columns [viewX, viewX + viewWidth). */
+  viewX: number;
+  viewWidth: number;
+  /** The grid's block columns [c0, c1) in the view. */
+  c0: number;
+  c1: number;
+}
+
+export function columnStripes(grid: BlockGrid, width: number, stripeWidth: number, latticeStride: number): ColumnStripe[] {
+  if (width <= stripeWidth) return [{ x0: 0, x1: width, viewX: 0, viewWidth: width, c0: 0, c1: grid.xs.length }];
+  const { xs, blockSize } = grid;
+  const stripes: ColumnStripe[] = [];
+  for (let x0 = 0; x0 < width; x0 += stripeWidth) {
+    const x1 = Math.min(width, x0 + stripeWidth);
+    // Pixels at the sides are interpolated from lattice points up to one step outside.
+    const from = x0 - latticeStride;
+    const to = x1 + latticeStride;
+    let c0 = 0;
+    while (xs[c0] + blockSize <= from) c0++;
+    let c1 = xs.length;
+    while (c1 > c0 + 1 && xs[c1 - 1] >= to) c1--;
+    // The view starts on the scene's lattice, so its feature points are the scene's.
+    const viewX = Math.floor(xs[c0] / latticeStride) * latticeStride;
+    stripes.push({ x0, x1, viewX, viewWidth: Math.min(width, xs[c1 - 1] + blockSize) - viewX, c0, c1 });
+  }
+  return stripes;
+}
+
+/**
+ * The scene's map, stripe by stripe, each top to bottom. `prepare(columns)` gives the scene prepared over
+ * those columns only. Returns the blocks' scores over the whole grid.
+ */
+export async function* stripedCam(
+  network: Network, prepare: (columns: [number, number]) => PreparedSource, width: number, grid: BlockGrid,
+  options: Omit<CamOptions, 'scores'> & { stripeWidth?: number },
+): AsyncGenerator<CamWindow, BlockScores> {
+  const lattice = latticeOf(network);
+  const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, lattice.stride);
+  const nx = grid.xs.length;
+  const C = network.channels;
+  const scores = emptyScores(grid, C);
+  const onProgress = options.onProgress ?? noProgress;
+  let pixelsDone = 0;
+  for (const s of stripes) {
+    const xs = grid.xs.slice(s.c0, s.c1).map((x) => x - s.viewX);
+    const sub = { blockSize: grid.blockSize, xs, ys: grid.ys };
+    // The columns the view's feature pass reads (its lattice points and their halo), mirrored at the scene's sides.
+    const cols = axisCoverage(lattice, xs, grid.blockSize, s.viewWidth);
+    const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
+    const source = prepare([Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)]);
+    const view = stripes.length === 1 ? source : columnView(source, s.viewX, s.viewWidth);
+    const stripeWidth = s.x1 - s.x0;
+    const progress = stripes.length === 1 ? onProgress : (e: Parameters<typeof onProgress>[0]) => {
+      // One bar over all stripes, in megapixels.
+      if (e.kind !== 'progress') return onProgress(e);
+      const done = pixelsDone + stripeWidth * e.done;
+      onProgress({ ...e, done: Math.round(done / 1e5) / 10, total: Math.round((width * e.total) / 1e5) / 10, unit: 'Mpx' });
+    };
+    const stream = mosaicCam(network, view, sub, { ...options, onProgress: progress });
+    let step;
+    while (!(step = await stream.next()).done) {
+      const rows = step.value;
+      if (stripes.length === 1) {
+        yield { x: 0, width, ...rows };
+        continue;
+      }
+      const at = s.x0 - s.viewX;
+      const n = rows.height * stripeWidth;
+      const window: CamWindow = { x: s.x0, y: rows.y, width: stripeWidth, height: rows.height, cam: new Float32Array(n), valid: new Uint8Array(n), dark: rows.dark && new Uint8Array(n) };
+      for (let r = 0; r < rows.height; r++) {
+        const from = r * s.viewWidth + at;
+        window.cam.set(rows.cam.subarray(from, from + stripeWidth), r * stripeWidth);
+        window.valid.set(rows.valid.subarray(from, from + stripeWidth), r * stripeWidth);
+        window.dark?.set(rows.dark!.subarray(from, from + stripeWidth), r * stripeWidth);
+      }
+      yield window;
+    }
+    const part = step.value;
+    for (let r = 0; r < grid.ys.length; r++) {
+      for (let j = 0; j < s.c1 - s.c0; j++) {
+        const b = r * nx + s.c0 + j;
+        const sb = r * xs.length + j;
+        scores.logit[b] = part.logit[sb];
+        scores.pooled.set(part.pooled.subarray(sb * C, (sb + 1) * C), b * C);
+      }
+    }
+    pixelsDone += stripeWidth * view.height;
+  }
+  return scores;
+}
