@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast and how bounded wdcd is on this machine.
  *
- *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -131,7 +131,7 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; threads?: number; prune?: 'all' | 'last' }): Promise<void> {
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; threads?: number; prune?: 'all' | 'last' }): Promise<void> {
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -142,6 +142,7 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
     overwrite: true,
     threshold,
     chunkRows: args.chunkRows,
+    stripeWidth: args.stripeWidth,
     threads: args.threads,
     prune: args.prune,
   });
@@ -280,6 +281,7 @@ async function main(): Promise<void> {
       sizes: { type: 'string', default: '1,16' },
       model: { type: 'string' },
       'chunk-rows': { type: 'string' },
+      'stripe-width': { type: 'string' },
       prune: { type: 'string' },
       threads: { type: 'string' },
       'work-dir': { type: 'string' },
@@ -290,10 +292,11 @@ async function main(): Promise<void> {
   });
   const threads = values.threads ? Number(values.threads) : undefined;
   const chunkRows = values['chunk-rows'] ? Number(values['chunk-rows']) : undefined;
+  const stripeWidth = values['stripe-width'] ? Number(values['stripe-width']) : undefined;
   if (values.prune !== undefined && values.prune !== 'all' && values.prune !== 'last') throw new Error('--prune takes all or last');
   const prune = values.prune as 'all' | 'last' | undefined;
   if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, threads, prune });
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, threads, prune });
     return;
   }
 
@@ -333,6 +336,7 @@ async function main(): Promise<void> {
     t = performance.now();
     const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
     if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
+    if (stripeWidth) argv.push('--stripe-width', String(stripeWidth));
     if (threads) argv.push('--threads', String(threads));
     if (prune) argv.push('--prune', prune);
     const run = runChild(argv);
@@ -381,7 +385,7 @@ async function main(): Promise<void> {
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
       scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
-      options: { chunkRows: chunkRows ?? null, threads: threads ?? null, prune: prune ?? null },
+      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, threads: threads ?? null, prune: prune ?? null },
       detect: runs,
       training,
       inference: infer,

@@ -8,12 +8,21 @@ import { Session, type Feeds, type Fetched, type SessionOptions } from './sessio
 
 export type Request =
   | { id: number; op: 'create'; model: Uint8Array; options: SessionOptions }
-  | { id: number; op: 'run'; session: number; feeds: Feeds; outputs?: string[] }
+  | { id: number; op: 'run'; session: number; feeds: Feeds; outputs?: string[]; reuse?: Record<string, number[]> }
+  | { id: number; op: 'recycle'; buffers: ArrayBuffer[] }
   | { id: number; op: 'release'; session: number };
 
 export type Reply = { id: number; ok: true; session?: number; fetched?: Fetched; seconds?: number } | { id: number; ok: false; message: string };
 
 const sessions = new Map<number, Session>();
+/**
+ * Output buffers the main thread has finished with, by byte length, for runs that ask to reuse them: feature
+ * maps are the bulk of a detection's memory traffic (2 GB per 16 MP), and allocating each afresh and leaving the
+ * main thread to collect it cost it most of its garbage collections.
+ */
+const spare = new Map<number, ArrayBuffer[]>();
+const SPARE_LIMIT = 16;
+let spareCount = 0;
 let nextSession = 0;
 const port = parentPort!;
 
@@ -24,14 +33,35 @@ async function handle(request: Request): Promise<void> {
       sessions.set(handle, await Session.create(request.model, request.options));
       port.postMessage({ id: request.id, ok: true, session: handle } satisfies Reply);
     } else if (request.op === 'run') {
+      let into: Fetched | undefined;
+      if (request.reuse) {
+        into = {};
+        for (const [name, dims] of Object.entries(request.reuse)) {
+          const bytes = 4 * dims.reduce((a, b) => a * b, 1);
+          const buffer = spare.get(bytes)?.pop();
+          if (buffer) spareCount--;
+          into[name] = { data: new Float32Array(buffer ?? new ArrayBuffer(bytes)), dims };
+        }
+      }
       const started = performance.now();
-      const fetched = await sessions.get(request.session)!.run(request.feeds, request.outputs);
+      const fetched = await sessions.get(request.session)!.run(request.feeds, request.outputs, into);
       const seconds = (performance.now() - started) / 1000;
       const buffers = Object.values(fetched).map((f) => f.data.buffer as ArrayBuffer);
       port.postMessage({ id: request.id, ok: true, fetched, seconds } satisfies Reply, buffers);
+    } else if (request.op === 'recycle') {
+      for (const buffer of request.buffers) {
+        if (spareCount >= SPARE_LIMIT) break;
+        spare.set(buffer.byteLength, [...(spare.get(buffer.byteLength) ?? []), buffer]);
+        spareCount++;
+      }
+      return; // no reply
     } else {
       await sessions.get(request.session)?.release();
       sessions.delete(request.session);
+      if (sessions.size === 0) {
+        spare.clear();
+        spareCount = 0;
+      }
       port.postMessage({ id: request.id, ok: true } satisfies Reply);
     }
   } catch (err) {

@@ -35,15 +35,22 @@ export class Session {
     return new Session(inner);
   }
 
-  async run(feeds: Feeds, outputs?: string[]): Promise<Fetched> {
+  /** `into`: outputs to write into these arrays (of the output's exact size) instead of new ones. */
+  async run(feeds: Feeds, outputs?: string[], into?: Fetched): Promise<Fetched> {
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', data, dims);
     const started = performance.now();
-    const result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
+    let result: ort.InferenceSession.OnnxValueMapType;
+    if (into) {
+      const fetches: Record<string, ort.Tensor> = {};
+      for (const [name, { data, dims }] of Object.entries(into)) fetches[name] = new ort.Tensor('float32', data, dims);
+      result = await this.inner.run(tensors, fetches);
+    } else result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
     this.busySeconds += (performance.now() - started) / 1000;
     const fetched: Fetched = {};
     for (const [name, tensor] of Object.entries(result)) {
-      fetched[name] = { data: tensor.data as Float32Array, dims: tensor.dims.map(Number) };
+      // With `into`, the runtime wrote into the given array (its result wraps the same memory): hand that back.
+      fetched[name] = { data: into?.[name]?.data ?? (tensor.data as Float32Array), dims: tensor.dims.map(Number) };
     }
     return fetched;
   }

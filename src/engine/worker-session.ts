@@ -56,13 +56,22 @@ export class WorkerSession {
     return new WorkerSession(reply.session!);
   }
 
-  /** The feeds are copied (callers keep their arrays) and the outputs come back without a copy. */
-  async run(feeds: Feeds, outputs?: string[]): Promise<Fetched> {
+  /**
+   * The feeds are copied (callers keep their arrays) and the outputs come back without a copy. `reuse` names
+   * outputs (with their dims) to write into buffers given back with `recycle`.
+   */
+  async run(feeds: Feeds, outputs?: string[], reuse?: Record<string, number[]>): Promise<Fetched> {
     const copies: Feeds = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) copies[name] = { data: Float32Array.from(data), dims };
-    const reply = await call({ op: 'run', session: this.handle, feeds: copies, outputs }, Object.values(copies).map((c) => c.data.buffer as ArrayBuffer));
+    const reply = await call({ op: 'run', session: this.handle, feeds: copies, outputs, reuse }, Object.values(copies).map((c) => c.data.buffer as ArrayBuffer));
     this.busySeconds += reply.seconds!;
     return reply.fetched!;
+  }
+
+  /** Gives output buffers back to the worker for reuse; the caller's views of them become empty. */
+  recycle(buffers: ArrayBuffer[]): void {
+    const unique = [...new Set(buffers)].filter((b) => b.byteLength > 0);
+    if (worker && unique.length > 0) worker.postMessage({ op: 'recycle', buffers: unique, id: -1 } satisfies Request, unique);
   }
 
   async release(): Promise<void> {

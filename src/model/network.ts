@@ -4,13 +4,13 @@
  * scored convolutionally, see detect/block-scores.ts), and the pool-pruned feature pass (LPP).
  */
 import { buildFeatureGraph, buildScoringGraph } from '../engine/inference-graphs.js';
-import { Session, type Fetched, type SessionOptions } from '../engine/session.js';
+import { Session, type Feeds, type Fetched, type SessionOptions } from '../engine/session.js';
 import { WorkerSession } from '../engine/worker-session.js';
 
-type AnySession = Pick<Session, 'run' | 'release' | 'busySeconds'>;
+type AnySession = Pick<Session, 'release' | 'busySeconds'> & { run(feeds: Feeds, outputs?: string[]): Promise<Fetched> };
 const createSession = (model: Uint8Array, options: SessionOptions): Promise<AnySession> =>
   options.worker ? WorkerSession.create(model, options) : Session.create(model, options);
-import { featureChannels, poolIndices, prunedGeometry } from './architecture.js';
+import { featureChannels, outputSide, poolIndices, prunedGeometry } from './architecture.js';
 import type { Model } from './model-file.js';
 
 export interface FeatureMap {
@@ -59,12 +59,23 @@ export class Network {
     return { logit: out.logit.data, pooled: out.pooled.data };
   }
 
-  /** Pruned-network features of a normalised [bands, height, width] window. */
+  /**
+   * Pruned-network features of a normalised [bands, height, width] window. On a worker, the map may be written
+   * into a buffer given back with `recycle`.
+   */
   async features(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
     const { architecture } = this.model.description;
     this.featuring ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
     const session = await this.featuring;
-    return featureMap(await session.run({ input: { data: window, dims: [1, this.bandCount, height, width] } }));
+    const dims = [1, this.channels, outputSide(architecture.layers, height, this.prunedPools), outputSide(architecture.layers, width, this.prunedPools)];
+    const feeds = { input: { data: window, dims: [1, this.bandCount, height, width] } };
+    return featureMap(await (session instanceof WorkerSession ? session.run(feeds, undefined, { features: dims }) : session.run(feeds)));
+  }
+
+  /** Gives feature maps from `features` back for reuse once nothing reads them any more. */
+  async recycle(maps: FeatureMap[]): Promise<void> {
+    const session = this.featuring && (await this.featuring);
+    if (session instanceof WorkerSession) session.recycle(maps.map((m) => m.data.buffer as ArrayBuffer));
   }
 
   /** The trained (pooled) network's final feature maps over a normalised [bands, height, width] window. */
