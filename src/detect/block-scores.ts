@@ -94,7 +94,7 @@ export async function scoreBlockRows(network: Network, source: PreparedSource, g
     const passes = columnRuns.map(async ([ca, cb]) => {
       const width = xs[cb - 1] + size - xs[ca];
       const window = await source.read({ x: xs[ca], y, width, height });
-      return network.pooledFeatures(window.data, height, width);
+      return network.pooledFeatures(window.data, height, width, true);
     });
     for (const pass of passes) pass.catch(() => {}); // awaited in turn below; a failure must not go unhandled first
     for (let t = 0; t < columnRuns.length; t++) {

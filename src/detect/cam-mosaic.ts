@@ -1,6 +1,6 @@
 /**
  * The whole-scene activation map, streamed top to bottom (METHOD.md section 4, fast path). Memory does not grow
- * with the scene's height; it grows with its width (rows run across it).
+ * with the scene's height; it grows with its width (rows run across it), which column-stripes.ts bounds.
  *
  * A block's map is linear in the pruned features (CAM_b = beta_b + sum_k a_bk F'_k), so the mosaic's average over
  * the blocks covering a point is beta-bar + sum_k a-bar_k F'_k(point), with a-bar, beta-bar averaged over those
@@ -8,7 +8,8 @@
  * 50 % overlap), in chunks of lattice rows across the full width (the network runs on column tiles of each
  * chunk, so its working memory does not grow with the width). A block row's weights need its features'
  * means, so only the feature chunks between the oldest unfinished output row and the newest computed row are
- * held (the runtime's own output tiles, not copies): about one block height plus the chunks in flight.
+ * held (the runtime's own output tiles, not copies, handed back to it for reuse once final): about one block
+ * height plus the chunks in flight.
  */
 import type { FeatureMap, Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
@@ -151,7 +152,8 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       const i1 = Math.min(i0 + tileCols, NX);
       const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
       const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
-      tiles.push({ i0, i1, fm: network.features(tile, sh, tw) });
+      // A tile cut out here is the network's to keep (moved, not copied, to its thread).
+      tiles.push({ i0, i1, fm: network.features(tile, sh, tw, tile !== win.data) });
     }
     const featureRows: FeatureRow[] = Array.from({ length: to - from }, () => []);
     const maps = [];

@@ -57,12 +57,16 @@ export class WorkerSession {
   }
 
   /**
-   * The feeds are copied (callers keep their arrays) and the outputs come back without a copy. `reuse` names
-   * outputs (with their dims) to write into buffers given back with `recycle`.
+   * The feeds are copied (callers keep their arrays), or moved when `owned` (the caller's arrays are left
+   * empty); the outputs come back without a copy. `reuse` names outputs (with their dims) to write into buffers
+   * given back with `recycle`.
    */
-  async run(feeds: Feeds, outputs?: string[], reuse?: Record<string, number[]>): Promise<Fetched> {
+  async run(feeds: Feeds, outputs?: string[], reuse?: Record<string, number[]>, owned = false): Promise<Fetched> {
     const copies: Feeds = {};
-    for (const [name, { data, dims }] of Object.entries(feeds)) copies[name] = { data: Float32Array.from(data), dims };
+    for (const [name, { data, dims }] of Object.entries(feeds)) {
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      copies[name] = { data: owned && whole ? data : Float32Array.from(data), dims };
+    }
     const reply = await call({ op: 'run', session: this.handle, feeds: copies, outputs, reuse }, Object.values(copies).map((c) => c.data.buffer as ArrayBuffer));
     this.busySeconds += reply.seconds!;
     return reply.fetched!;

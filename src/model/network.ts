@@ -60,30 +60,34 @@ export class Network {
   }
 
   /**
-   * Pruned-network features of a normalised [bands, height, width] window. On a worker, the map may be written
-   * into a buffer given back with `recycle`.
+   * Pruned-network features of a normalised [bands, height, width] window. `owned`: the window may be moved to
+   * the worker instead of copied (the caller's array is left empty). On a worker, the map is written into a
+   * buffer given back with `recycle` where one is free.
    */
-  async features(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
-    const { architecture } = this.model.description;
-    this.featuring ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
-    const session = await this.featuring;
-    const dims = [1, this.channels, outputSide(architecture.layers, height, this.prunedPools), outputSide(architecture.layers, width, this.prunedPools)];
+  async features(window: Float32Array, height: number, width: number, owned = false): Promise<FeatureMap> {
+    this.featuring ??= createSession(buildFeatureGraph(this.model.description.architecture, this.bandCount, this.model.weights, this.prunedPools), this.sessionOptions);
+    return this.runFeatures(await this.featuring, this.prunedPools, window, height, width, owned);
+  }
+
+  /** The trained (pooled) network's final feature maps over a normalised [bands, height, width] window; as `features`. */
+  async pooledFeatures(window: Float32Array, height: number, width: number, owned = false): Promise<FeatureMap> {
+    if (this.prunedPools.size === 0) return this.features(window, height, width, owned); // the same graph
+    this.pooledFeaturing ??= createSession(buildFeatureGraph(this.model.description.architecture, this.bandCount, this.model.weights, new Set()), this.sessionOptions);
+    return this.runFeatures(await this.pooledFeaturing, new Set(), window, height, width, owned);
+  }
+
+  private async runFeatures(session: AnySession, pruned: ReadonlySet<number>, window: Float32Array, height: number, width: number, owned: boolean): Promise<FeatureMap> {
     const feeds = { input: { data: window, dims: [1, this.bandCount, height, width] } };
-    return featureMap(await (session instanceof WorkerSession ? session.run(feeds, undefined, { features: dims }) : session.run(feeds)));
+    if (!(session instanceof WorkerSession)) return featureMap(await session.run(feeds));
+    const { layers } = this.model.description.architecture;
+    const dims = [1, this.channels, outputSide(layers, height, pruned), outputSide(layers, width, pruned)];
+    return featureMap(await session.run(feeds, undefined, { features: dims }, owned));
   }
 
-  /** Gives feature maps from `features` back for reuse once nothing reads them any more. */
+  /** Gives maps from `features` or `pooledFeatures` back for reuse; nothing may read them afterwards. */
   async recycle(maps: FeatureMap[]): Promise<void> {
-    const session = this.featuring && (await this.featuring);
+    const session = (this.featuring && (await this.featuring)) ?? (this.pooledFeaturing && (await this.pooledFeaturing));
     if (session instanceof WorkerSession) session.recycle(maps.map((m) => m.data.buffer as ArrayBuffer));
-  }
-
-  /** The trained (pooled) network's final feature maps over a normalised [bands, height, width] window. */
-  async pooledFeatures(window: Float32Array, height: number, width: number): Promise<FeatureMap> {
-    if (this.prunedPools.size === 0) return this.features(window, height, width); // the same graph
-    const { architecture } = this.model.description;
-    this.pooledFeaturing ??= createSession(buildFeatureGraph(architecture, this.bandCount, this.model.weights, new Set()), this.sessionOptions);
-    return featureMap(await (await this.pooledFeaturing).run({ input: { data: window, dims: [1, this.bandCount, height, width] } }));
   }
 
   /** Seconds the runtime has spent on each pass so far (on the worker thread, if the sessions run there). */
