@@ -14,7 +14,6 @@ import type { Network } from '../model/network.js';
 import { columnView, type PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
-import { emptyScores, type BlockScores } from './block-scores.js';
 import { latticeOf, mosaicCam, type CamOptions } from './cam-mosaic.js';
 import { axisCoverage } from './coverage.js';
 
@@ -67,17 +66,16 @@ export function columnStripes(grid: BlockGrid, width: number, stripeWidth: numbe
 
 /**
  * The scene's map, stripe by stripe, each top to bottom. `prepare(columns)` gives the scene prepared over
- * those columns only. Returns the blocks' scores over the whole grid.
+ * those columns only. Returns every block's logit (row-major over the grid).
  */
 export async function* stripedCam(
   network: Network, prepare: (columns: [number, number]) => PreparedSource, width: number, grid: BlockGrid,
   options: Omit<CamOptions, 'scores'> & { stripeWidth?: number },
-): AsyncGenerator<CamWindow, BlockScores> {
+): AsyncGenerator<CamWindow, Float32Array> {
   const lattice = latticeOf(network);
   const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, lattice.stride);
   const nx = grid.xs.length;
-  const C = network.channels;
-  const scores = emptyScores(grid, C);
+  const logits = new Float32Array(nx * grid.ys.length);
   const onProgress = options.onProgress ?? noProgress;
   let pixelsDone = 0;
   for (const s of stripes) {
@@ -115,15 +113,8 @@ export async function* stripedCam(
       yield window;
     }
     const part = step.value;
-    for (let r = 0; r < grid.ys.length; r++) {
-      for (let j = 0; j < s.c1 - s.c0; j++) {
-        const b = r * nx + s.c0 + j;
-        const sb = r * xs.length + j;
-        scores.logit[b] = part.logit[sb];
-        scores.pooled.set(part.pooled.subarray(sb * C, (sb + 1) * C), b * C);
-      }
-    }
+    for (let r = 0; r < grid.ys.length; r++) logits.set(part.logit.subarray(r * xs.length, (r + 1) * xs.length), r * nx + s.c0);
     pixelsDone += stripeWidth * view.height;
   }
-  return scores;
+  return logits;
 }

@@ -18,7 +18,6 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
-import type { BlockScores } from './block-scores.js';
 import { stripedCam, type CamWindow } from './column-stripes.js';
 import { thresholdOf } from './clear-sky.js';
 
@@ -163,18 +162,18 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
   }
 }
 
-async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, options: CamOptions): AsyncGenerator<CamWindow, BlockScores> {
+async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, options: CamOptions): AsyncGenerator<CamWindow, Float32Array> {
   const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
   onProgress({ kind: 'stage', stage: 'activation map' });
   const seconds: Record<string, number> = {};
-  const scores = yield* stripedCam(p.network, p.prepared, p.source.width, grid, {
+  const logits = yield* stripedCam(p.network, p.prepared, p.source.width, grid, {
     gate: p.gate, chunkRows: options.chunkRows, stripeWidth: options.stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
   const busy = await p.network.busySeconds();
   Object.assign(timings, { read: seconds.read ?? 0, scoreBlocks: busy.score, features: busy.features, mosaic: seconds.mosaic ?? 0 });
-  return scores;
+  return logits;
 }
 
 /** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
@@ -271,7 +270,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       writing += (performance.now() - t) / 1000;
       step = await stream.next();
     }
-    const scores = step.value;
+    const logits = step.value;
     const t = performance.now();
     if (fullMask) {
       // Cloud regions are not local, so post-processing works on the whole uint8 mask (1 byte per pixel).
@@ -294,7 +293,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     timings.write = writing + (performance.now() - t) / 1000;
     timings.total = (performance.now() - started) / 1000;
     let gatedClear = 0;
-    for (const z of scores.logit) if (z < 0) gatedClear++;
+    for (const z of logits) if (z < 0) gatedClear++;
     const summary: DetectSummary = {
       inputs,
       width,
@@ -306,7 +305,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       darkGuard: p.darkGuard ? options.darkGuard ?? p.model.description.detection.darkGuard?.reflectance ?? null : null,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
-      blocks: { total: scores.logit.length, gatedClear: p.gate ? gatedClear : 0 },
+      blocks: { total: logits.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
       nodataFraction: nodata / (width * height),
       outputs: { ...outputs, summary: `${options.mask}.json` },
