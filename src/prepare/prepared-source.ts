@@ -41,51 +41,71 @@ export function mirror(i: number, n: number): number {
   return m;
 }
 
+/** Where a read lands: the window's pixels go to (x, y) of a [bands, height, width] target. */
+export interface ReadTarget {
+  data: Float32Array;
+  valid: Uint8Array;
+  width: number;
+  height: number;
+  x: number;
+  y: number;
+}
+
+/** Reads a window that lies inside the scene into `target`. */
+export type ReadInside = (w: PixelWindow, target: ReadTarget) => Promise<void>;
+
 /** Reads the inside part of a window, then fills outside pixels by mirroring inside ones. */
-export async function readMirrored(
-  width: number,
-  height: number,
-  bandCount: number,
-  window: PixelWindow,
-  readInside: (w: PixelWindow) => Promise<PreparedWindow>,
-): Promise<PreparedWindow> {
+export async function readMirrored(width: number, height: number, bandCount: number, window: PixelWindow, readInside: ReadInside): Promise<PreparedWindow> {
+  const n = window.width * window.height;
+  const out = { data: new Float32Array(bandCount * n), valid: new Uint8Array(n), width: window.width, height: window.height };
   const x0 = Math.max(window.x, 0);
   const y0 = Math.max(window.y, 0);
   const x1 = Math.min(window.x + window.width, width);
   const y1 = Math.min(window.y + window.height, height);
-  const insideAll = x0 === window.x && y0 === window.y && x1 === window.x + window.width && y1 === window.y + window.height;
-  if (insideAll) return readInside(window);
-  // The mirrored window can need any row/column of the scene when the scene is smaller than the halo.
+  const inX0 = x0 - window.x;
+  const inY0 = y0 - window.y;
+  const insideAll = inX0 === 0 && inY0 === 0 && x1 === window.x + window.width && y1 === window.y + window.height;
+  if (insideAll) {
+    await readInside(window, { ...out, x: 0, y: 0 });
+    return out;
+  }
   const cols = Array.from({ length: window.width }, (_, i) => mirror(window.x + i, width));
   const rows = Array.from({ length: window.height }, (_, i) => mirror(window.y + i, height));
+  // The usual case (a halo past the scene's side): every mirrored pixel is one the window holds inside, so the
+  // inside is read straight into place and the margins copied from it.
   const sx0 = Math.min(...cols);
   const sx1 = Math.max(...cols) + 1;
   const sy0 = Math.min(...rows);
   const sy1 = Math.max(...rows) + 1;
-  const inner = await readInside({ x: sx0, y: sy0, width: sx1 - sx0, height: sy1 - sy0 });
-  const iw = sx1 - sx0;
-  const ih = sy1 - sy0;
-  const n = window.width * window.height;
-  const data = new Float32Array(bandCount * n);
-  const valid = new Uint8Array(n);
-  // Inside columns are one run per row, copied whole; only the mirrored margins go pixel by pixel.
-  const inX0 = x0 - window.x;
+  let src: { data: Float32Array; valid: Uint8Array; width: number; height: number; x: number; y: number };
+  if (x1 > x0 && y1 > y0 && sx0 >= x0 && sx1 <= x1 && sy0 >= y0 && sy1 <= y1) {
+    await readInside({ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }, { ...out, x: inX0, y: inY0 });
+    src = { ...out, x: window.x, y: window.y };
+  } else {
+    // The scene is smaller than the halo: the mirrored window can need any row or column of it.
+    const iw = sx1 - sx0;
+    const ih = sy1 - sy0;
+    src = { data: new Float32Array(bandCount * iw * ih), valid: new Uint8Array(iw * ih), width: iw, height: ih, x: sx0, y: sy0 };
+    await readInside({ x: sx0, y: sy0, width: iw, height: ih }, { ...src, x: 0, y: 0 });
+  }
+  const sn = src.width * src.height;
   const inX1 = x1 - window.x;
   for (let y = 0; y < window.height; y++) {
-    const sy = rows[y] - sy0;
+    const sy = rows[y] - src.y;
     const at = y * window.width;
     const insideRow = window.y + y >= 0 && window.y + y < height;
-    if (insideRow && inX1 > inX0) valid.set(inner.valid.subarray(sy * iw + cols[inX0] - sx0, sy * iw + cols[inX0] - sx0 + inX1 - inX0), at + inX0);
+    const copyRow = src.data !== out.data || !insideRow;
+    if (copyRow && insideRow && inX1 > inX0) out.valid.set(src.valid.subarray(sy * src.width + cols[inX0] - src.x, sy * src.width + cols[inX0] - src.x + inX1 - inX0), at + inX0);
     for (let b = 0; b < bandCount; b++) {
-      const plane = inner.data.subarray(b * iw * ih + sy * iw, b * iw * ih + (sy + 1) * iw);
-      const out = data.subarray(b * n + at, b * n + at + window.width);
-      if (inX1 > inX0) out.set(plane.subarray(cols[inX0] - sx0, cols[inX0] - sx0 + inX1 - inX0), inX0);
+      const plane = src.data.subarray(b * sn + sy * src.width, b * sn + (sy + 1) * src.width);
+      const row = out.data.subarray(b * n + at, b * n + at + window.width);
+      if (copyRow && inX1 > inX0) row.set(plane.subarray(cols[inX0] - src.x, cols[inX0] - src.x + inX1 - inX0), inX0);
       const left = Math.min(inX0, window.width);
-      for (let x = 0; x < left; x++) out[x] = plane[cols[x] - sx0];
-      for (let x = Math.max(inX1, left); x < window.width; x++) out[x] = plane[cols[x] - sx0];
+      for (let x = 0; x < left; x++) row[x] = plane[cols[x] - src.x];
+      for (let x = Math.max(inX1, left); x < window.width; x++) row[x] = plane[cols[x] - src.x];
     }
   }
-  return { data, valid };
+  return out;
 }
 
 /**
@@ -195,20 +215,18 @@ export function preparedRaster(
     strip = { y0, y1: end, data, valid };
   };
 
-  const readInside = async (w: PixelWindow): Promise<PreparedWindow> => {
+  const readInside: ReadInside = async (w, target) => {
     if (w.x < cx0 || w.x + w.width > cx1) throw new RangeError(`read of columns ${w.x}..${w.x + w.width} outside the prepared columns ${cx0}..${cx1}`);
     await cover(w.y, w.y + w.height);
     const { data: sd, valid: sv, y0 } = strip;
     const rows = strip.y1 - strip.y0;
-    const n = w.width * w.height;
-    const data = new Float32Array(bandCount * n);
-    const valid = new Uint8Array(n);
+    const tn = target.width * target.height;
     for (let y = 0; y < w.height; y++) {
       const from = (w.y - y0 + y) * cw + w.x - cx0;
-      valid.set(sv.subarray(from, from + w.width), y * w.width);
-      for (let b = 0; b < bandCount; b++) data.set(sd.subarray(b * rows * cw + from, b * rows * cw + from + w.width), b * n + y * w.width);
+      const to = (target.y + y) * target.width + target.x;
+      target.valid.set(sv.subarray(from, from + w.width), to);
+      for (let b = 0; b < bandCount; b++) target.data.set(sd.subarray(b * rows * cw + from, b * rows * cw + from + w.width), b * tn + to);
     }
-    return { data, valid };
   };
   // Reads run one at a time, in the order asked: the strip is shared, and the detection pipeline asks for the
   // next rows while earlier reads may still be decoding.
@@ -252,23 +270,18 @@ export function nearestValid(valid: Uint8Array): Int32Array {
 /** An in-memory block or image (values already in model units, band-sequential), e.g. a training block. */
 export function preparedArray(values: Float32Array, bandCount: number, width: number, height: number, norm: Normalization): PreparedSource {
   const n = width * height;
-  const readInside = async (w: PixelWindow): Promise<PreparedWindow> => {
-    const data = new Float32Array(bandCount * w.width * w.height);
-    const valid = new Uint8Array(w.width * w.height);
+  const readInside: ReadInside = async (w, target) => {
+    const tn = target.width * target.height;
     for (let y = 0; y < w.height; y++) {
       for (let x = 0; x < w.width; x++) {
         const src = (w.y + y) * width + w.x + x;
+        const to = (target.y + y) * target.width + target.x + x;
         let ok = 1;
-        for (let b = 0; b < bandCount; b++) {
-          const v = values[b * n + src];
-          if (!Number.isFinite(v)) ok = 0;
-          data[b * w.width * w.height + y * w.width + x] = (v - norm.mean[b]) / norm.std[b];
-        }
-        valid[y * w.width + x] = ok;
-        if (!ok) for (let b = 0; b < bandCount; b++) data[b * w.width * w.height + y * w.width + x] = 0;
+        for (let b = 0; b < bandCount; b++) if (!Number.isFinite(values[b * n + src])) ok = 0;
+        target.valid[to] = ok;
+        for (let b = 0; b < bandCount; b++) target.data[b * tn + to] = ok ? (values[b * n + src] - norm.mean[b]) / norm.std[b] : 0;
       }
     }
-    return { data, valid };
   };
   return { width, height, bandCount, read: (w) => readMirrored(width, height, bandCount, w, readInside) };
 }
