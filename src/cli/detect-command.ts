@@ -36,7 +36,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --overwrite            replace existing outputs
   --threads N            CPU threads for the network (default: all cores)
   --stripe-width N       scenes wider than N px run in column stripes N px wide, bounding memory
-                         (a multiple of 256; default 4096)
+                         (a multiple of 256; default 2048)
   --json                 print a JSON summary on stdout
   -q, --quiet            no progress on stderr`;
 

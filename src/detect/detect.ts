@@ -38,7 +38,7 @@ export interface CamOptions extends BandOverrides {
   threads?: number;
   /** Lattice rows per feature pass (memory / speed trade-off). */
   chunkRows?: number;
-  /** Scenes wider than this many pixels are mosaicked in column stripes this wide (a multiple of 256); default 4096. */
+  /** Scenes wider than this many pixels are mosaicked in column stripes this wide (a multiple of 256); default 2048. */
   stripeWidth?: number;
   /** Dark-guard floor (reflectance in the model's guard band); null turns the guard off. Default the model's. */
   darkGuard?: number | null;
