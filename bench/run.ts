@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: how fast and how bounded wdcd is on this machine.
  *
- *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--threads N] [--work-dir DIR] [--keep] [--no-json]
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--threads N]
+ *                    [--device cpu|gpu] [--train-archs wdcd-light,wdcd-vgg16] [--train-batches 16,64] [--feature-window WxH]
+ *                    [--work-dir DIR] [--keep] [--no-json]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -13,13 +15,15 @@
  *    shared/data/l8biome (float32 TOA reflectance, bands blue, green, red, NIR), 256 x 256 images laid side by
  *    side (alternate tiles mirrored so edges meet), written as four single-band tiled deflate float32 GeoTIFFs
  *    (one file per band, like a Landsat product) with the project's streaming writer.
- * 2. Training: blocks per second through the training graph (forward + backward, batch 16) for 128 px blocks of
- *    wdcd-light and for the model's own block size.
+ * 2. Training: blocks per second through the training graph (forward + backward, batch 16 or --train-batches)
+ *    for the --train-archs (default wdcd-light, 128 px blocks) and for the model's own architecture.
  * 3. Inference alone: pooled scoring in blocks/s (one by one, and convolutionally as detection scores them),
  *    pruned-feature pass in MP/s for prune `last` and `all`.
  *
+ * `--device gpu` runs every network pass on the GPU (engine/device.ts); the main thread's work stays on the CPU.
+ *
  * Results go to stdout (with a markdown table for the README) and to bench/results.json (with --prune last:
- * bench/results-prune-last.json).
+ * bench/results-prune-last.json; with --device gpu: bench/results-gpu.json).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +35,7 @@ import { blockGrid } from '../src/detect/block-grid.js';
 import { scoreBlocks } from '../src/detect/block-scores.js';
 import { detect } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
-import { Session, type Feeds } from '../src/engine/session.js';
+import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
 import { loadModel, type Model } from '../src/model/model-file.js';
 import { Network } from '../src/model/network.js';
@@ -131,7 +135,7 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; threads?: number; prune?: 'all' | 'last' }): Promise<void> {
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -145,6 +149,7 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
     stripeWidth: args.stripeWidth,
     threads: args.threads,
     prune: args.prune,
+    device: args.device,
   });
   const seconds = (performance.now() - started) / 1000;
   const mp = (summary.width * summary.height) / 1e6;
@@ -194,9 +199,9 @@ function randomFill(n: number, seed: number): Float32Array {
   return out;
 }
 
-async function trainingBlocksPerSecond(arch: Architecture, batch: number, threads: number | undefined, seconds: number): Promise<number> {
+async function trainingBlocksPerSecond(arch: Architecture, batch: number, runtime: SessionOptions, seconds: number): Promise<number> {
   const bands = 4;
-  const session = await Session.create(buildTrainingGraph(arch, bands, batch), { threads });
+  const session = await Session.create(buildTrainingGraph(arch, bands, batch), runtime);
   try {
     const weights = initialWeights(arch, bands, 1);
     const size = arch.blockSize;
@@ -213,12 +218,12 @@ async function trainingBlocksPerSecond(arch: Architecture, batch: number, thread
   }
 }
 
-async function inference(model: Model, threads: number | undefined, seconds: number): Promise<Record<string, number>> {
+async function inference(model: Model, runtime: SessionOptions, seconds: number, [w, h]: [number, number]): Promise<Record<string, number>> {
   const pools = poolIndices(model.description.architecture.layers);
   const size = model.description.architecture.blockSize;
   const bands = model.description.bands.length;
   const out: Record<string, number> = {};
-  const scoring = new Network(model, new Set(), { threads });
+  const scoring = new Network(model, new Set(), runtime);
   try {
     const batch = 32;
     const blocks = randomFill(batch * bands * size * size, 3);
@@ -233,11 +238,9 @@ async function inference(model: Model, threads: number | undefined, seconds: num
     await scoring.release();
   }
   // A window like the mosaic's chunks: wide and a few block heights tall.
-  const w = 1024;
-  const h = 256;
   const window = randomFill(bands * w * h, 5);
   for (const [name, pruned] of [['last', pools.slice(-1)], ['all', pools]] as const) {
-    const network = new Network(model, new Set(pruned), { threads });
+    const network = new Network(model, new Set(pruned), runtime);
     try {
       out[`features_${name}_MPps`] = ((await timed(seconds, 1, async () => void (await network.features(window, h, w)))).perSecond * w * h) / 1e6;
     } finally {
@@ -284,6 +287,10 @@ async function main(): Promise<void> {
       'stripe-width': { type: 'string' },
       prune: { type: 'string' },
       threads: { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
+      'train-batches': { type: 'string', default: '16' },
+      'train-archs': { type: 'string', default: 'wdcd-light' },
+      'feature-window': { type: 'string', default: '1024x256' },
       'work-dir': { type: 'string' },
       keep: { type: 'boolean', default: false },
       'no-json': { type: 'boolean', default: false },
@@ -295,8 +302,11 @@ async function main(): Promise<void> {
   const stripeWidth = values['stripe-width'] ? Number(values['stripe-width']) : undefined;
   if (values.prune !== undefined && values.prune !== 'all' && values.prune !== 'last') throw new Error('--prune takes all or last');
   const prune = values.prune as 'all' | 'last' | undefined;
+  if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error('--device takes cpu or gpu');
+  const device = values.device;
+  const runtime: SessionOptions = { threads, device };
   if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, threads, prune });
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, threads, prune, device });
     return;
   }
 
@@ -339,6 +349,7 @@ async function main(): Promise<void> {
     if (stripeWidth) argv.push('--stripe-width', String(stripeWidth));
     if (threads) argv.push('--threads', String(threads));
     if (prune) argv.push('--prune', prune);
+    argv.push('--device', device);
     const run = runChild(argv);
     runs.push(run);
     const s = run.stages;
@@ -349,20 +360,23 @@ async function main(): Promise<void> {
 
   // Training and inference throughput.
   const seconds = Number(values.seconds);
-  log('\ntraining (forward + backward through the training graph, batch 16, random inputs):');
+  const batches = values['train-batches'].split(',').map(Number);
+  log(`\ntraining (forward + backward through the training graph, random inputs, on the ${device}):`);
   const training: Record<string, number> = {};
-  const light = architectureByName('wdcd-light');
-  training[`wdcd-light_${light.blockSize}px_blocksPerSecond`] = await trainingBlocksPerSecond(light, 16, threads, seconds);
-  log(`  wdcd-light, ${light.blockSize} px blocks: ${f(training[`wdcd-light_${light.blockSize}px_blocksPerSecond`], 1)} blocks/s`);
-  if (d.architecture.blockSize !== light.blockSize || d.architecture.name !== light.name) {
-    const key = `${d.architecture.name}_${d.architecture.blockSize}px_blocksPerSecond`;
-    training[key] = await trainingBlocksPerSecond(d.architecture, 16, threads, seconds);
-    log(`  ${d.architecture.name}, ${d.architecture.blockSize} px blocks (the model's): ${f(training[key], 1)} blocks/s`);
+  const archs = values['train-archs'].split(',').map((name) => architectureByName(name));
+  if (!archs.some((a) => a.name === d.architecture.name && a.blockSize === d.architecture.blockSize)) archs.push(d.architecture);
+  for (const arch of archs) {
+    for (const batch of batches) {
+      const key = `${arch.name}_${arch.blockSize}px${batch === 16 ? '' : `_batch${batch}`}_blocksPerSecond`;
+      training[key] = await trainingBlocksPerSecond(arch, batch, runtime, seconds);
+      log(`  ${arch.name}, ${arch.blockSize} px blocks, batch ${batch}: ${f(training[key], 1)} blocks/s (${f((1000 * batch) / training[key], 0)} ms a batch)`);
+    }
   }
-  log(`\ninference alone (${d.architecture.name}, ${d.architecture.blockSize} px blocks):`);
-  const infer = await inference(model, threads, seconds);
+  const featureWindow = sizeOf(values['feature-window']);
+  log(`\ninference alone (${d.architecture.name}, ${d.architecture.blockSize} px blocks, on the ${device}):`);
+  const infer = await inference(model, runtime, seconds, featureWindow);
   log(`  pooled scoring: ${f(infer.scoreBlocksPerSecond, 0)} blocks/s one by one (batch 32); ${f(infer.scoreBlocksConvolutionallyPerSecond, 0)} blocks/s convolutionally (as detection does)`);
-  log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (1024 x 256 windows)`);
+  log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (${featureWindow.join(' x ')} windows)`);
 
   // The README table.
   const table = [
@@ -385,12 +399,12 @@ async function main(): Promise<void> {
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
       scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
-      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, threads: threads ?? null, prune: prune ?? null },
+      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, threads: threads ?? null, prune: prune ?? null, device, featureWindow: featureWindow.join('x') },
       detect: runs,
       training,
       inference: infer,
     };
-    const file = `results${prune ? `-prune-${prune}` : ''}.json`;
+    const file = `results${device === 'gpu' ? '-gpu' : ''}${prune ? `-prune-${prune}` : ''}.json`;
     writeFileSync(join(root, 'bench', file), `${JSON.stringify(results, null, 2)}\n`);
     log(`written bench/${file}`);
   }

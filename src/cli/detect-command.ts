@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
+import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { SENSORS } from '../raster/sensors.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
@@ -35,6 +36,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --cog                  write Cloud Optimized GeoTIFFs
   --overwrite            replace existing outputs
   --threads N            CPU threads for the network (default: all cores)
+  --device auto|cpu|gpu  where the network runs (default auto: the GPU where onnxruntime's WebGPU
+                         provider finds one through Vulkan, else the CPU)
   --stripe-width N       scenes wider than N px run in column stripes N px wide, bounding memory
                          (a multiple of 256; default 2048)
   --json                 print a JSON summary on stdout
@@ -68,6 +71,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       cog: { type: 'boolean' },
       overwrite: { type: 'boolean' },
       threads: { type: 'string' },
+      device: { type: 'string' },
       'stripe-width': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -94,6 +98,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     cog: v.cog,
     overwrite: v.overwrite,
     threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    device: choice(v.device, '--device', DEVICE_CHOICES),
     stripeWidth: numberOption(v['stripe-width'], '--stripe-width', positiveWhole, 'a whole number'),
     onProgress: progress,
   };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SOURCE_SPEC_HELP } from '../datasets/source-spec.js';
+import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { ARCHITECTURES } from '../model/architecture.js';
 import { trainModel } from '../train/train-model.js';
@@ -34,7 +35,8 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --tune-metric M        what k maximises: image-kappa (mean per-image kappa, default) | f1 | oa | kappa
   --statistic pixel|block     clear-sky statistics (default pixel)
   --checkpoint DIR       save a checkpoint every epoch;  --resume  continue from it
-  --threads N            CPU threads`;
+  --threads N            CPU threads
+  --device auto|cpu|gpu  where the networks run (default auto: the GPU where there is one)`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
@@ -66,6 +68,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       checkpoint: { type: 'string' },
       resume: { type: 'boolean' },
       threads: { type: 'string' },
+      device: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
   });
@@ -100,6 +103,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     checkpointDir: v.checkpoint,
     resume: v.resume,
     threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    device: choice(v.device, '--device', DEVICE_CHOICES),
     command: ['wdcd', 'train', ...argv].join(' '),
     onProgress: progress,
   });

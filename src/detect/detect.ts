@@ -5,6 +5,7 @@
  * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { loadModel, type DarkGuard, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
@@ -36,6 +37,8 @@ export interface CamOptions extends BandOverrides {
   /** Default the model's choice. */
   prune?: PruneChoice;
   threads?: number;
+  /** Where the network runs (engine/device.ts). Default `auto`: the GPU where there is one. */
+  device?: DeviceChoice;
   /** Lattice rows per feature pass (memory / speed trade-off). */
   chunkRows?: number;
   /** Scenes wider than this many pixels are mosaicked in column stripes this wide (a multiple of 256); default 2048. */
@@ -77,6 +80,8 @@ export interface DetectSummary {
   darkGuard: number | null;
   gate: boolean;
   prunedPools: number[];
+  /** Where the network ran. */
+  device: 'cpu' | 'gpu';
   blocks: { total: number; gatedClear: number };
   cloudFraction: number;
   nodataFraction: number;
@@ -92,6 +97,7 @@ interface Prepared {
   mapping: InputMapping & { channels: string[] };
   sensor: string;
   network: Network;
+  device: 'cpu' | 'gpu';
   gate: boolean;
   stride: number;
   darkGuard?: { channel: number; below: number };
@@ -142,8 +148,9 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
     if (!Number.isInteger(stride) || stride < 1 || stride > description.architecture.blockSize) {
       throw new InputError(`stride must be a whole number from 1 to the block size (${description.architecture.blockSize})`, '--stride');
     }
+    const device = await resolveDevice(options.device ?? 'auto');
     // The network runs on a worker thread, so reading and mosaicking go on while it computes.
-    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads, worker: true });
+    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads, worker: true, device });
     return {
       model,
       source,
@@ -152,6 +159,7 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
       mapping,
       sensor,
       network,
+      device,
       gate: options.gate ?? description.detection.gate,
       stride,
       darkGuard: darkGuardOf(model, options.darkGuard),
@@ -305,6 +313,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       darkGuard: p.darkGuard ? options.darkGuard ?? p.model.description.detection.darkGuard?.reflectance ?? null : null,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
+      device: p.device,
       blocks: { total: logits.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
       nodataFraction: nodata / (width * height),

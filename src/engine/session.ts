@@ -3,12 +3,15 @@
  * Changing the engine means changing this folder only.
  */
 import * as ort from 'onnxruntime-node';
+import { resolveDevice, type DeviceChoice } from './device.js';
 
 export interface SessionOptions {
   /** Intra-op threads; defaults to every core (2 on the reference machine). */
   threads?: number;
   /** Run on a worker thread (see worker-session.ts). */
   worker?: boolean;
+  /** CPU or GPU (device.ts; operators the GPU provider lacks run on the CPU). Default `cpu`. */
+  device?: DeviceChoice;
 }
 
 export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
@@ -21,8 +24,9 @@ export class Session {
   private constructor(private readonly inner: ort.InferenceSession) {}
 
   static async create(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const device = await resolveDevice(options.device ?? 'cpu');
     const inner = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+      executionProviders: device === 'gpu' ? ['webgpu', 'cpu'] : ['cpu'],
       intraOpNumThreads: options.threads ?? 0,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',

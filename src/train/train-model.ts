@@ -4,6 +4,7 @@
  */
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
 import { bandNamesOf, blocksOf, scenesOf } from '../datasets/source-spec.js';
+import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { architectureByName, poolIndices } from '../model/architecture.js';
 import { saveModel, type Model } from '../model/model-file.js';
@@ -48,6 +49,8 @@ export interface TrainModelOptions {
   checkpointDir?: string;
   resume?: boolean;
   threads?: number;
+  /** Where the networks run (engine/device.ts). Default `auto`: the GPU where there is one. */
+  device?: DeviceChoice;
   command?: string;
   onProgress?: ProgressCallback;
 }
@@ -76,6 +79,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
   const size = arch.blockSize;
   const bandOptions = options.bandOptions ?? {};
+  const device = await resolveDevice(options.device ?? 'auto'); // before the slow part: a GPU asked for and missing fails now
   onProgress({ kind: 'stage', stage: 'load blocks' });
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
   const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, minCloudPixels, onProgress, 'training');
@@ -101,6 +105,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     checkpointDir: options.checkpointDir,
     resume: options.resume,
     threads: options.threads,
+    device,
     onProgress,
     provenance: { command: options.command, train: options.train, val: options.val, tune: options.tune, minCloudFraction: options.minCloudFraction ?? 0 },
   });
@@ -111,7 +116,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   model.description.detection.darkGuard = options.darkGuard === undefined ? null : { band: 'red', reflectance: options.darkGuard };
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
-  const network = new Network(model, undefined, { threads: options.threads });
+  const network = new Network(model, undefined, { threads: options.threads, device });
   try {
     model.description.detection.clearSky = await clearSkyStatistics(network, trainBlocks, options.statistic ?? 'pixel', onProgress);
   } finally {
@@ -122,7 +127,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const tuneScenes = (await Promise.all((options.tune ?? options.val ?? []).map(scenesOf))).flatMap((scenes) => scenes ?? []);
   if (tuneScenes.length > 0) {
     onProgress({ kind: 'stage', stage: 'tune k' });
-    const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads }, onProgress);
+    const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads, device }, onProgress);
     model.description.detection.k = tuned.k;
     kScores = tuned.scores;
     model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'image-kappa', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, tuning: s.tuning, oa: s.oa, f1: s.f1, kappa: s.kappa })) };

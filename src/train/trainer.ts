@@ -5,7 +5,8 @@
  */
 import type { LabelledBlock } from '../datasets/blocks.js';
 import { buildTrainingGraph, gradientName } from '../engine/training-graph.js';
-import { Session, type Feeds } from '../engine/session.js';
+import type { DeviceChoice } from '../engine/device.js';
+import { Session, type Feeds, type SessionOptions } from '../engine/session.js';
 import type { Architecture } from '../model/architecture.js';
 import type { Model, ModelDescription } from '../model/model-file.js';
 import { Network } from '../model/network.js';
@@ -42,6 +43,8 @@ export interface TrainOptions {
   checkpointDir?: string;
   resume?: boolean;
   threads?: number;
+  /** Where the training graph runs (engine/device.ts). Default `auto`: the GPU where there is one. */
+  device?: DeviceChoice;
   onProgress?: ProgressCallback;
   /** Recorded in the model's `training` section (e.g. the command line). */
   provenance?: Record<string, unknown>;
@@ -81,6 +84,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   // Options left undefined keep their defaults (a plain spread would let `undefined` win).
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   const o = { ...TRAIN_DEFAULTS, ...given } as typeof TRAIN_DEFAULTS & TrainOptions;
+  const runtime: SessionOptions = { threads: o.threads, device: o.device ?? 'auto' };
   const onProgress = o.onProgress ?? noProgress;
   const arch = o.architecture;
   if (o.train.length === 0) throw new Error('no training blocks');
@@ -139,7 +143,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   const n = o.batchSize;
   const size = arch.blockSize;
   const blockLength = bandCount * size * size;
-  const session = await Session.create(buildTrainingGraph(arch, bandCount, n), { threads: o.threads });
+  const session = await Session.create(buildTrainingGraph(arch, bandCount, n), runtime);
   const specs = parameterSpecs(arch, bandCount);
   const input = new Float32Array(n * blockLength);
   const labels = new Float32Array(n);
@@ -182,7 +186,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
         adam.update(state.weights, new Map(specs.map((s) => [s.name, out[gradientName(s.name)].data])), state.learningRate, o.weightDecay);
         onProgress({ kind: 'step', epoch: state.epoch + 1, step: step + 1, steps, loss });
       }
-      const val = o.val.length > 0 ? await evaluateBlocks(describe(state.weights, state.history), o.val, o.threads) : { loss: NaN, accuracy: NaN };
+      const val = o.val.length > 0 ? await evaluateBlocks(describe(state.weights, state.history), o.val, runtime) : { loss: NaN, accuracy: NaN };
       const record: EpochRecord = {
         epoch: state.epoch + 1,
         trainLoss: lossSum / steps,
@@ -219,8 +223,8 @@ function cloneWeights(weights: Weights): Weights {
 }
 
 /** Mean logistic loss and accuracy of a model on blocks (no augmentation). */
-export async function evaluateBlocks(model: Model, blocks: LabelledBlock[], threads?: number): Promise<{ loss: number; accuracy: number; logits: Float32Array }> {
-  const network = new Network(model, new Set(), { threads });
+export async function evaluateBlocks(model: Model, blocks: LabelledBlock[], runtime: SessionOptions = {}): Promise<{ loss: number; accuracy: number; logits: Float32Array }> {
+  const network = new Network(model, new Set(), runtime);
   const { bandCount } = blocks[0];
   const size = model.description.architecture.blockSize;
   const blockLength = bandCount * size * size;

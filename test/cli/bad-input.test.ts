@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gpuUnavailable } from '../../src/engine/device.js';
 import { saveModel } from '../../src/model/model-file.js';
 import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
 import { L7, L8, craftTiff, gdal, noGdal } from '../raster/helpers.js';
@@ -110,11 +111,18 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--prune', 'some', /expected one of all, last/],
     ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
     ['--bands', '1,2', /--bands needs 4 band numbers/],
+    ['--device', 'tpu', /expected one of auto, cpu, gpu/],
   ] as const) {
     it(`a bad option value: ${option} ${value}`, async () => {
       await refuses(`option${option}-${value}`, [...BANDS, option, value], option, pattern);
     });
   }
+
+  it('--device gpu where there is no usable GPU', async (t) => {
+    const why = await gpuUnavailable();
+    if (!why) return t.skip('this machine has a GPU');
+    await refuses('device-gpu', [...BANDS, '--device', 'gpu'], '--device', /no usable GPU/);
+  });
 
   it('an input that is a copy of a good file still works (the corpus is not what fails)', async () => {
     // Guards the harness: the same command line with good inputs succeeds and writes the outputs.
