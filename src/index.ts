@@ -12,6 +12,7 @@ export { train, evaluateBlocks, TRAIN_DEFAULTS, type TrainOptions, type EpochRec
 export { ARCHITECTURES, architectureByName, WDCD_LIGHT, WDCD_VGG16, type Architecture, type LayerSpec } from './model/architecture.js';
 export { loadModel, saveModel, resolveModelPath, type Model, type ModelDescription, type ClearSkyStatistics } from './model/model-file.js';
 export { Network } from './model/network.js';
+export { resolveDevice, gpuUnavailable, DEVICE_CHOICES, type DeviceChoice } from './engine/device.js';
 export { preparedRaster, preparedArray, type PreparedSource, type InputMapping } from './prepare/prepared-source.js';
 export * from './raster/index.js';
 export * from './evaluate/index.js';
