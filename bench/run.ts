@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast and how bounded wdcd is on this machine.
  *
- *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--threads N]
+ *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--stripe-threads N] [--threads N]
  *                    [--device cpu|gpu] [--train-archs wdcd-light,wdcd-vgg16] [--train-batches 16,64] [--feature-window WxH]
  *                    [--work-dir DIR] [--keep] [--no-json]
  *
@@ -135,7 +135,7 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -147,6 +147,7 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
     threshold,
     chunkRows: args.chunkRows,
     stripeWidth: args.stripeWidth,
+    stripeThreads: args.stripeThreads,
     threads: args.threads,
     prune: args.prune,
     device: args.device,
@@ -285,6 +286,7 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       'chunk-rows': { type: 'string' },
       'stripe-width': { type: 'string' },
+      'stripe-threads': { type: 'string' },
       prune: { type: 'string' },
       threads: { type: 'string' },
       device: { type: 'string', default: 'cpu' },
@@ -300,13 +302,14 @@ async function main(): Promise<void> {
   const threads = values.threads ? Number(values.threads) : undefined;
   const chunkRows = values['chunk-rows'] ? Number(values['chunk-rows']) : undefined;
   const stripeWidth = values['stripe-width'] ? Number(values['stripe-width']) : undefined;
+  const stripeThreads = values['stripe-threads'] ? Number(values['stripe-threads']) : undefined;
   if (values.prune !== undefined && values.prune !== 'all' && values.prune !== 'last') throw new Error('--prune takes all or last');
   const prune = values.prune as 'all' | 'last' | undefined;
   if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error('--device takes cpu or gpu');
   const device = values.device;
   const runtime: SessionOptions = { threads, device };
   if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, threads, prune, device });
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, stripeThreads, threads, prune, device });
     return;
   }
 
@@ -347,6 +350,7 @@ async function main(): Promise<void> {
     const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
     if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
     if (stripeWidth) argv.push('--stripe-width', String(stripeWidth));
+    if (stripeThreads) argv.push('--stripe-threads', String(stripeThreads));
     if (threads) argv.push('--threads', String(threads));
     if (prune) argv.push('--prune', prune);
     argv.push('--device', device);
@@ -399,7 +403,7 @@ async function main(): Promise<void> {
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
       scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
-      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, threads: threads ?? null, prune: prune ?? null, device, featureWindow: featureWindow.join('x') },
+      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, stripeThreads: stripeThreads ?? null, threads: threads ?? null, prune: prune ?? null, device, featureWindow: featureWindow.join('x') },
       detect: runs,
       training,
       inference: infer,

@@ -40,6 +40,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
                          provider finds one through Vulkan, else the CPU)
   --stripe-width N       scenes wider than N px run in column stripes N px wide, bounding memory
                          (a multiple of 256; default 2048)
+  --stripe-threads N     threads that mosaic stripes at once, for machines with cores to spare or a
+                         GPU (default 1; each holds a stripe's state, about 350 MB)
   --json                 print a JSON summary on stdout
   -q, --quiet            no progress on stderr`;
 
@@ -73,6 +75,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       threads: { type: 'string' },
       device: { type: 'string' },
       'stripe-width': { type: 'string' },
+      'stripe-threads': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -100,6 +103,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
     device: choice(v.device, '--device', DEVICE_CHOICES),
     stripeWidth: numberOption(v['stripe-width'], '--stripe-width', positiveWhole, 'a whole number'),
+    stripeThreads: numberOption(v['stripe-threads'], '--stripe-threads', positiveWhole, 'a whole number'),
     onProgress: progress,
   };
   const summaries: DetectSummary[] = [];

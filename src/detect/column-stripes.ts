@@ -72,23 +72,14 @@ export function columnStripes(grid: BlockGrid, width: number, stripeWidth: numbe
  * those columns only. Returns every block's logit (row-major over the grid).
  */
 export async function* stripedCam(
-  network: Network, prepare: (columns: [number, number]) => PreparedSource, width: number, grid: BlockGrid,
+  network: Network, prepare: (columns: [number, number]) => PreparedSource, [width, height]: [number, number], grid: BlockGrid,
   options: Omit<CamOptions, 'scores'> & { stripeWidth?: number },
 ): AsyncGenerator<CamWindow, Float32Array> {
-  const lattice = latticeOf(network);
-  const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, lattice.stride);
-  const nx = grid.xs.length;
-  const logits = new Float32Array(nx * grid.ys.length);
+  const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, latticeOf(network).stride);
+  const logits = new Float32Array(grid.xs.length * grid.ys.length);
   const onProgress = options.onProgress ?? noProgress;
   let pixelsDone = 0;
   for (const s of stripes) {
-    const xs = grid.xs.slice(s.c0, s.c1).map((x) => x - s.viewX);
-    const sub = { blockSize: grid.blockSize, xs, ys: grid.ys };
-    // The columns the view's feature pass reads (its lattice points and their halo), mirrored at the scene's sides.
-    const cols = axisCoverage(lattice, xs, grid.blockSize, s.viewWidth);
-    const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
-    const source = prepare([Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)]);
-    const view = stripes.length === 1 ? source : columnView(source, s.viewX, s.viewWidth);
     const stripeWidth = s.x1 - s.x0;
     const progress = stripes.length === 1 ? onProgress : (e: Parameters<typeof onProgress>[0]) => {
       // One bar over all stripes, in megapixels.
@@ -96,28 +87,51 @@ export async function* stripedCam(
       const done = pixelsDone + stripeWidth * e.done;
       onProgress({ ...e, done: Math.round(done / 1e5) / 10, total: Math.round((width * e.total) / 1e5) / 10, unit: 'Mpx' });
     };
-    const stream = mosaicCam(network, view, sub, { ...options, onProgress: progress });
-    let step;
-    while (!(step = await stream.next()).done) {
-      const rows = step.value;
-      if (stripes.length === 1) {
-        yield { x: 0, width, ...rows };
-        continue;
-      }
-      const at = s.x0 - s.viewX;
-      const n = rows.height * stripeWidth;
-      const window: CamWindow = { x: s.x0, y: rows.y, width: stripeWidth, height: rows.height, cam: new Float32Array(n), valid: new Uint8Array(n), dark: rows.dark && new Uint8Array(n) };
-      for (let r = 0; r < rows.height; r++) {
-        const from = r * s.viewWidth + at;
-        window.cam.set(rows.cam.subarray(from, from + stripeWidth), r * stripeWidth);
-        window.valid.set(rows.valid.subarray(from, from + stripeWidth), r * stripeWidth);
-        window.dark?.set(rows.dark!.subarray(from, from + stripeWidth), r * stripeWidth);
-      }
-      yield window;
-    }
-    const part = step.value;
-    for (let r = 0; r < grid.ys.length; r++) logits.set(part.logit.subarray(r * xs.length, (r + 1) * xs.length), r * nx + s.c0);
-    pixelsDone += stripeWidth * view.height;
+    const part = yield* stripeCam(network, prepare, width, grid, s, stripes.length === 1, { ...options, onProgress: progress });
+    placeLogits(logits, grid, s, part);
+    pixelsDone += stripeWidth * height;
   }
   return logits;
+}
+
+/** Copies a stripe's block logits (its view's block columns, row-major) into the scene's. */
+export function placeLogits(logits: Float32Array, grid: BlockGrid, s: ColumnStripe, part: Float32Array): void {
+  const n = s.c1 - s.c0;
+  for (let r = 0; r < grid.ys.length; r++) logits.set(part.subarray(r * n, (r + 1) * n), r * grid.xs.length + s.c0);
+}
+
+/** One stripe's map, top to bottom, as windows of its output columns; returns its view's block logits. */
+export async function* stripeCam(
+  network: Network, prepare: (columns: [number, number]) => PreparedSource, width: number, grid: BlockGrid, s: ColumnStripe,
+  whole: boolean, options: Omit<CamOptions, 'scores'>,
+): AsyncGenerator<CamWindow, Float32Array> {
+  const lattice = latticeOf(network);
+  const xs = grid.xs.slice(s.c0, s.c1).map((x) => x - s.viewX);
+  const sub = { blockSize: grid.blockSize, xs, ys: grid.ys };
+  // The columns the view's feature pass reads (its lattice points and their halo), mirrored at the scene's sides.
+  const cols = axisCoverage(lattice, xs, grid.blockSize, s.viewWidth);
+  const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
+  const source = prepare([Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)]);
+  const view = whole ? source : columnView(source, s.viewX, s.viewWidth);
+  const stripeWidth = s.x1 - s.x0;
+  const stream = mosaicCam(network, view, sub, options);
+  let step;
+  while (!(step = await stream.next()).done) {
+    const rows = step.value;
+    if (whole) {
+      yield { x: 0, width, ...rows };
+      continue;
+    }
+    const at = s.x0 - s.viewX;
+    const n = rows.height * stripeWidth;
+    const window: CamWindow = { x: s.x0, y: rows.y, width: stripeWidth, height: rows.height, cam: new Float32Array(n), valid: new Uint8Array(n), dark: rows.dark && new Uint8Array(n) };
+    for (let r = 0; r < rows.height; r++) {
+      const from = r * s.viewWidth + at;
+      window.cam.set(rows.cam.subarray(from, from + stripeWidth), r * stripeWidth);
+      window.valid.set(rows.valid.subarray(from, from + stripeWidth), r * stripeWidth);
+      window.dark?.set(rows.dark!.subarray(from, from + stripeWidth), r * stripeWidth);
+    }
+    yield window;
+  }
+  return step.value.logit;
 }

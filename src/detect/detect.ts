@@ -19,7 +19,9 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
-import { stripedCam, type CamWindow } from './column-stripes.js';
+import { latticeOf } from './cam-mosaic.js';
+import { columnStripes, stripedCam, STRIPE_WIDTH, type CamWindow } from './column-stripes.js';
+import { parallelStripedCam } from './stripe-workers.js';
 import { thresholdOf } from './clear-sky.js';
 
 /** Which max-pools LPP removes: all (full-resolution map), the last one, or an explicit list of layer indices. */
@@ -43,6 +45,8 @@ export interface CamOptions extends BandOverrides {
   chunkRows?: number;
   /** Scenes wider than this many pixels are mosaicked in column stripes this wide (a multiple of 256); default 2048. */
   stripeWidth?: number;
+  /** Threads that mosaic stripes at once (stripe-workers.ts); default 1. Each holds a stripe's state (~350 MB). */
+  stripeThreads?: number;
   /** Dark-guard floor (reflectance in the model's guard band); null turns the guard off. Default the model's. */
   darkGuard?: number | null;
   onProgress?: ProgressCallback;
@@ -82,6 +86,8 @@ export interface DetectSummary {
   prunedPools: number[];
   /** Where the network ran. */
   device: 'cpu' | 'gpu';
+  /** Threads that mosaicked column stripes at once. */
+  stripeThreads: number;
   blocks: { total: number; gatedClear: number };
   cloudFraction: number;
   nodataFraction: number;
@@ -89,7 +95,7 @@ export interface DetectSummary {
   seconds: Record<string, number>;
 }
 
-interface Prepared {
+export interface Prepared {
   model: Model;
   source: RasterSource;
   /** The scene prepared for the network over the given columns. */
@@ -124,7 +130,8 @@ function darkGuardOf(model: Model, override: number | null | undefined): { chann
   return { channel, below: (reflectance - mean[channel]) / std[channel] };
 }
 
-async function prepare(inputs: string[], options: CamOptions): Promise<Prepared> {
+/** The scene opened and checked against the model, with its network; also what each stripe thread does first. */
+export async function prepareScene(inputs: string[], options: CamOptions): Promise<Prepared> {
   const model = typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default');
   const description = model.description;
   const sensor = options.sensor ?? description.sensor;
@@ -170,29 +177,43 @@ async function prepare(inputs: string[], options: CamOptions): Promise<Prepared>
   }
 }
 
-async function* camStream(p: Prepared, onProgress: ProgressCallback, timings: Record<string, number>, options: CamOptions): AsyncGenerator<CamWindow, Float32Array> {
-  const grid = blockGrid(p.source.width, p.source.height, p.model.description.architecture.blockSize, p.stride);
+/** `run` receives the seconds each stage kept its thread busy and the number of threads that mosaicked stripes. */
+async function* camStream(
+  inputs: string[], p: Prepared, onProgress: ProgressCallback, run: { timings: Record<string, number>; stripeThreads: number }, options: CamOptions,
+): AsyncGenerator<CamWindow, Float32Array> {
+  const { width, height } = p.source;
+  const grid = blockGrid(width, height, p.model.description.architecture.blockSize, p.stride);
   onProgress({ kind: 'stage', stage: 'activation map' });
   const seconds: Record<string, number> = {};
-  const logits = yield* stripedCam(p.network, p.prepared, p.source.width, grid, {
-    gate: p.gate, chunkRows: options.chunkRows, stripeWidth: options.stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
+  const stripeWidth = options.stripeWidth ?? STRIPE_WIDTH;
+  const stripes = columnStripes(grid, width, stripeWidth, latticeOf(p.network).stride);
+  const threads = Math.max(1, Math.min(stripes.length, options.stripeThreads ?? 1));
+  run.stripeThreads = threads;
+  if (threads > 1) {
+    const cloneable: CamOptions = { ...options, model: p.model, device: p.device, onProgress: undefined };
+    const logits = yield* parallelStripedCam(inputs, cloneable, [width, height], grid, stripes, stripeWidth, threads, onProgress, seconds);
+    Object.assign(run.timings, { read: 0, scoreBlocks: 0, features: 0, mosaic: 0 }, seconds);
+    return logits;
+  }
+  const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
+    gate: p.gate, chunkRows: options.chunkRows, stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
   const busy = await p.network.busySeconds();
-  Object.assign(timings, { read: seconds.read ?? 0, scoreBlocks: busy.score, features: busy.features, mosaic: seconds.mosaic ?? 0 });
+  Object.assign(run.timings, { read: seconds.read ?? 0, scoreBlocks: busy.score, features: busy.features, mosaic: seconds.mosaic ?? 0 });
   return logits;
 }
 
 /** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
 export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; dark?: Uint8Array; model: Model }> {
-  const p = await prepare(inputs, options);
+  const p = await prepareScene(inputs, options);
   try {
     const { width, height } = p.source;
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
     const dark = p.darkGuard ? new Uint8Array(width * height) : undefined;
-    for await (const w of camStream(p, options.onProgress ?? noProgress, {}, options)) {
+    for await (const w of camStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1 }, options)) {
       for (let r = 0; r < w.height; r++) {
         const at = (w.y + r) * width + w.x;
         cam.set(w.cam.subarray(r * w.width, (r + 1) * w.width), at);
@@ -226,7 +247,7 @@ export function resolveThreshold(model: Model, options: { k?: number; threshold?
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
-  const p = await prepare(inputs, options);
+  const p = await prepareScene(inputs, options);
   const { width, height, georef } = p.source;
   const { threshold, k } = resolveThreshold(p.model, options);
   const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
@@ -257,7 +278,8 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     const fullMask = postProcess ? new Uint8Array(width * height) : null;
     let cloud = 0;
     let nodata = 0;
-    const stream = camStream(p, onProgress, timings, options);
+    const run = { timings, stripeThreads: 1 };
+    const stream = camStream(inputs, p, onProgress, run, options);
     let writing = 0; // seconds spent thresholding and writing windows
     let step = await stream.next();
     while (!step.done) {
@@ -314,6 +336,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       device: p.device,
+      stripeThreads: run.stripeThreads,
       blocks: { total: logits.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
       nodataFraction: nodata / (width * height),

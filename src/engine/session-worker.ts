@@ -3,14 +3,16 @@
  * runtime's synchronous `run` blocks this thread, not the main one (which meanwhile reads, prepares and
  * mosaics the next rows).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { Session, type Feeds, type Fetched, type SessionOptions } from './session.js';
 
 export type Request =
   | { id: number; op: 'create'; model: Uint8Array; options: SessionOptions }
   | { id: number; op: 'run'; session: number; feeds: Feeds; outputs?: string[]; reuse?: Record<string, number[]> }
   | { id: number; op: 'recycle'; buffers: ArrayBuffer[] }
-  | { id: number; op: 'release'; session: number };
+  | { id: number; op: 'release'; session: number }
+  /** Another thread's requests come on this port (worker-session.ts, lendSessionPort). */
+  | { id: number; op: 'connect'; port: MessagePort };
 
 export type Reply = { id: number; ok: true; session?: number; fetched?: Fetched; seconds?: number } | { id: number; ok: false; message: string };
 
@@ -24,9 +26,8 @@ const spare = new Map<number, ArrayBuffer[]>();
 const SPARE_LIMIT = 16;
 let spareCount = 0;
 let nextSession = 0;
-const port = parentPort!;
 
-async function handle(request: Request): Promise<void> {
+async function handle(request: Exclude<Request, { op: 'connect' }>, port: MessagePort): Promise<void> {
   try {
     if (request.op === 'create') {
       const handle = nextSession++;
@@ -69,8 +70,13 @@ async function handle(request: Request): Promise<void> {
   }
 }
 
-// One request at a time, in order: runs then never wait on each other, and their timings are their own.
+// One request at a time, in order, whichever thread asks: runs then never wait on each other, and their timings
+// are their own.
 let queue = Promise.resolve();
-port.on('message', (request: Request) => {
-  queue = queue.then(() => handle(request));
-});
+function listen(port: MessagePort): void {
+  port.on('message', (request: Request) => {
+    if (request.op === 'connect') listen(request.port);
+    else queue = queue.then(() => handle(request, port));
+  });
+}
+listen(parentPort!);

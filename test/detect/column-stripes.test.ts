@@ -2,9 +2,10 @@
 // every block that reaches within one lattice step of its columns, from a start on the scene's lattice. On the
 // real Landsat 8 scene (footprint edges with nodata crossing the stripe sides), the bundled default model gives
 // the same activation map, validity and dark-guard mask in 256 px stripes as in one pass, for prune all and
-// last; `detect` writes the same mask and CAM (read back by GDAL, COG layout) and counts the same blocks.
+// last; `detect` writes the same mask and CAM (read back by GDAL, COG layout) and counts the same blocks, with
+// the stripes on one thread or on two (stripe-workers.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { blockGrid } from '../../src/detect/block-grid.js';
 import { columnStripes } from '../../src/detect/column-stripes.js';
 import { detect, sceneCam } from '../../src/detect/detect.js';
 import { loadModel } from '../../src/model/model-file.js';
+import type { ProgressEvent } from '../../src/progress.js';
 import { noGdal, readWithGdal } from '../raster/helpers.js';
 
 const L8 = ['B2', 'B3', 'B4', 'B5'].map((b) => `/work/shared/data/landsat8-scene-120m/LC80130312015295LGN00_${b}_toa.tif`);
@@ -80,5 +82,36 @@ describe('column stripes', () => {
     }
     assert.ok(worst < 1e-5, `CAM differs by ${worst}`);
     await assert.rejects(() => detect(L8, { model: MODEL, mask: join(dir, 'bad.tif'), stripeWidth: 300 }), /multiple of 256/);
+  });
+
+  it('detect: stripes on two threads give the mask, CAM, block counts and progress of one thread', { skip: noGdal }, async () => {
+    const run = async (name: string, stripeThreads: number) => {
+      const events: ProgressEvent[] = [];
+      const summary = await detect(L8, {
+        model: MODEL, mask: join(dir, `${name}.tif`), cam: join(dir, `${name}-cam.tif`), png: join(dir, `${name}.png`), cog: true,
+        stripeWidth: 256, stripeThreads, k: 0, onProgress: (e) => events.push(e),
+      });
+      const progress = events.filter((e) => e.kind === 'progress' && e.stage === 'activation map');
+      return { summary, last: progress.at(-1) };
+    };
+    const one = await run('one-thread', 1);
+    const two = await run('two-threads', 2);
+    assert.equal(one.summary.stripeThreads, 1);
+    assert.equal(two.summary.stripeThreads, 2, 'two threads mosaicked the stripes');
+    assert.deepEqual(two.summary.blocks, one.summary.blocks);
+    assert.equal(two.summary.cloudFraction, one.summary.cloudFraction);
+    assert.ok(one.summary.cloudFraction > 0.01 && one.summary.cloudFraction < 0.99);
+    assert.ok(two.summary.seconds.features > 0, 'the threads report their network time');
+    assert.deepEqual(two.last, one.last, 'the bar ends where the one-thread bar ends');
+    const [m1, m2] = ['one-thread', 'two-threads'].map((n) => readWithGdal(join(dir, `${n}.tif`), dir).bands[0]);
+    assert.deepEqual(m2, m1);
+    const [c1, c2] = ['one-thread', 'two-threads'].map((n) => readWithGdal(join(dir, `${n}-cam.tif`), dir).bands[0]);
+    let worst = 0;
+    for (let i = 0; i < c1.length; i++) {
+      assert.equal(Number.isNaN(c2[i]), Number.isNaN(c1[i]));
+      if (!Number.isNaN(c1[i])) worst = Math.max(worst, Math.abs(c2[i] - c1[i]));
+    }
+    assert.ok(worst < 1e-5, `CAM differs by ${worst}`);
+    assert.deepEqual(readFileSync(join(dir, 'two-threads.png')), readFileSync(join(dir, 'one-thread.png')));
   });
 });
