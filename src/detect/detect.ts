@@ -19,7 +19,7 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
-import { latticeOf } from './cam-mosaic.js';
+import { GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic.js';
 import { columnStripes, stripedCam, STRIPE_WIDTH, type CamWindow } from './column-stripes.js';
 import { parallelStripedCam } from './stripe-workers.js';
 import { thresholdOf } from './clear-sky.js';
@@ -177,6 +177,8 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
   }
 }
 
+export const tileWidthFor = (device: 'cpu' | 'gpu') => (device === 'gpu' ? GPU_TILE_WIDTH : TILE_WIDTH);
+
 /** `run` receives the seconds each stage kept its thread busy and the number of threads that mosaicked stripes. */
 async function* camStream(
   inputs: string[], p: Prepared, onProgress: ProgressCallback, run: { timings: Record<string, number>; stripeThreads: number }, options: CamOptions,
@@ -196,7 +198,7 @@ async function* camStream(
     return logits;
   }
   const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
-    gate: p.gate, chunkRows: options.chunkRows, stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
+    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.

@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { blockGrid } from './block-grid.js';
 import { latticeOf } from './cam-mosaic.js';
 import { columnStripes, stripeCam } from './column-stripes.js';
-import { prepareScene, type Prepared } from './detect.js';
+import { prepareScene, tileWidthFor, type Prepared } from './detect.js';
 import type { StripeReply, StripeRequest } from './stripe-workers.js';
 
 const port = parentPort!;
@@ -31,7 +31,7 @@ async function handle(request: StripeRequest): Promise<void> {
       const stripes = columnStripes(grid, p.source.width, request.stripeWidth, latticeOf(p.network).stride);
       const s = stripes[request.index];
       const stream = stripeCam(p.network, p.prepared, p.source.width, grid, s, false, {
-        gate: p.gate, chunkRows: request.chunkRows, darkGuard: p.darkGuard, seconds,
+        gate: p.gate, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), darkGuard: p.darkGuard, seconds,
         onProgress: (e) => e.kind === 'progress' && post({ op: 'progress', index: request.index, rows: e.done }),
       });
       let step;

@@ -90,7 +90,7 @@ async function prepared(paths: string[], sensor: string) {
 }
 
 /** Fast path and per-block reference on one prepared scene, for each gate setting (one network for all). */
-async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean[], chunkRows?: number, model = MODEL, tileColumns?: number) {
+async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean[], chunkRows?: number, model = MODEL, tileWidth?: number) {
   const network = new Network(model, new Set(pruned));
   try {
     const grid = blockGrid(scene.width, scene.height, ARCH.blockSize, ARCH.blockSize / 2);
@@ -103,7 +103,7 @@ async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean
       const valid = new Uint8Array(scene.width * scene.height);
       let y = 0;
       // The fast path scores the blocks itself, during its one pass over the scene.
-      const stream = mosaicCam(network, scene, grid, { gate, chunkRows, tileColumns });
+      const stream = mosaicCam(network, scene, grid, { gate, chunkRows, tileWidth });
       let step;
       while (!(step = await stream.next()).done) {
         const rows = step.value;
