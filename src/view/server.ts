@@ -273,8 +273,6 @@ function decodeTile(values: Float32Array, coding: CodingName): Uint8Array {
   return out;
 }
 
-const OUTSIDE = 254;
-
 export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const onProgress = options.onProgress ?? noProgress;
   if (!options.mask) throw new InputError('no mask given', 'MASK');
