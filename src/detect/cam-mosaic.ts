@@ -8,10 +8,10 @@
  * 50 % overlap), in chunks of lattice rows across the full width (the network runs on column tiles of each
  * chunk, so its working memory does not grow with the width). A block row's weights need its features'
  * means, so only the feature chunks between the oldest unfinished output row and the newest computed row are
- * held (the runtime's own output tiles, not copies, handed back to it for reuse once final): about one block
- * height plus the chunks in flight.
+ * held (copied into the mosaic kernels' memory, whose blocks are reused once final): about one block height
+ * plus the chunks in flight.
  */
-import type { FeatureMap, Network } from '../model/network.js';
+import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
@@ -19,6 +19,8 @@ import { emptyScores, scoreBlockRows, type BlockScores } from './block-scores.js
 import { channelWeights, emptyWeights } from './channel-weights.js';
 import { gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
+import { BlockFeatureSums } from './block-sums.js';
+import { MosaicKernels, type FeatureRow, type LaidRuns, type WeightRuns } from './mosaic-kernels.js';
 
 export interface CamRows {
   /** First pixel row and number of rows; full scene width. */
@@ -45,25 +47,17 @@ export interface CamOptions {
   chunkRows?: number;
   /** Pixels across one feature pass (default TILE_WIDTH); the chunk's rows are cut into tiles this wide. */
   tileWidth?: number;
+  /**
+   * Where the features are held and mosaicked: mosaics run one after another (column stripes) share one, so
+   * its memory, which never shrinks, is reused instead of held twice until collected. Default: a new one.
+   */
+  kernels?: MosaicKernels;
   onProgress?: ProgressCallback;
 }
 
-/**
- * One lattice row of pruned features, as the network's column tiles left it (no copy): point i of channel k,
- * for i0 <= i < i1, is data[offset + k * channelStride + i - i0].
- */
-export interface FeatureSegment {
-  i0: number;
-  i1: number;
-  data: Float32Array;
-  offset: number;
-  channelStride: number;
-}
-export type FeatureRow = FeatureSegment[];
-
-/** A [C][NX] row array as a feature row (one segment). */
-export function wholeRow(row: Float32Array, count: number): FeatureRow {
-  return [{ i0: 0, i1: count, data: row, offset: 0, channelStride: count }];
+/** A [C][count] row array as a feature row (one segment), stored in `kernels`. */
+export function wholeRow(kernels: MosaicKernels, row: Float32Array, count: number): FeatureRow {
+  return [{ i0: 0, i1: count, at: kernels.store(row), channelStride: count }];
 }
 
 /**
@@ -109,22 +103,23 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     const t = performance.now();
     return () => void (seconds.mosaic = (seconds.mosaic ?? 0) + (performance.now() - t) / 1000);
   };
-  const intervals = memberIntervals(cols);
-  const scratch = { sum: new Float64Array((intervals.edges.length - 1) * C), count: new Int32Array(intervals.edges.length - 1) };
-
+  const kernels = options.kernels ?? new MosaicKernels();
+  const blockSums = new BlockFeatureSums(kernels, cols, rows, C);
+  let runs: { r0: number; r1: number; laid: LaidRuns } | undefined; // the weight runs of the rows being finalized
   const features = new Map<number, FeatureRow>(); // relative lattice row -> its features
-  const chunkMaps: { to: number; maps: FeatureMap[] }[] = []; // the runtime's outputs, until their rows are final
+  const chunkMaps: { to: number; maps: { at: number; bytes: number }[] }[] = []; // in kernels' memory, until their rows are final
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
   const pixelDark = new Map<number, Uint8Array>(); // pixel row -> [width], with a dark guard
   const guard = options.darkGuard;
   const camRows = new Map<number, Float32Array>(); // relative lattice row -> [NX]
-  const sums = new Map<number, { sum: Float64Array; count: Int32Array }>(); // block row -> per block
   const rowDone = new Uint8Array(ny);
   let next = 0; // next lattice row (relative) to compute
   let finalized = 0; // next lattice row to turn into map values
   let yOut = 0; // next pixel row to emit
 
   const [sx, sw] = lattice.inputSpan(cols.first, cols.first + NX);
+  // With all pools pruned, lattice point i is pixel i: rows of validity are then plain copies.
+  const pixelsInOrder = cols.pixel.every((p, i) => p === i);
   const scoring = new Map<number, Promise<void>>();
   /** Scores grid rows `rs` in one go (one window of the trained network), unless already asked for. */
   const scoreRows = (rs: number[]): void => {
@@ -161,15 +156,39 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       // A tile cut out here is the network's to keep (moved, not copied, to its thread).
       tiles.push({ i0, i1, fm: network.features(tile, sh, tw, tile !== win.data) });
     }
+    // Each lattice row's validity: its block sums count valid points only.
+    const valid = Array.from({ length: to - from }, (_, n) => {
+      const v = new Uint8Array(NX);
+      const py = rows.pixel[from + n];
+      if (py >= 0) {
+        const at = (py - sy) * sw - sx;
+        if (pixelsInOrder) v.set(win.valid.subarray(at, at + NX));
+        else {
+          for (let i = 0; i < NX; i++) {
+            const px = cols.pixel[i];
+            v[i] = px >= 0 ? win.valid[at + px] : 0;
+          }
+        }
+      }
+      return v;
+    });
+    const chunkRows = blockSums.beginRows(from, valid);
     const featureRows: FeatureRow[] = Array.from({ length: to - from }, () => []);
     const maps = [];
-    for (const { i0, i1, fm: pendingMap } of tiles) {
+    for (const [s, { i0, i1, fm: pendingMap }] of tiles.entries()) {
       const fm = await pendingMap;
-      maps.push(fm);
       if (fm.height < to - from || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${to - from}`);
+      const stop = mosaicStarted();
       const channelStride = fm.height * fm.width;
-      for (let j = 0; j < to - from; j++) featureRows[j].push({ i0, i1, data: fm.data, offset: j * fm.width, channelStride });
+      const at = kernels.store(fm.data.subarray(0, C * channelStride));
+      // Copied: the runtime's buffer goes back to it for the next chunks.
+      void network.recycle([fm]);
+      maps.push({ at, bytes: 4 * C * channelStride });
+      for (let j = 0; j < to - from; j++) featureRows[j].push({ i0, i1, at: at + 4 * j * fm.width, channelStride });
+      blockSums.addTile(chunkRows, tiles, s, at, fm.width, fm.height);
+      stop();
     }
+    blockSums.endRows(chunkRows);
     return { from, to, sy, sh, win, featureRows, maps };
   };
   // Chunks ahead: while the network computes the next chunks (on its worker thread), this thread mosaics the
@@ -203,19 +222,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
           pixelDark.set(y, dark);
         }
       }
-      for (let j = next; j < end; j++) {
-        const row = featureRows[j - next];
-        const valid = new Uint8Array(NX);
-        const py = rows.pixel[j];
-        if (py >= 0) {
-          for (let i = 0; i < NX; i++) {
-            const px = cols.pixel[i];
-            valid[i] = px >= 0 ? win.valid[(py - sy) * sw + (px - sx)] : 0;
-          }
-        }
-        features.set(j, row);
-        accumulateMeans(j, row, valid, rows, intervals, C, nx, ny, sums, scratch);
-      }
+      for (let j = next; j < end; j++) features.set(j, featureRows[j - next]);
       next = end;
       for (let r = 0; r < ny; r++) {
         if (rowDone[r] || rows.memberTo[r] > next) continue;
@@ -223,24 +230,30 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         await scoreRow(r);
         stop = mosaicStarted();
         scored[r] = 1;
-        const acc = sums.get(r) ?? { sum: new Float64Array(nx * C), count: new Int32Array(nx) };
+        const acc = blockSums.take(r, nx);
         for (let c = 0; c < nx; c++) {
           const b = r * nx + c;
           channelWeights(b, scores.logit[b], scores.pooled, acc.sum.subarray(c * C, (c + 1) * C), acc.count[c], classifier, options.gate, weights);
         }
         rowDone[r] = 1;
-        sums.delete(r);
       }
       stop();
       onProgress({ kind: 'progress', stage: 'activation map', done: Math.min(height, Math.round(lattice.position(rows.first + next))), total: height, unit: 'rows' });
     }
     const stop = mosaicStarted();
     while (finalized < next && coveringRowsDone(rows, finalized, rowDone)) {
-      camRows.set(finalized, camRow(features.get(finalized)!, rows.cover[finalized], rows.coverTo[finalized], cols, weights, C, nx));
+      const [r0, r1] = [rows.cover[finalized], rows.coverTo[finalized]];
+      const row = features.get(finalized)!;
+      if (!runs || runs.r0 !== r0 || runs.r1 !== r1) {
+        // Rows between the same block rows share their runs' weights.
+        if (runs) kernels.releaseAll(runs.laid);
+        runs = { r0, r1, laid: kernels.layRuns(weightRuns(r0, r1, cols, weights, C, nx), row, C) };
+      }
+      camRows.set(finalized, kernels.weightedRow(row, runs.laid, C, NX));
       features.delete(finalized);
       finalized++;
-      // A chunk whose rows are all final: its maps go back to the runtime for the next chunks.
-      while (chunkMaps.length > 0 && chunkMaps[0].to <= finalized) void network.recycle(chunkMaps.shift()!.maps);
+      // A chunk whose rows are all final: its maps' memory is reused.
+      while (chunkMaps.length > 0 && chunkMaps[0].to <= finalized) for (const m of chunkMaps.shift()!.maps) kernels.release(m.at, m.bytes);
     }
     // Pixel rows whose two lattice rows are final.
     const firstY = yOut;
@@ -277,6 +290,8 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   }
   // Block rows that cover no lattice row (none in practice) are still scored, so the scores are complete.
   for (let r = 0; r < ny; r++) if (!scored[r]) await scoreRow(r);
+  if (runs) kernels.releaseAll(runs.laid);
+  blockSums.release();
   return scores;
 }
 
@@ -286,126 +301,21 @@ function coveringRowsDone(rows: AxisCoverage, j: number, rowDone: Uint8Array): b
 }
 
 /**
- * Cuts an axis at every block's first and last member point: each block's members are a run of whole intervals
- * (two at 50 % overlap), so a row's sums per interval give every block's sum without a pass per block.
+ * Along a lattice row, runs of points share their covering blocks; each run's channel weights and offset are the
+ * means over the used blocks among them (block rows r0 to r1). Runs no used block covers are left out.
  */
-interface MemberIntervals {
-  /** Interval t is points [edges[t], edges[t + 1]). */
-  edges: Int32Array;
-  /** Per block: its intervals [from, to) (from = to for a block without member points). */
-  from: Int32Array;
-  to: Int32Array;
-}
-
-function memberIntervals(cols: AxisCoverage): MemberIntervals {
-  const edges = Int32Array.from(new Set([...cols.memberFrom, ...cols.memberTo])).sort();
-  const index = new Map(Array.from(edges, (e, t) => [e, t]));
-  return {
-    edges,
-    from: Int32Array.from(cols.memberFrom, (p) => index.get(p)!),
-    to: Int32Array.from(cols.memberTo, (p) => index.get(p)!),
-  };
-}
-
-/** Adds one lattice row's valid features to the running sums of the blocks it is a member of. */
-function accumulateMeans(
-  j: number, row: FeatureRow, valid: Uint8Array, rows: AxisCoverage, intervals: MemberIntervals, C: number, nx: number, ny: number,
-  sums: Map<number, { sum: Float64Array; count: Int32Array }>, scratch: { sum: Float64Array; count: Int32Array },
-): void {
-  const { edges } = intervals;
-  const T = edges.length - 1;
-  let member = false;
-  for (let r = 0; r < ny && !member; r++) member = j >= rows.memberFrom[r] && j < rows.memberTo[r];
-  if (!member) return;
-  // Per interval and channel: the sum over its valid points (a plain sum when all are valid, the usual case).
-  for (let t = 0; t < T; t++) {
-    let n = 0;
-    for (let i = edges[t]; i < edges[t + 1]; i++) n += valid[i];
-    scratch.count[t] = n;
-  }
-  scratch.sum.fill(0);
-  // Four channels at a time, sweeping their runs of the row in order: four independent sums per point instead
-  // of one dependent chain, and the channels' memory read as four sequential streams.
-  for (const { i0, i1, data, offset, channelStride } of row) {
-    let tFirst = 0;
-    while (tFirst < T && edges[tFirst + 1] <= i0) tFirst++;
-    let tEnd = tFirst;
-    while (tEnd < T && edges[tEnd] < i1) tEnd++;
-    for (let k = 0; k < C; k += 4) {
-      const b0 = offset + k * channelStride - i0;
-      // Channels past C (when C is not a multiple of 4) read channel k again and are not stored.
-      const b1 = k + 1 < C ? b0 + channelStride : b0;
-      const b2 = k + 2 < C ? b0 + 2 * channelStride : b0;
-      const b3 = k + 3 < C ? b0 + 3 * channelStride : b0;
-      for (let t = tFirst; t < tEnd; t++) {
-        const n = scratch.count[t];
-        if (n === 0) continue;
-        const from = Math.max(edges[t], i0);
-        const to = Math.min(edges[t + 1], i1);
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        if (n === edges[t + 1] - edges[t]) {
-          for (let i = from; i < to; i++) {
-            s0 += data[b0 + i];
-            s1 += data[b1 + i];
-            s2 += data[b2 + i];
-            s3 += data[b3 + i];
-          }
-        } else {
-          for (let i = from; i < to; i++) {
-            if (!valid[i]) continue;
-            s0 += data[b0 + i];
-            s1 += data[b1 + i];
-            s2 += data[b2 + i];
-            s3 += data[b3 + i];
-          }
-        }
-        const at = t * C + k;
-        scratch.sum[at] += s0;
-        if (k + 1 < C) scratch.sum[at + 1] += s1;
-        if (k + 2 < C) scratch.sum[at + 2] += s2;
-        if (k + 3 < C) scratch.sum[at + 3] += s3;
-      }
-    }
-  }
-  for (let r = 0; r < ny; r++) {
-    if (j < rows.memberFrom[r] || j >= rows.memberTo[r]) continue;
-    let acc = sums.get(r);
-    if (!acc) {
-      acc = { sum: new Float64Array(nx * C), count: new Int32Array(nx) };
-      sums.set(r, acc);
-    }
-    for (let c = 0; c < nx; c++) {
-      for (let t = intervals.from[c]; t < intervals.to[c]; t++) {
-        if (scratch.count[t] === 0) continue;
-        acc.count[c] += scratch.count[t];
-        for (let k = 0; k < C; k++) acc.sum[c * C + k] += scratch.sum[t * C + k];
-      }
-    }
-  }
-}
-
-/**
- * One lattice row of the mosaic: along the row, runs of points share their covering blocks; each run's weights
- * are averaged over the used blocks once, then applied to every point's features, channel by channel along the
- * row (see accumulateMeans for why this order).
- */
-export function camRow(row: FeatureRow, r0: number, r1: number, cols: AxisCoverage, weights: { a: Float32Array; beta: Float32Array; used: Uint8Array }, C: number, nx: number): Float32Array {
+export function weightRuns(r0: number, r1: number, cols: AxisCoverage, weights: { a: Float32Array; beta: Float32Array; used: Uint8Array }, C: number, nx: number): WeightRuns {
   const NX = cols.count;
-  const cam = new Float32Array(NX);
-  // Runs [start, end) with their averaged channel weights [run][C]; runs no used block covers are NaN.
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const runWeights: number[] = [];
+  let count = 0;
+  for (let i = 1; i <= NX; i++) if (i === NX || cols.cover[i] !== cols.cover[i - 1] || cols.coverTo[i] !== cols.coverTo[i - 1]) count++;
+  const runs: WeightRuns = { count: 0, starts: new Int32Array(count), ends: new Int32Array(count), weights: new Float64Array(count * C), betas: new Float64Array(count) };
   let i = 0;
   while (i < NX) {
     const c0 = cols.cover[i];
     const c1 = cols.coverTo[i];
     let end = i + 1;
     while (end < NX && cols.cover[end] === c0 && cols.coverTo[end] === c1) end++;
-    const a = new Float64Array(C);
+    const a = runs.weights.subarray(runs.count * C, (runs.count + 1) * C);
     let beta = 0;
     let used = 0;
     for (let r = r0; r <= r1; r++) {
@@ -417,38 +327,14 @@ export function camRow(row: FeatureRow, r0: number, r1: number, cols: AxisCovera
         for (let k = 0; k < C; k++) a[k] += weights.a[b * C + k];
       }
     }
-    if (used === 0) cam.fill(NaN, i, end);
-    else {
-      cam.fill(beta / used, i, end);
-      starts.push(i);
-      ends.push(end);
-      for (let k = 0; k < C; k++) runWeights.push(a[k] / used);
+    if (used > 0) {
+      for (let k = 0; k < C; k++) a[k] /= used;
+      runs.betas[runs.count] = Math.fround(beta / used);
+      runs.starts[runs.count] = i;
+      runs.ends[runs.count] = end;
+      runs.count++;
     }
     i = end;
   }
-  // Four channels at a time into a float64 row (fewer loads and stores of the sum per point), then into cam.
-  const sum = new Float64Array(NX);
-  for (const { i0, i1, data, offset, channelStride } of row) {
-    let first = 0;
-    while (first < starts.length && ends[first] <= i0) first++;
-    for (let k = 0; k < C; k += 4) {
-      const b0 = offset + k * channelStride - i0;
-      // Channels past C (when C is not a multiple of 4) read channel k again with weight 0.
-      const b1 = k + 1 < C ? b0 + channelStride : b0;
-      const b2 = k + 2 < C ? b0 + 2 * channelStride : b0;
-      const b3 = k + 3 < C ? b0 + 3 * channelStride : b0;
-      for (let run = first; run < starts.length && starts[run] < i1; run++) {
-        const from = Math.max(starts[run], i0);
-        const to = Math.min(ends[run], i1);
-        const w = run * C + k;
-        const w0 = runWeights[w];
-        const w1 = k + 1 < C ? runWeights[w + 1] : 0;
-        const w2 = k + 2 < C ? runWeights[w + 2] : 0;
-        const w3 = k + 3 < C ? runWeights[w + 3] : 0;
-        for (let p = from; p < to; p++) sum[p] += w0 * data[b0 + p] + w1 * data[b1 + p] + w2 * data[b2 + p] + w3 * data[b3 + p];
-      }
-    }
-  }
-  for (let p = 0; p < NX; p++) cam[p] += sum[p];
-  return cam;
+  return runs;
 }

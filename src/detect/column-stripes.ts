@@ -16,6 +16,7 @@ import { noProgress } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
 import { latticeOf, mosaicCam, type CamOptions } from './cam-mosaic.js';
 import { axisCoverage } from './coverage.js';
+import { MosaicKernels } from './mosaic-kernels.js';
 
 /**
  * Default stripe width in pixels: a multiple of 512, so stripes cut no tile of the written GeoTIFFs. Against 4096
@@ -78,6 +79,7 @@ export async function* stripedCam(
   const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, latticeOf(network).stride);
   const logits = new Float32Array(grid.xs.length * grid.ys.length);
   const onProgress = options.onProgress ?? noProgress;
+  const kernels = options.kernels ?? new MosaicKernels();
   let pixelsDone = 0;
   for (const s of stripes) {
     const stripeWidth = s.x1 - s.x0;
@@ -87,7 +89,7 @@ export async function* stripedCam(
       const done = pixelsDone + stripeWidth * e.done;
       onProgress({ ...e, done: Math.round(done / 1e5) / 10, total: Math.round((width * e.total) / 1e5) / 10, unit: 'Mpx' });
     };
-    const part = yield* stripeCam(network, prepare, width, grid, s, stripes.length === 1, { ...options, onProgress: progress });
+    const part = yield* stripeCam(network, prepare, width, grid, s, stripes.length === 1, { ...options, kernels, onProgress: progress });
     placeLogits(logits, grid, s, part);
     pixelsDone += stripeWidth * height;
   }

@@ -67,6 +67,10 @@ export function gridCoverage(lattice: FeatureLattice, grid: BlockGrid, width: nu
  * weight of the second. With all pools pruned the lattice is the pixel grid and this is a copy.
  */
 export function latticeRowToPixels(lattice: FeatureLattice, cols: AxisCoverage, upper: Float32Array, lower: Float32Array, fy: number, width: number, out: Float32Array, outOffset: number): void {
+  if (lattice.stride === 1 && lattice.phase === 0 && fy === 0) {
+    out.set(upper.subarray(-cols.first, width - cols.first), outOffset);
+    return;
+  }
   for (let x = 0; x < width; x++) {
     const t = (x - lattice.phase) / lattice.stride;
     const i = Math.floor(t) - cols.first;

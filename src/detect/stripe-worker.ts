@@ -10,11 +10,14 @@ import { blockGrid } from './block-grid.js';
 import { latticeOf } from './cam-mosaic.js';
 import { columnStripes, stripeCam } from './column-stripes.js';
 import { prepareScene, tileWidthFor, type Prepared } from './detect.js';
+import { MosaicKernels } from './mosaic-kernels.js';
 import type { StripeReply, StripeRequest } from './stripe-workers.js';
 
 const port = parentPort!;
 let scene: Promise<Prepared> | undefined;
 const seconds: Record<string, number> = {};
+// This thread's stripes run one after another: they share the kernels' memory.
+const kernels = new MosaicKernels();
 const post = (reply: StripeReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
 async function handle(request: StripeRequest): Promise<void> {
@@ -31,7 +34,7 @@ async function handle(request: StripeRequest): Promise<void> {
       const stripes = columnStripes(grid, p.source.width, request.stripeWidth, latticeOf(p.network).stride);
       const s = stripes[request.index];
       const stream = stripeCam(p.network, p.prepared, p.source.width, grid, s, false, {
-        gate: p.gate, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), darkGuard: p.darkGuard, seconds,
+        gate: p.gate, kernels, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), darkGuard: p.darkGuard, seconds,
         onProgress: (e) => e.kind === 'progress' && post({ op: 'progress', index: request.index, rows: e.done }),
       });
       let step;

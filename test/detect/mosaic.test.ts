@@ -3,9 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blockGrid, blockOrigins, coveringBlocks } from '../../src/detect/block-grid.js';
-import { camRow, wholeRow } from '../../src/detect/cam-mosaic.js';
+import { weightRuns, wholeRow } from '../../src/detect/cam-mosaic.js';
+import { MosaicKernels, type FeatureRow } from '../../src/detect/mosaic-kernels.js';
 import type { AxisCoverage } from '../../src/detect/coverage.js';
 import { emptyWeights } from '../../src/detect/channel-weights.js';
+
+/** One lattice row of the mosaic, as the mosaic makes it: block rows r0 to r1's weights averaged per run, applied. */
+function camRow(kernels: MosaicKernels, row: FeatureRow, r0: number, r1: number, cols: AxisCoverage, weights: Parameters<typeof weightRuns>[3], C: number, nx: number): Float32Array {
+  return kernels.weightedRow(row, kernels.layRuns(weightRuns(r0, r1, cols, weights, C, nx), row, C), C, cols.count);
+}
 
 describe('camRow averages the overlapping blocks', () => {
   // A 2 x 2 grid of blocks (b = row * 2 + column), a lattice row of 6 points with 2 channels:
@@ -24,7 +30,8 @@ describe('camRow averages the overlapping blocks', () => {
     memberTo: Int32Array.from([3, 6]),
     pixel: Int32Array.from([0, 1, 2, 3, 4, 5]),
   };
-  const row = wholeRow(Float32Array.from([1, 2, 3, 4, 5, 6, 0, 1, 0, 1, 0, 1]), 6);
+  const kernels = new MosaicKernels();
+  const row = wholeRow(kernels, Float32Array.from([1, 2, 3, 4, 5, 6, 0, 1, 0, 1, 0, 1]), 6);
   const weights = emptyWeights(4, 2);
   weights.a.set([1, 0, 0, 2, -1, 0, 100, 100]);
   weights.beta.set([0, 10, 4, 100]);
@@ -32,19 +39,19 @@ describe('camRow averages the overlapping blocks', () => {
 
   it('one block row: single blocks at the ends, the mean of two in the overlap', () => {
     // p2: (3 + 10 + 0) / 2 = 6.5; p3: (4 + 10 + 2) / 2 = 8; p4: 10 + 0; p5: 10 + 2.
-    assert.deepEqual([...camRow(row, 0, 0, cols, weights, 2, 2)], [1, 2, 6.5, 8, 10, 12]);
+    assert.deepEqual([...camRow(kernels, row, 0, 0, cols, weights, 2, 2)], [1, 2, 6.5, 8, 10, 12]);
   });
 
   it('two block rows: the mean over every used covering block', () => {
     // p0, p1: (F0 + 4 - F0) / 2 = 2; p2, p3: (F0 + 10 + 2 F1 + 4 - F0) / 3 = (14 + 2 F1) / 3; p4, p5: block 1 alone.
-    const cam = camRow(row, 0, 1, cols, weights, 2, 2);
+    const cam = camRow(kernels, row, 0, 1, cols, weights, 2, 2);
     const expected = [2, 2, 14 / 3, 16 / 3, 10, 12];
     cam.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `point ${i}: ${v} vs ${expected[i]}`));
   });
 
   it('points covered only by unused blocks are NaN', () => {
     // Block row 1: block 2 alone (4 - F0) on points 0-3; block 3 alone, unused, on points 4 and 5.
-    const cam = camRow(row, 1, 1, cols, weights, 2, 2);
+    const cam = camRow(kernels, row, 1, 1, cols, weights, 2, 2);
     assert.deepEqual([...cam.subarray(0, 4)], [3, 2, 1, 0]);
     assert.ok(Number.isNaN(cam[4]) && Number.isNaN(cam[5]));
   });
