@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--stripe-threads N] [--threads N]
  *                    [--device cpu|gpu] [--train-archs wdcd-light,wdcd-vgg16] [--train-batches 16,64] [--feature-window WxH]
- *                    [--work-dir DIR] [--keep] [--no-json]
+ *                    [--cloud mixed|low] [--work-dir DIR] [--keep] [--no-json]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -14,7 +14,8 @@
  *    (maxRSS) is that size's alone. Scenes are tiled from real imagery: the L8 Biome subsets of
  *    shared/data/l8biome (float32 TOA reflectance, bands blue, green, red, NIR), 256 x 256 images laid side by
  *    side (alternate tiles mirrored so edges meet), written as four single-band tiled deflate float32 GeoTIFFs
- *    (one file per band, like a Landsat product) with the project's streaming writer.
+ *    (one file per band, like a Landsat product) with the project's streaming writer. `--cloud low` tiles only
+ *    the subsets under 20 % cloud (a mostly clear scene), where the block gate spares most of the feature pass.
  * 2. Training: blocks per second through the training graph (forward + backward, batch 16 or --train-batches)
  *    for the --train-archs (default wdcd-light, 128 px blocks) and for the model's own architecture.
  * 3. Inference alone: pooled scoring in blocks/s (one by one, and convolutionally as detection scores them),
@@ -23,7 +24,7 @@
  * `--device gpu` runs every network pass on the GPU (engine/device.ts); the main thread's work stays on the CPU.
  *
  * Results go to stdout (with a markdown table for the README) and to bench/results.json (with --prune last:
- * bench/results-prune-last.json; with --device gpu: bench/results-gpu.json).
+ * bench/results-prune-last.json; with --device gpu: bench/results-gpu.json; with --cloud low: -low-cloud added).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,7 @@ import { loadModel, type Model } from '../src/model/model-file.js';
 import { Network } from '../src/model/network.js';
 import { initialWeights, parameterSpecs } from '../src/model/parameters.js';
 import { preparedArray } from '../src/prepare/prepared-source.js';
+import { readMask } from '../src/evaluate/mask-codings.js';
 import { openRaster } from '../src/raster/open.js';
 import { createGeoTiffWriter } from '../src/raster/write-geotiff.js';
 import { trainModel } from '../src/train/train-model.js';
@@ -55,12 +57,34 @@ const SCENE_VERSION = 1;
 /** Side of a square scene of about `mp` megapixels. */
 const sideOf = (mp: number) => Math.round(Math.sqrt(mp * 1e6));
 
-async function loadTiles(): Promise<{ size: number; planes: Float32Array[][] }> {
-  const folders = ['train', 'val', 'test'].map((s) => join(dataRoot, 'l8biome', s, 'images'));
+/**
+ * Which subsets a scene is tiled from: all 25 (`mixed`, about 45 % cloud), or the 8 whose reference mask holds
+ * under 20 % cloud (`low`, about 7 %: a mostly clear acquisition, where the block gate leaves most of the scene
+ * to no feature pass).
+ */
+type CloudCover = 'mixed' | 'low';
+const LOW_CLOUD = 0.2;
+const SCENES: Record<CloudCover, string> = {
+  mixed: 'the 25 L8 Biome 256 x 256 subsets',
+  low: `the L8 Biome 256 x 256 subsets whose reference mask holds under ${100 * LOW_CLOUD} % cloud`,
+};
+
+async function cloudFraction(maskPath: string): Promise<number> {
+  const { mask } = await readMask(maskPath, 'l8biome');
+  let cloud = 0;
+  let counted = 0;
+  for (const v of mask) if (v !== 255) (counted++, (cloud += v));
+  return cloud / Math.max(1, counted);
+}
+
+async function loadTiles(cover: CloudCover): Promise<{ size: number; planes: Float32Array[][] }> {
+  const splits = ['train', 'val', 'test'].map((s) => join(dataRoot, 'l8biome', s));
   const tiles: Float32Array[][] = [];
   let size = 0;
-  for (const folder of folders) {
+  for (const split of splits) {
+    const folder = join(split, 'images');
     for (const name of readdirSync(folder).filter((n) => n.endsWith('.tif')).sort()) {
+      if (cover === 'low' && (await cloudFraction(join(split, 'masks', name))) >= LOW_CLOUD) continue;
       const source = await openRaster([join(folder, name)]);
       try {
         size = source.width;
@@ -84,12 +108,13 @@ function sizeOf(spec: string): [number, number] {
 }
 
 /** Writes (or reuses) the four band files of a width x height scene; returns their paths. */
-async function buildScene(dir: string, width: number, height: number): Promise<string[]> {
+async function buildScene(dir: string, width: number, height: number, cover: CloudCover): Promise<string[]> {
   const side = width;
-  const paths = [0, 1, 2, 3].map((b) => join(dir, `scene-${width === height ? width : `${width}x${height}`}-v${SCENE_VERSION}-b${b + 1}.tif`));
+  const name = `scene-${width === height ? width : `${width}x${height}`}-v${SCENE_VERSION}${cover === 'mixed' ? '' : `-${cover}`}`;
+  const paths = [0, 1, 2, 3].map((b) => join(dir, `${name}-b${b + 1}.tif`));
   if (paths.every(existsSync)) return paths;
   mkdirSync(dir, { recursive: true });
-  const { size, planes } = await loadTiles();
+  const { size, planes } = await loadTiles(cover);
   const writers = await Promise.all(paths.map((p) => createGeoTiffWriter(p, { width, height, sampleType: 'float32', nodata: 0, overwrite: true })));
   try {
     for (let y0 = 0; y0 < height; y0 += size) {
@@ -132,6 +157,8 @@ interface DetectRun {
   stages: Record<string, number>;
   blocks: number;
   gatedClear: number;
+  /** Share of the map's points the feature pass computed (the gate spares the rest). */
+  featureShare: number;
   cloudFraction: number;
 }
 
@@ -164,6 +191,7 @@ async function childDetect(args: { scene: string[]; model: string; out: string; 
     stages: summary.seconds,
     blocks: summary.blocks.total,
     gatedClear: summary.blocks.gatedClear,
+    featureShare: summary.featureShare,
     cloudFraction: summary.cloudFraction,
   };
   process.stdout.write(`\nRESULT ${JSON.stringify(run)}\n`);
@@ -294,6 +322,7 @@ async function main(): Promise<void> {
       'train-archs': { type: 'string', default: 'wdcd-light' },
       'feature-window': { type: 'string', default: '1024x256' },
       'work-dir': { type: 'string' },
+      cloud: { type: 'string', default: 'mixed' },
       keep: { type: 'boolean', default: false },
       'no-json': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '4' },
@@ -307,6 +336,8 @@ async function main(): Promise<void> {
   const prune = values.prune as 'all' | 'last' | undefined;
   if (values.device !== 'cpu' && values.device !== 'gpu') throw new Error('--device takes cpu or gpu');
   const device = values.device;
+  if (values.cloud !== 'mixed' && values.cloud !== 'low') throw new Error('--cloud takes mixed or low');
+  const cover = values.cloud;
   const runtime: SessionOptions = { threads, device };
   if (values.child) {
     await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, stripeThreads, threads, prune, device });
@@ -341,10 +372,10 @@ async function main(): Promise<void> {
   const sizes = values.sizes.split(',').map(sizeOf);
   const runs: DetectRun[] = [];
   log('\nend to end: detect() from the four band files to the mask GeoTIFF written, one child process per size');
-  log('scenes are tiled from real imagery (the 25 L8 Biome 256 x 256 subsets, bands 1-4, TOA reflectance float32, tiled deflate GeoTIFF, one file per band)');
+  log(`scenes are tiled from real imagery (${SCENES[cover]}, bands 1-4, TOA reflectance float32, tiled deflate GeoTIFF, one file per band)`);
   for (const [width, height] of sizes) {
     let t = performance.now();
-    const scene = await buildScene(join(work, 'scenes'), width, height);
+    const scene = await buildScene(join(work, 'scenes'), width, height, cover);
     const built = (performance.now() - t) / 1000;
     t = performance.now();
     const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
@@ -358,7 +389,7 @@ async function main(): Promise<void> {
     runs.push(run);
     const s = run.stages;
     log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
-      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's; ${run.blocks} blocks)`);
+      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's; ${run.blocks} blocks, ${run.gatedClear} gated clear, features at ${f(100 * run.featureShare, 1)} % of points)`);
   }
   if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.width}x${run.height}.tif`), { force: true });
 
@@ -402,13 +433,13 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
-      scenes: 'tiled from the 25 L8 Biome 256 x 256 subsets (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs',
+      scenes: `tiled from ${SCENES[cover]} (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs`,
       options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, stripeThreads: stripeThreads ?? null, threads: threads ?? null, prune: prune ?? null, device, featureWindow: featureWindow.join('x') },
       detect: runs,
       training,
       inference: infer,
     };
-    const file = `results${device === 'gpu' ? '-gpu' : ''}${prune ? `-prune-${prune}` : ''}.json`;
+    const file = `results${device === 'gpu' ? '-gpu' : ''}${prune ? `-prune-${prune}` : ''}${cover === 'mixed' ? '' : `-${cover}-cloud`}.json`;
     writeFileSync(join(root, 'bench', file), `${JSON.stringify(results, null, 2)}\n`);
     log(`written bench/${file}`);
   }

@@ -8,7 +8,7 @@
  * few cell sums, not a pass over its points, and each point is added once however many blocks hold it.
  */
 import type { AxisCoverage } from './coverage.js';
-import type { FeatureRow, LaidIntervals, MosaicKernels } from './mosaic-kernels.js';
+import type { LaidIntervals, MosaicKernels } from './mosaic-kernels.js';
 
 /** An axis cut into intervals: cell t is points [edges[t], edges[t + 1]); block b's cells are [from[b], to[b]). */
 interface MemberIntervals {
@@ -27,10 +27,15 @@ function memberIntervals(axis: AxisCoverage): MemberIntervals {
   };
 }
 
-/** Rows of one chunk registered for their tiles' sums: an int32 table (sums, valid) per row in kernel memory. */
+/**
+ * Rows of one chunk registered for their tiles' sums: an int32 table (sums, valid) per row in kernel memory, and
+ * the axis's intervals laid out for the chunk's tiles (the feature pass skips columns only gated blocks hold, so
+ * each chunk has its own tiles).
+ */
 export interface ChunkRows {
   table: number;
   count: number;
+  laid: LaidIntervals;
   blocks: { at: number; bytes: number }[];
 }
 
@@ -41,7 +46,6 @@ export class BlockFeatureSums {
   private readonly cells = new Map<number, { at: number; count: Int32Array }>();
   /** Per row interval: the last block row that needs it. */
   private readonly lastUser: Int32Array;
-  private laid?: LaidIntervals;
 
   constructor(
     private readonly kernels: MosaicKernels,
@@ -59,9 +63,9 @@ export class BlockFeatureSums {
 
   /**
    * Registers lattice rows j0, j0 + 1, ... (relative indices) with a validity byte per point each: counts their
-   * valid points and says where their tiles' sums go (addTile).
+   * valid points and says where the sums of their feature tiles (points [i0, i1) each) go (addTile).
    */
-  beginRows(j0: number, valid: Uint8Array[]): ChunkRows {
+  beginRows(j0: number, valid: Uint8Array[], tiles: { i0: number; i1: number }[]): ChunkRows {
     const { kernels, C } = this;
     const T = this.xs.edges.length - 1;
     const xe = this.xs.edges;
@@ -97,23 +101,21 @@ export class BlockFeatureSums {
       // Re-read: an allocation may have grown (and so replaced) the memory under the table's view.
       kernels.int32(blocks[0].at, 2 * valid.length).set([cell.at, validAt], 2 * n);
     });
-    return { table: blocks[0].at, count: valid.length, blocks };
+    return { table: blocks[0].at, count: valid.length, laid: kernels.layIntervals(this.xs.edges, tiles), blocks };
   }
 
-  /** Adds the sums of one tile of the rows' features (the rows' segment `segment`: a [C][height][width] map at `at`). */
-  addTile(rows: ChunkRows, segments: { i0: number; i1: number }[], segment: number, at: number, width: number, height: number): void {
-    this.laid ??= this.kernels.layIntervals(this.xs.edges, segments);
-    this.kernels.tileIntervalSums(at, width, width * height, rows.count, this.C, this.laid, segment, rows.table);
+  /** Adds the sums of the rows' tile `tile` (as given to beginRows): a [C][height][width] map at `at`. */
+  addTile(rows: ChunkRows, tile: number, at: number, width: number, height: number): void {
+    this.kernels.tileIntervalSums(at, width, width * height, rows.count, this.C, rows.laid, tile, rows.table);
   }
 
   endRows(rows: ChunkRows): void {
     this.kernels.releaseAll(rows);
+    this.kernels.releaseAll(rows.laid);
   }
 
-  /** Gives back the kernels' memory still held (once every block row is taken, only the interval layout). */
+  /** Gives back the kernels' memory still held (none once every block row is taken). */
   release(): void {
-    if (this.laid) this.kernels.releaseAll(this.laid);
-    this.laid = undefined;
     const T = this.xs.edges.length - 1;
     for (const cell of this.cells.values()) this.kernels.release(cell.at, 8 * T * this.C);
     this.cells.clear();

@@ -10,6 +10,10 @@
  * means, so only the feature chunks between the oldest unfinished output row and the newest computed row are
  * held (copied into the mosaic kernels' memory, whose blocks are reused once final): about one block height
  * plus the chunks in flight.
+ *
+ * With the block gate on, a block classified clear is flat at its logit and needs no features. Each chunk's block
+ * rows are scored a chunk ahead, so the feature pass runs only over columns that some open block spans: the
+ * network's work shrinks with the clear area, and the map is the same.
  */
 import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
@@ -17,7 +21,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import type { BlockGrid } from './block-grid.js';
 import { emptyScores, scoreBlockRows, type BlockScores } from './block-scores.js';
 import { channelWeights, emptyWeights } from './channel-weights.js';
-import { gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
+import { blockSpans, gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
 import { BlockFeatureSums } from './block-sums.js';
 import { MosaicKernels, type FeatureRow, type LaidRuns, type WeightRuns } from './mosaic-kernels.js';
@@ -48,6 +52,13 @@ export interface CamOptions {
   /** Pixels across one feature pass (default TILE_WIDTH); the chunk's rows are cut into tiles this wide. */
   tileWidth?: number;
   /**
+   * With the gate on, the feature pass skips points that lie only in blocks the gate flattens (their map is the
+   * blocks' logits, which need no features). Default true; false computes every point (tests compare the two).
+   */
+  skipGated?: boolean;
+  /** Lattice points whose features the pass computed, and all the mosaic's points: added to as the pass runs. */
+  points?: { features: number; total: number };
+  /**
    * Where the features are held and mosaicked: mosaics run one after another (column stripes) share one, so
    * its memory, which never shrinks, is reused instead of held twice until collected. Default: a new one.
    */
@@ -70,12 +81,26 @@ export const TILE_WIDTH = 256;
 export const GPU_TILE_WIDTH = 1024;
 /** Feature chunks computed ahead of the one being mosaicked. */
 const CHUNKS_AHEAD = 2;
+/** Pixels of skippable columns below which a tile is not split (each tile's halo costs 12 px more input). */
+const MIN_GAP = 32;
+
+/** Part of a chunk's rows: points [i0, i1), computed by the feature pass (open) or lying only in gated blocks. */
+interface ChunkSegment {
+  i0: number;
+  i1: number;
+  open: boolean;
+}
 
 /** Columns [x, x + w) of a [bands, h, width] window. */
 function columns(data: Float32Array, bands: number, h: number, width: number, x: number, w: number): Float32Array {
   const out = new Float32Array(bands * h * w);
   for (let r = 0; r < bands * h; r++) out.set(data.subarray(r * width + x, r * width + x + w), r * w);
   return out;
+}
+
+/** Lattice rows per feature chunk: the option, or about 64 pixel rows. */
+export function chunkRowsOf(lattice: FeatureLattice, option?: number): number {
+  return Math.max(1, option ?? Math.ceil(64 / lattice.stride));
 }
 
 export function latticeOf(network: Network): FeatureLattice {
@@ -92,7 +117,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const ny = grid.ys.length;
   const { cols, rows } = gridCoverage(lattice, grid, width, height);
   const NX = cols.count;
-  const chunkRows = Math.max(1, options.chunkRows ?? Math.ceil(64 / lattice.stride));
+  const chunkRows = chunkRowsOf(lattice, options.chunkRows);
   const tileCols = Math.max(1, Math.ceil((options.tileWidth ?? TILE_WIDTH) / lattice.stride));
   const classifier = network.classifier;
   const weights = emptyWeights(nx * ny, C);
@@ -105,9 +130,13 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   };
   const kernels = options.kernels ?? new MosaicKernels();
   const blockSums = new BlockFeatureSums(kernels, cols, rows, C);
-  let runs: { r0: number; r1: number; laid: LaidRuns } | undefined; // the weight runs of the rows being finalized
-  const features = new Map<number, FeatureRow>(); // relative lattice row -> its features
+  let runs: { r0: number; r1: number; segments: ChunkSegment[]; laid: LaidRuns } | undefined; // the weight runs of the rows being finalized
+  const features = new Map<number, { row: FeatureRow; segments: ChunkSegment[] }>(); // relative lattice row -> its features
   const chunkMaps: { to: number; maps: { at: number; bytes: number }[] }[] = []; // in kernels' memory, until their rows are final
+  // Columns the feature pass skips read zeros (channel stride 0: one row for every channel); only flattened blocks,
+  // whose channel weights are 0, lie over them.
+  const zeros = kernels.allocate(4 * NX);
+  kernels.float32(zeros, NX).fill(0);
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
   const pixelDark = new Map<number, Uint8Array>(); // pixel row -> [width], with a dark guard
   const guard = options.darkGuard;
@@ -120,6 +149,10 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const [sx, sw] = lattice.inputSpan(cols.first, cols.first + NX);
   // With all pools pruned, lattice point i is pixel i: rows of validity are then plain copies.
   const pixelsInOrder = cols.pixel.every((p, i) => p === i);
+  const spanRows = blockSpans(rows, ny);
+  const spanCols = blockSpans(cols, nx);
+  const skipGated = options.gate && options.skipGated !== false;
+  const minGap = Math.ceil(MIN_GAP / lattice.stride);
   const scoring = new Map<number, Promise<void>>();
   /** Scores grid rows `rs` in one go (one window of the trained network), unless already asked for. */
   const scoreRows = (rs: number[]): void => {
@@ -133,29 +166,67 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     scoreRows([r]);
     return scoring.get(r)!;
   };
+  /** Block rows whose span meets lattice rows [from, to). */
+  const blockRowsOf = (from: number, to: number): number[] => {
+    const rs = [];
+    for (let r = 0; r < ny; r++) if (spanRows.from[r] < to && spanRows.to[r] > from) rs.push(r);
+    return rs;
+  };
+  /**
+   * Lattice rows [from, to) cut into segments: open where a block the gate lets through spans the point (or
+   * everywhere without skipping), in tiles of at most `tileCols` points.
+   */
+  const segmentsOf = (from: number, to: number): ChunkSegment[] => {
+    const open = new Uint8Array(NX).fill(skipGated ? 0 : 1);
+    if (skipGated) {
+      for (const r of blockRowsOf(from, to)) {
+        for (let c = 0; c < nx; c++) if (!(scores.logit[r * nx + c] < 0) && spanCols.from[c] < spanCols.to[c]) open.fill(1, spanCols.from[c], spanCols.to[c]);
+      }
+      // Gaps too narrow to pay for another tile's halo are computed.
+      for (let i = 0; i < NX; ) {
+        let end = i;
+        while (end < NX && !open[end]) end++;
+        if (end > i && i > 0 && end < NX && end - i < minGap) open.fill(1, i, end);
+        i = Math.max(end, i + 1);
+      }
+    }
+    const segments: ChunkSegment[] = [];
+    for (let i = 0; i < NX; ) {
+      let end = i + 1;
+      while (end < NX && open[end] === open[i] && (!open[i] || end - i < tileCols)) end++;
+      segments.push({ i0: i, i1: end, open: open[i] === 1 });
+      i = end;
+    }
+    return segments;
+  };
 
   /**
-   * Reads the lattice rows [from, to) and runs the feature pass on them, and asks for the scores of the block
-   * rows the read completes (their rows are then still prepared in the strip cache).
+   * Reads the lattice rows [from, to) and runs the feature pass on their open segments. The scores of the block
+   * rows these rows need were asked for with the chunk before; this asks for the next chunk's, so the gate's
+   * verdict is in before the next feature pass is queued behind this one.
    */
   const computeChunk = async (from: number, to: number) => {
+    const rowsScored = blockRowsOf(from, to);
+    scoreRows(rowsScored);
+    if (to < rows.count) scoreRows(blockRowsOf(to, Math.min(to + chunkRows, rows.count)));
     const [sy, sh] = lattice.inputSpan(rows.first + from, rows.first + to);
     const t = performance.now();
     const win = await source.read({ x: sx, y: sy, width: sw, height: sh });
     seconds.read = (seconds.read ?? 0) + (performance.now() - t) / 1000;
-    const complete = [];
-    for (let r = 0; r < ny; r++) if (!scoring.has(r) && grid.ys[r] + grid.blockSize <= sy + sh) complete.push(r);
-    scoreRows(complete);
+    if (skipGated) for (const r of rowsScored) await scoring.get(r);
+    const segments = segmentsOf(from, to);
     // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
     // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
     const tiles = [];
-    for (let i0 = 0; i0 < NX; i0 += tileCols) {
-      const i1 = Math.min(i0 + tileCols, NX);
+    for (const { i0, i1, open } of segments) {
+      if (!open) continue;
       const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
       const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
       // A tile cut out here is the network's to keep (moved, not copied, to its thread).
       tiles.push({ i0, i1, fm: network.features(tile, sh, tw, tile !== win.data) });
+      if (options.points) options.points.features += (i1 - i0) * (to - from);
     }
+    if (options.points) options.points.total += NX * (to - from);
     // Each lattice row's validity: its block sums count valid points only.
     const valid = Array.from({ length: to - from }, (_, n) => {
       const v = new Uint8Array(NX);
@@ -172,11 +243,16 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       }
       return v;
     });
-    const chunkRows = blockSums.beginRows(from, valid);
+    const sumRows = blockSums.beginRows(from, valid, tiles);
     const featureRows: FeatureRow[] = Array.from({ length: to - from }, () => []);
     const maps = [];
-    for (const [s, { i0, i1, fm: pendingMap }] of tiles.entries()) {
-      const fm = await pendingMap;
+    let s = 0;
+    for (const { i0, i1, open } of segments) {
+      if (!open) {
+        for (const row of featureRows) row.push({ i0, i1, at: zeros, channelStride: 0 });
+        continue;
+      }
+      const fm = await tiles[s].fm;
       if (fm.height < to - from || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${to - from}`);
       const stop = mosaicStarted();
       const channelStride = fm.height * fm.width;
@@ -185,11 +261,12 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       void network.recycle([fm]);
       maps.push({ at, bytes: 4 * C * channelStride });
       for (let j = 0; j < to - from; j++) featureRows[j].push({ i0, i1, at: at + 4 * j * fm.width, channelStride });
-      blockSums.addTile(chunkRows, tiles, s, at, fm.width, fm.height);
+      blockSums.addTile(sumRows, s, at, fm.width, fm.height);
+      s++;
       stop();
     }
-    blockSums.endRows(chunkRows);
-    return { from, to, sy, sh, win, featureRows, maps };
+    blockSums.endRows(sumRows);
+    return { from, to, sy, sh, win, featureRows, segments, maps };
   };
   // Chunks ahead: while the network computes the next chunks (on its worker thread), this thread mosaics the
   // current one. Two ahead: 16 MP in 20.4 s against 22.0 s with one, for about 20 % more peak memory.
@@ -207,7 +284,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
 
   while (yOut < height) {
     if (ahead.length > 0) {
-      const { to: end, sy, sh, win, featureRows, maps } = await ahead.shift()!;
+      const { to: end, sy, sh, win, featureRows, segments, maps } = await ahead.shift()!;
       chunkMaps.push({ to: end, maps });
       requestAhead();
       let stop = mosaicStarted();
@@ -222,7 +299,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
           pixelDark.set(y, dark);
         }
       }
-      for (let j = next; j < end; j++) features.set(j, featureRows[j - next]);
+      for (let j = next; j < end; j++) features.set(j, { row: featureRows[j - next], segments });
       next = end;
       for (let r = 0; r < ny; r++) {
         if (rowDone[r] || rows.memberTo[r] > next) continue;
@@ -243,11 +320,11 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     const stop = mosaicStarted();
     while (finalized < next && coveringRowsDone(rows, finalized, rowDone)) {
       const [r0, r1] = [rows.cover[finalized], rows.coverTo[finalized]];
-      const row = features.get(finalized)!;
-      if (!runs || runs.r0 !== r0 || runs.r1 !== r1) {
-        // Rows between the same block rows share their runs' weights.
+      const { row, segments } = features.get(finalized)!;
+      if (!runs || runs.r0 !== r0 || runs.r1 !== r1 || runs.segments !== segments) {
+        // Rows between the same block rows (and in one chunk) share their runs' weights.
         if (runs) kernels.releaseAll(runs.laid);
-        runs = { r0, r1, laid: kernels.layRuns(weightRuns(r0, r1, cols, weights, C, nx), row, C) };
+        runs = { r0, r1, segments, laid: kernels.layRuns(weightRuns(r0, r1, cols, weights, C, nx), row, C) };
       }
       camRows.set(finalized, kernels.weightedRow(row, runs.laid, C, NX));
       features.delete(finalized);
@@ -291,6 +368,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   // Block rows that cover no lattice row (none in practice) are still scored, so the scores are complete.
   for (let r = 0; r < ny; r++) if (!scored[r]) await scoreRow(r);
   if (runs) kernels.releaseAll(runs.laid);
+  kernels.release(zeros, 4 * NX);
   blockSums.release();
   return scores;
 }

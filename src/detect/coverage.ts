@@ -55,6 +55,23 @@ export function axisCoverage(lattice: FeatureLattice, origins: number[], blockSi
   return { first, count, cover, coverTo, memberFrom, memberTo, pixel };
 }
 
+/**
+ * Per block: the relative points [from, to) it holds or covers (its members and the points its map is laid on).
+ * A point outside every open block's span needs no features: the gate has flattened all of its blocks.
+ */
+export function blockSpans(axis: AxisCoverage, blocks: number): { from: Int32Array; to: Int32Array } {
+  const from = Int32Array.from(axis.memberFrom);
+  const to = Int32Array.from(axis.memberTo);
+  for (let b = 0; b < blocks; b++) if (from[b] >= to[b]) [from[b], to[b]] = [axis.count, 0];
+  for (let i = 0; i < axis.count; i++) {
+    for (let b = axis.cover[i]; b <= axis.coverTo[i]; b++) {
+      from[b] = Math.min(from[b], i);
+      to[b] = Math.max(to[b], i + 1);
+    }
+  }
+  return { from, to };
+}
+
 export function gridCoverage(lattice: FeatureLattice, grid: BlockGrid, width: number, height: number) {
   return {
     cols: axisCoverage(lattice, grid.xs, grid.blockSize, width),

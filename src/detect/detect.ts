@@ -19,7 +19,7 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
-import { GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic.js';
+import { chunkRowsOf, GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic.js';
 import { columnStripes, stripedCam, STRIPE_WIDTH, type CamWindow } from './column-stripes.js';
 import { parallelStripedCam } from './stripe-workers.js';
 import { thresholdOf } from './clear-sky.js';
@@ -88,6 +88,11 @@ export interface DetectSummary {
   device: 'cpu' | 'gpu';
   /** Threads that mosaicked column stripes at once. */
   stripeThreads: number;
+  /**
+   * Share of the activation map's points the pruned network computed features for: with the block gate on, points
+   * that lie only in blocks classified clear need none (their map is the blocks' logits).
+   */
+  featureShare: number;
   blocks: { total: number; gatedClear: number };
   cloudFraction: number;
   nodataFraction: number;
@@ -158,11 +163,14 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
     const device = await resolveDevice(options.device ?? 'auto');
     // The network runs on a worker thread, so reading and mosaicking go on while it computes.
     const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads, worker: true, device });
+    // Reads step back: a chunk's feature rows are read after the next chunk's block rows (scored ahead, so the
+    // gate's verdict is in before the feature pass; cam-mosaic.ts). Keep a chunk and two block heights of them.
+    const lattice = latticeOf(network);
+    const lookBehind = 2 * description.architecture.blockSize + chunkRowsOf(lattice, options.chunkRows) * lattice.stride;
     return {
       model,
       source,
-      // Block rows are scored from rows the feature pass has just moved past: keep two block heights of them.
-      prepared: (columns) => preparedRaster(source, mapping, description.normalization, { lookBehind: 2 * description.architecture.blockSize, columns }),
+      prepared: (columns) => preparedRaster(source, mapping, description.normalization, { lookBehind, columns }),
       mapping,
       sensor,
       network,
@@ -177,11 +185,20 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
   }
 }
 
+interface CamRun {
+  timings: Record<string, number>;
+  stripeThreads: number;
+  points: { features: number; total: number };
+}
+
 export const tileWidthFor = (device: 'cpu' | 'gpu') => (device === 'gpu' ? GPU_TILE_WIDTH : TILE_WIDTH);
 
-/** `run` receives the seconds each stage kept its thread busy and the number of threads that mosaicked stripes. */
+/**
+ * `run` receives the seconds each stage kept its thread busy, the number of threads that mosaicked stripes and the
+ * feature pass's point counts.
+ */
 async function* camStream(
-  inputs: string[], p: Prepared, onProgress: ProgressCallback, run: { timings: Record<string, number>; stripeThreads: number }, options: CamOptions,
+  inputs: string[], p: Prepared, onProgress: ProgressCallback, run: CamRun, options: CamOptions,
 ): AsyncGenerator<CamWindow, Float32Array> {
   const { width, height } = p.source;
   const grid = blockGrid(width, height, p.model.description.architecture.blockSize, p.stride);
@@ -193,12 +210,12 @@ async function* camStream(
   run.stripeThreads = threads;
   if (threads > 1) {
     const cloneable: CamOptions = { ...options, model: p.model, device: p.device, onProgress: undefined };
-    const logits = yield* parallelStripedCam(inputs, cloneable, [width, height], grid, stripes, stripeWidth, threads, onProgress, seconds);
+    const logits = yield* parallelStripedCam(inputs, cloneable, [width, height], grid, stripes, stripeWidth, threads, onProgress, seconds, run.points);
     Object.assign(run.timings, { read: 0, scoreBlocks: 0, features: 0, mosaic: 0 }, seconds);
     return logits;
   }
   const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
-    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, darkGuard: p.darkGuard,
+    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, darkGuard: p.darkGuard, points: run.points,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
@@ -215,7 +232,7 @@ export async function sceneCam(inputs: string[], options: CamOptions = {}): Prom
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
     const dark = p.darkGuard ? new Uint8Array(width * height) : undefined;
-    for await (const w of camStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1 }, options)) {
+    for await (const w of camStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1, points: { features: 0, total: 0 } }, options)) {
       for (let r = 0; r < w.height; r++) {
         const at = (w.y + r) * width + w.x;
         cam.set(w.cam.subarray(r * w.width, (r + 1) * w.width), at);
@@ -280,7 +297,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     const fullMask = postProcess ? new Uint8Array(width * height) : null;
     let cloud = 0;
     let nodata = 0;
-    const run = { timings, stripeThreads: 1 };
+    const run: CamRun = { timings, stripeThreads: 1, points: { features: 0, total: 0 } };
     const stream = camStream(inputs, p, onProgress, run, options);
     let writing = 0; // seconds spent thresholding and writing windows
     let step = await stream.next();
@@ -339,6 +356,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       prunedPools: [...p.network.prunedPools],
       device: p.device,
       stripeThreads: run.stripeThreads,
+      featureShare: run.points.total > 0 ? run.points.features / run.points.total : 1,
       blocks: { total: logits.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
       nodataFraction: nodata / (width * height),

@@ -16,6 +16,7 @@ import type { StripeReply, StripeRequest } from './stripe-workers.js';
 const port = parentPort!;
 let scene: Promise<Prepared> | undefined;
 const seconds: Record<string, number> = {};
+const points = { features: 0, total: 0 };
 // This thread's stripes run one after another: they share the kernels' memory.
 const kernels = new MosaicKernels();
 const post = (reply: StripeReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
@@ -34,7 +35,7 @@ async function handle(request: StripeRequest): Promise<void> {
       const stripes = columnStripes(grid, p.source.width, request.stripeWidth, latticeOf(p.network).stride);
       const s = stripes[request.index];
       const stream = stripeCam(p.network, p.prepared, p.source.width, grid, s, false, {
-        gate: p.gate, kernels, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), darkGuard: p.darkGuard, seconds,
+        gate: p.gate, kernels, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), darkGuard: p.darkGuard, seconds, points,
         onProgress: (e) => e.kind === 'progress' && post({ op: 'progress', index: request.index, rows: e.done }),
       });
       let step;
@@ -47,7 +48,7 @@ async function handle(request: StripeRequest): Promise<void> {
       const busy = await p.network.busySeconds();
       await p.network.release();
       await p.source.close();
-      post({ op: 'closed', seconds: { read: seconds.read ?? 0, mosaic: seconds.mosaic ?? 0, scoreBlocks: busy.score, features: busy.features } });
+      post({ op: 'closed', seconds: { read: seconds.read ?? 0, mosaic: seconds.mosaic ?? 0, scoreBlocks: busy.score, features: busy.features }, points });
     }
   } catch (err) {
     const e = err as Error;

@@ -24,16 +24,18 @@ export type StripeReply =
   | { op: 'window'; window: CamWindow }
   | { op: 'progress'; index: number; rows: number }
   | { op: 'stripe-done'; index: number; logits: Float32Array }
-  | { op: 'closed'; seconds: Record<string, number> }
+  | { op: 'closed'; seconds: Record<string, number>; points: { features: number; total: number } }
   | { op: 'error'; message: string; input: boolean };
 
 /**
  * The scene's map from `workers` threads, windows in the order they are finished; returns every block's logit.
- * `options` must be cloneable (a loaded model, no callbacks). `seconds` receives the threads' busy time, summed.
+ * `options` must be cloneable (a loaded model, no callbacks). `seconds` receives the threads' busy time, summed,
+ * and `points` their feature-pass counts (cam-mosaic.ts).
  */
 export async function* parallelStripedCam(
   inputs: string[], options: CamOptions, [width, height]: [number, number], grid: BlockGrid, stripes: ColumnStripe[],
   stripeWidth: number, workers: number, onProgress: ProgressCallback = noProgress, seconds: Record<string, number> = {},
+  points = { features: 0, total: 0 },
 ): AsyncGenerator<CamWindow, Float32Array> {
   const logits = new Float32Array(grid.xs.length * grid.ys.length);
   const rowsDone = new Float64Array(stripes.length);
@@ -91,6 +93,8 @@ export async function* parallelStripedCam(
         giveWork(from);
       } else if (reply.op === 'closed') {
         for (const [k, v] of Object.entries(reply.seconds)) seconds[k] = (seconds[k] ?? 0) + v;
+        points.features += reply.points.features;
+        points.total += reply.points.total;
         open--;
       } else throw reply.input ? new InputError(reply.message) : new Error(reply.message);
     }

@@ -70,6 +70,7 @@ describe('wdcd end to end', () => {
     for (const file of Object.values(summary.outputs) as string[]) assert.ok(existsSync(file), `${file} written`);
     assert.ok(Number.isFinite(summary.threshold));
     assert.ok(summary.blocks.total > 0 && summary.blocks.gatedClear <= summary.blocks.total);
+    assert.ok(summary.featureShare > 0 && summary.featureShare <= 1, `feature share ${summary.featureShare}`);
     assert.ok(summary.cloudFraction >= 0 && summary.cloudFraction <= 1);
     assert.ok(summary.nodataFraction > 0.05 && summary.nodataFraction < 0.3, `nodata ${summary.nodataFraction}`);
     assert.ok(summary.seconds.total > 0);

@@ -99,6 +99,8 @@ describe('column stripes', () => {
     assert.equal(one.summary.stripeThreads, 1);
     assert.equal(two.summary.stripeThreads, 2, 'two threads mosaicked the stripes');
     assert.deepEqual(two.summary.blocks, one.summary.blocks);
+    assert.equal(two.summary.featureShare, one.summary.featureShare, 'the threads report the feature pass they skipped');
+    assert.ok(one.summary.featureShare > 0 && one.summary.featureShare <= 1, `feature share ${one.summary.featureShare}`);
     assert.equal(two.summary.cloudFraction, one.summary.cloudFraction);
     assert.ok(one.summary.cloudFraction > 0.01 && one.summary.cloudFraction < 0.99);
     assert.ok(two.summary.seconds.features > 0, 'the threads report their network time');

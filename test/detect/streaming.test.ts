@@ -90,7 +90,7 @@ async function prepared(paths: string[], sensor: string) {
 }
 
 /** Fast path and per-block reference on one prepared scene, for each gate setting (one network for all). */
-async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean[], chunkRows?: number, model = MODEL, tileWidth?: number) {
+async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean[], chunkRows?: number, model = MODEL, tileWidth?: number, skipGated?: boolean) {
   const network = new Network(model, new Set(pruned));
   try {
     const grid = blockGrid(scene.width, scene.height, ARCH.blockSize, ARCH.blockSize / 2);
@@ -103,7 +103,8 @@ async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean
       const valid = new Uint8Array(scene.width * scene.height);
       let y = 0;
       // The fast path scores the blocks itself, during its one pass over the scene.
-      const stream = mosaicCam(network, scene, grid, { gate, chunkRows, tileWidth });
+      const points = { features: 0, total: 0 };
+      const stream = mosaicCam(network, scene, grid, { gate, chunkRows, tileWidth, skipGated, points });
       let step;
       while (!(step = await stream.next()).done) {
         const rows = step.value;
@@ -116,7 +117,7 @@ async function bothPaths(scene: PreparedSource, pruned: number[], gates: boolean
       const d = maxDifference(step.value.logit, scores.logit);
       assert.ok(d < 1e-4, `block logits scored in the pass differ from scoring each block alone by ${d}`);
       const reference = await perBlockCam(network, scene, grid, scores, { gate });
-      results.push({ gate, cam, valid, reference, scores });
+      results.push({ gate, cam, valid, reference, scores, points });
     }
     return results;
   } finally {
@@ -152,14 +153,16 @@ describe('streaming mosaic', () => {
       for (const [name, scene] of Object.entries(images)) {
         const model = await halfClear([scene]);
         for (const [prune, pools] of [['all', POOLS], ['last', POOLS.slice(-1)]] as const) {
-          for (const { gate, cam, reference, valid, scores } of await bothPaths(scene, [...pools], [true, false], 4, model, 9)) {
+          for (const { gate, cam, reference, valid, scores, points } of await bothPaths(scene, [...pools], [true, false], 4, model, 9)) {
             const d = maxDifference(cam, reference.cam);
             assert.ok(d < 1e-4, `${name}, prune ${prune}, gate ${gate}: max difference ${d}`);
             assert.deepEqual(valid, reference.valid);
             if (gate) {
               const clear = scores.logit.filter((z) => z < 0).length;
               assert.ok(clear > 0 && clear < scores.logit.length, `${name}: the gate sees both kinds of block (${clear} of ${scores.logit.length} clear)`);
-            }
+              // The reference computes every block in full: the fast path skipped what only gated blocks hold.
+              assert.ok(points.features < points.total, `${name}, prune ${prune}: features computed at ${points.features} of ${points.total} points`);
+            } else assert.equal(points.features, points.total);
           }
         }
       }
