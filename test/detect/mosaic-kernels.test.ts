@@ -76,6 +76,37 @@ describe('mosaic kernels', () => {
     }
   });
 
+  it('memory: live blocks never overlap, freed neighbours merge, and blocks of every width reuse freed memory', () => {
+    const kernels = new MosaicKernels();
+    const a = kernels.allocate(1000);
+    const b = kernels.allocate(1000);
+    const c = kernels.allocate(1000);
+    kernels.release(a, 1000);
+    kernels.release(b, 1000);
+    assert.equal(kernels.allocate(2000), a, 'two freed neighbours serve a block twice their size');
+    kernels.release(c, 1000);
+    // Tiles of random widths, four alive at a time, as the mosaic's feature chunks: each holds its own pattern.
+    const widthRng = new Random(3);
+    const live: { at: number; bytes: number; mark: number }[] = [];
+    const maxBytes = 4 * 32 * 64 * 268;
+    let reservedAfterWarmup = 0;
+    for (let n = 0; n < 400; n++) {
+      const bytes = 4 * 32 * 64 * (1 + Math.floor(widthRng.next() * 268));
+      const at = kernels.allocate(bytes);
+      kernels.float32(at, bytes / 4).fill(n);
+      live.push({ at, bytes, mark: n });
+      if (live.length > 4) {
+        const old = live.shift()!;
+        const values = kernels.float32(old.at, old.bytes / 4);
+        assert.ok(values.every((v) => v === old.mark), `block ${old.mark} was overwritten`);
+        kernels.release(old.at, old.bytes);
+      }
+      if (n === 50) reservedAfterWarmup = kernels.reservedBytes;
+    }
+    assert.ok(kernels.reservedBytes <= 8 * maxBytes, `${kernels.reservedBytes} bytes reserved for 5 blocks of at most ${maxBytes}`);
+    assert.ok(kernels.reservedBytes <= 1.5 * reservedAfterWarmup, `memory kept growing: ${reservedAfterWarmup} -> ${kernels.reservedBytes}`);
+  });
+
   it('the embedded WebAssembly is what assembly/mosaic-kernels.ts compiles to', () => {
     const r = spawnSync(process.execPath, ['scripts/build-kernels.mjs', '--check'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
