@@ -104,9 +104,12 @@ export class BlockFeatureSums {
     return { table: blocks[0].at, count: valid.length, laid: kernels.layIntervals(this.xs.edges, tiles), blocks };
   }
 
-  /** Adds the sums of the rows' tile `tile` (as given to beginRows): a [C][height][width] map at `at`. */
-  addTile(rows: ChunkRows, tile: number, at: number, width: number, height: number): void {
-    this.kernels.tileIntervalSums(at, width, width * height, rows.count, this.C, rows.laid, tile, rows.table);
+  /**
+   * Adds the sums of the rows' tile `tile` (as given to beginRows): a [C][height][width] map at `at` whose first row
+   * is the chunk's row `first`, over `count` rows (default all).
+   */
+  addTile(rows: ChunkRows, tile: number, at: number, width: number, height: number, first = 0, count = rows.count - first): void {
+    this.kernels.tileIntervalSums(at, width, width * height, count, this.C, rows.laid, tile, rows.table + 8 * first);
   }
 
   endRows(rows: ChunkRows): void {

@@ -84,17 +84,27 @@ const CHUNKS_AHEAD = 2;
 /** Pixels of skippable columns below which a tile is not split (each tile's halo costs 12 px more input). */
 const MIN_GAP = 32;
 
-/** Part of a chunk's rows: points [i0, i1), computed by the feature pass (open) or lying only in gated blocks. */
+/**
+ * Part of a chunk's rows: points [i0, i1), computed by the feature pass over lattice rows [j0, j1) (open), or
+ * lying only in gated blocks (there, or in every row when closed).
+ */
 interface ChunkSegment {
   i0: number;
   i1: number;
   open: boolean;
+  j0: number;
+  j1: number;
 }
 
-/** Columns [x, x + w) of a [bands, h, width] window. */
-function columns(data: Float32Array, bands: number, h: number, width: number, x: number, w: number): Float32Array {
+/** Rows [y, y + h) and columns [x, x + w) of a [bands, height, width] window. */
+function cutOut(data: Float32Array, bands: number, height: number, width: number, x: number, w: number, y: number, h: number): Float32Array {
   const out = new Float32Array(bands * h * w);
-  for (let r = 0; r < bands * h; r++) out.set(data.subarray(r * width + x, r * width + x + w), r * w);
+  for (let b = 0; b < bands; b++) {
+    for (let r = 0; r < h; r++) {
+      const from = (b * height + y + r) * width + x;
+      out.set(data.subarray(from, from + w), (b * h + r) * w);
+    }
+  }
   return out;
 }
 
@@ -178,9 +188,14 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
    */
   const segmentsOf = (from: number, to: number): ChunkSegment[] => {
     const open = new Uint8Array(NX).fill(skipGated ? 0 : 1);
+    const openBlocks: [number, number][] = [];
     if (skipGated) {
       for (const r of blockRowsOf(from, to)) {
-        for (let c = 0; c < nx; c++) if (!(scores.logit[r * nx + c] < 0) && spanCols.from[c] < spanCols.to[c]) open.fill(1, spanCols.from[c], spanCols.to[c]);
+        for (let c = 0; c < nx; c++) {
+          if (scores.logit[r * nx + c] < 0 || spanCols.from[c] >= spanCols.to[c]) continue;
+          openBlocks.push([r, c]);
+          open.fill(1, spanCols.from[c], spanCols.to[c]);
+        }
       }
       // Gaps too narrow to pay for another tile's halo are computed.
       for (let i = 0; i < NX; ) {
@@ -194,8 +209,21 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     for (let i = 0; i < NX; ) {
       let end = i + 1;
       while (end < NX && open[end] === open[i] && (!open[i] || end - i < tileCols)) end++;
-      segments.push({ i0: i, i1: end, open: open[i] === 1 });
+      segments.push({ i0: i, i1: end, open: open[i] === 1, j0: from, j1: to });
       i = end;
+    }
+    if (!skipGated) return segments;
+    // An open tile runs over the rows its open blocks span (fewer rows cost no extra halo, unlike a column split).
+    for (const segment of segments) {
+      if (!segment.open) continue;
+      let [j0, j1] = [to, from];
+      for (const [r, c] of openBlocks) {
+        if (spanCols.from[c] >= segment.i1 || spanCols.to[c] <= segment.i0) continue;
+        j0 = Math.min(j0, Math.max(from, spanRows.from[r]));
+        j1 = Math.max(j1, Math.min(to, spanRows.to[r]));
+      }
+      if (j0 >= j1) segment.open = false; // a narrow gap filled in, cut off by the tile width
+      else [segment.j0, segment.j1] = [j0, j1];
     }
     return segments;
   };
@@ -218,13 +246,14 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     // The feature pass runs on column tiles of the chunk: the runtime's intermediate maps (several times the
     // input's size) then stay bounded however wide the scene is; valid convolutions give the same values.
     const tiles = [];
-    for (const { i0, i1, open } of segments) {
+    for (const { i0, i1, open, j0, j1 } of segments) {
       if (!open) continue;
       const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
-      const tile = tw === sw ? win.data : columns(win.data, source.bandCount, sh, sw, tx - sx, tw);
+      const [ty, th] = lattice.inputSpan(rows.first + j0, rows.first + j1);
+      const tile = tw === sw && th === sh ? win.data : cutOut(win.data, source.bandCount, sh, sw, tx - sx, tw, ty - sy, th);
       // A tile cut out here is the network's to keep (moved, not copied, to its thread).
-      tiles.push({ i0, i1, fm: network.features(tile, sh, tw, tile !== win.data) });
-      if (options.points) options.points.features += (i1 - i0) * (to - from);
+      tiles.push({ i0, i1, fm: network.features(tile, th, tw, tile !== win.data) });
+      if (options.points) options.points.features += (i1 - i0) * (j1 - j0);
     }
     if (options.points) options.points.total += NX * (to - from);
     // Each lattice row's validity: its block sums count valid points only.
@@ -247,21 +276,22 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     const featureRows: FeatureRow[] = Array.from({ length: to - from }, () => []);
     const maps = [];
     let s = 0;
-    for (const { i0, i1, open } of segments) {
+    for (const { i0, i1, open, j0, j1 } of segments) {
+      const gap = { i0, i1, at: zeros, channelStride: 0 };
       if (!open) {
-        for (const row of featureRows) row.push({ i0, i1, at: zeros, channelStride: 0 });
+        for (const row of featureRows) row.push(gap);
         continue;
       }
       const fm = await tiles[s].fm;
-      if (fm.height < to - from || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${to - from}`);
+      if (fm.height < j1 - j0 || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${j1 - j0}`);
       const stop = mosaicStarted();
       const channelStride = fm.height * fm.width;
       const at = kernels.store(fm.data.subarray(0, C * channelStride));
       // Copied: the runtime's buffer goes back to it for the next chunks.
       void network.recycle([fm]);
       maps.push({ at, bytes: 4 * C * channelStride });
-      for (let j = 0; j < to - from; j++) featureRows[j].push({ i0, i1, at: at + 4 * j * fm.width, channelStride });
-      blockSums.addTile(sumRows, s, at, fm.width, fm.height);
+      for (let j = from; j < to; j++) featureRows[j - from].push(j >= j0 && j < j1 ? { i0, i1, at: at + 4 * (j - j0) * fm.width, channelStride } : gap);
+      blockSums.addTile(sumRows, s, at, fm.width, fm.height, j0 - from, j1 - j0);
       s++;
       stop();
     }
