@@ -16,6 +16,8 @@ class ZlibDeflateDecoder extends BaseDecoder {
     const bitsPerPixel = typeof bitsPerSample === 'number' ? bitsPerSample : Array.from(bitsPerSample).reduce((a, b) => a + b, 0);
     const chunkSize = Math.max(64 * 1024, Math.ceil((tileWidth * tileHeight * bitsPerPixel) / 8));
     const out = await inflateAsync(new Uint8Array(buffer), { chunkSize });
+    // Usually the output fills its buffer exactly (the chunk is the tile's size): no copy then.
+    if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return out.buffer as ArrayBuffer;
     return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
   }
 }
