@@ -38,6 +38,7 @@ import { detect } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
+import { letHeapGrow } from '../src/cli/heap-growth.js';
 import { loadModel, type Model } from '../src/model/model-file.js';
 import { Network } from '../src/model/network.js';
 import { initialWeights, parameterSpecs } from '../src/model/parameters.js';
@@ -163,6 +164,7 @@ interface DetectRun {
 }
 
 async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
+  letHeapGrow(); // as the wdcd command does
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();

@@ -9,6 +9,7 @@
  * head (GCP or GAP, then the linear cloud unit) runs per block. `scoreBlockRowDirect` keeps the
  * one-block-at-a-time reference that the tests hold this against.
  */
+import { sharedFloats } from '../engine/shared-floats.js';
 import { outputSide, poolIndices } from '../model/architecture.js';
 import type { FeatureMap, Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
@@ -94,7 +95,11 @@ export async function scoreBlockRows(network: Network, source: PreparedSource, g
     const passes = columnRuns.map(async ([ca, cb]) => {
       const width = xs[cb - 1] + size - xs[ca];
       const window = await source.read({ x: xs[ca], y, width, height });
-      return network.pooledFeatures(window.data, height, width, true);
+      try {
+        return await network.pooledFeatures(window.data, height, width, true);
+      } finally {
+        sharedFloats.give(window.data);
+      }
     });
     for (const pass of passes) pass.catch(() => {}); // awaited in turn below; a failure must not go unhandled first
     for (let t = 0; t < columnRuns.length; t++) {

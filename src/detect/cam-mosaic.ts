@@ -15,6 +15,7 @@
  * rows are scored a chunk ahead, so the feature pass runs only over columns that some open block spans: the
  * network's work shrinks with the clear area, and the map is the same.
  */
+import { sharedFloats } from '../engine/shared-floats.js';
 import type { Network } from '../model/network.js';
 import type { PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
@@ -96,9 +97,9 @@ interface ChunkSegment {
   j1: number;
 }
 
-/** Rows [y, y + h) and columns [x, x + w) of a [bands, height, width] window. */
+/** Rows [y, y + h) and columns [x, x + w) of a [bands, height, width] window, in shared memory (give it back). */
 function cutOut(data: Float32Array, bands: number, height: number, width: number, x: number, w: number, y: number, h: number): Float32Array {
-  const out = new Float32Array(bands * h * w);
+  const out = sharedFloats.take(bands * h * w);
   for (let b = 0; b < bands; b++) {
     for (let r = 0; r < h; r++) {
       const from = (b * height + y + r) * width + x;
@@ -251,8 +252,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       const [tx, tw] = lattice.inputSpan(cols.first + i0, cols.first + i1);
       const [ty, th] = lattice.inputSpan(rows.first + j0, rows.first + j1);
       const tile = tw === sw && th === sh ? win.data : cutOut(win.data, source.bandCount, sh, sw, tx - sx, tw, ty - sy, th);
-      // A tile cut out here is the network's to keep (moved, not copied, to its thread).
-      tiles.push({ i0, i1, fm: network.features(tile, th, tw, tile !== win.data) });
+      tiles.push({ i0, i1, tile, fm: network.features(tile, th, tw) });
       if (options.points) options.points.features += (i1 - i0) * (j1 - j0);
     }
     if (options.points) options.points.total += NX * (to - from);
@@ -283,6 +283,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         continue;
       }
       const fm = await tiles[s].fm;
+      if (tiles[s].tile !== win.data) sharedFloats.give(tiles[s].tile);
       if (fm.height < j1 - j0 || fm.width < i1 - i0) throw new Error(`feature pass gave ${fm.width} x ${fm.height}, expected at least ${i1 - i0} x ${j1 - j0}`);
       const stop = mosaicStarted();
       const channelStride = fm.height * fm.width;
@@ -329,6 +330,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
           pixelDark.set(y, dark);
         }
       }
+      sharedFloats.give(win.data); // its tiles are done (computeChunk awaited them)
       for (let j = next; j < end; j++) features.set(j, { row: featureRows[j - next], segments });
       next = end;
       for (let r = 0; r < ny; r++) {

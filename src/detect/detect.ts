@@ -6,6 +6,8 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
+import type { SessionOptions } from '../engine/session.js';
+import { cpuWorkerLayout } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
 import { loadModel, type DarkGuard, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
@@ -162,7 +164,7 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
     }
     const device = await resolveDevice(options.device ?? 'auto');
     // The network runs on a worker thread, so reading and mosaicking go on while it computes.
-    const network = new Network(model, prunedPools(model, options.prune), { threads: options.threads, worker: true, device });
+    const network = new Network(model, prunedPools(model, options.prune), networkRuntime(device, options.threads));
     // Reads step back: a chunk's feature rows are read after the next chunk's block rows (scored ahead, so the
     // gate's verdict is in before the feature pass; cam-mosaic.ts). Keep a chunk and two block heights of them.
     const lattice = latticeOf(network);
@@ -189,6 +191,11 @@ interface CamRun {
   timings: Record<string, number>;
   stripeThreads: number;
   points: { features: number; total: number };
+}
+
+/** The network's sessions: on workers, so reading and mosaicking go on meanwhile (worker-session.ts). */
+export function networkRuntime(device: 'cpu' | 'gpu', threads?: number): SessionOptions {
+  return device === 'gpu' ? { worker: true, device, threads, workers: 1 } : { worker: true, device, ...cpuWorkerLayout(threads) };
 }
 
 export const tileWidthFor = (device: 'cpu' | 'gpu') => (device === 'gpu' ? GPU_TILE_WIDTH : TILE_WIDTH);

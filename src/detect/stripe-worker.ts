@@ -1,10 +1,10 @@
 /**
  * A thread that mosaics whole column stripes of one scene (stripe-workers.ts): it prepares the scene as detect
- * does, its network running on the session worker it is lent, and runs the stripes it is handed one after
+ * does, its network running on the session workers it is lent, and runs the stripes it is handed one after
  * another, posting each window of the map as it is finished.
  */
 import { parentPort } from 'node:worker_threads';
-import { useSessionPort } from '../engine/worker-session.js';
+import { useSessionPorts } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
 import { blockGrid } from './block-grid.js';
 import { latticeOf } from './cam-mosaic.js';
@@ -24,7 +24,7 @@ const post = (reply: StripeReply, transfer: ArrayBuffer[] = []) => port.postMess
 async function handle(request: StripeRequest): Promise<void> {
   try {
     if (request.op === 'init') {
-      useSessionPort(request.network);
+      useSessionPorts(request.network);
       scene = prepareScene(request.inputs, request.options);
       await scene;
       return;

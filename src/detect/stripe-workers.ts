@@ -3,11 +3,11 @@
  * preparing rows, block means, the weighted channel sums) bounds detection as soon as the network is fast (a
  * GPU, or many cores): on an H200 a 100 MP run took 60 s while the network was busy 22 s. Stripes are independent (column-stripes.ts), so each thread takes whole stripes, prepares the
  * scene as detect does, and posts the windows of the map as they are finished; this thread writes them. The
- * networks of all threads run on one session worker (its runs use every core, or the GPU). The map is the same
+ * networks of all threads run on this thread's session workers (which use every core, or the GPU). The map is the same
  * as on one thread, window for window.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import { lendSessionPort, returnSessionPort } from '../engine/worker-session.js';
+import { cpuWorkerLayout, lendSessionPorts, returnSessionPorts } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
 import { moduleWorker } from '../module-worker.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
@@ -16,7 +16,7 @@ import { placeLogits, type CamWindow, type ColumnStripe } from './column-stripes
 import type { CamOptions } from './detect.js';
 
 export type StripeRequest =
-  | { op: 'init'; inputs: string[]; options: CamOptions; network: MessagePort }
+  | { op: 'init'; inputs: string[]; options: CamOptions; network: MessagePort[] }
   | { op: 'stripe'; index: number; stripeWidth: number; chunkRows?: number }
   | { op: 'close' };
 
@@ -68,10 +68,10 @@ export async function* parallelStripedCam(
         if (code !== 0) failure ??= new Error(`a stripe thread stopped (exit code ${code})`);
         wake?.();
       });
-      // Every thread's network runs on this thread's session worker, one run at a time (see lendSessionPort).
-      const network = lendSessionPort();
-      lent++;
-      w.postMessage({ op: 'init', inputs, options: { ...options, onProgress: undefined }, network } satisfies StripeRequest, [network]);
+      // Every thread's network runs on this thread's session workers (see lendSessionPorts).
+      const network = lendSessionPorts(options.device === 'gpu' ? 1 : cpuWorkerLayout(options.threads).workers);
+      lent += network.length;
+      w.postMessage({ op: 'init', inputs, options: { ...options, onProgress: undefined }, network } satisfies StripeRequest, network);
       giveWork(w);
     }
     while (open > 0) {
@@ -101,6 +101,6 @@ export async function* parallelStripedCam(
     return logits;
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
-    for (; lent > 0; lent--) await returnSessionPort();
+    await returnSessionPorts(lent);
   }
 }

@@ -18,14 +18,22 @@ export type Reply = { id: number; ok: true; session?: number; fetched?: Fetched;
 
 const sessions = new Map<number, Session>();
 /**
- * Output buffers the main thread has finished with, by byte length, for runs that ask to reuse them: feature
- * maps are the bulk of a detection's memory traffic (2 GB per 16 MP), and allocating each afresh and leaving the
- * main thread to collect it cost it most of its garbage collections.
+ * Output buffers the main thread has finished with, for runs that ask to reuse them: feature maps are the bulk of
+ * a detection's memory traffic (2 GB per 16 MP), and allocating each afresh and leaving the main thread to
+ * collect it cost it most of its garbage collections. Tiles vary in size (the gate skips columns), so a run
+ * takes the smallest buffer that fits and writes the start of it.
  */
-const spare = new Map<number, ArrayBuffer[]>();
-const SPARE_LIMIT = 16;
-let spareCount = 0;
+const spare: ArrayBuffer[] = [];
+const SPARE_LIMIT = 8;
 let nextSession = 0;
+
+/** A spare buffer of at least `bytes` (the smallest), or a new one with room to spare for later, larger maps. */
+function spareBuffer(bytes: number): ArrayBuffer {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) if (spare[i].byteLength >= bytes && (best < 0 || spare[i].byteLength < spare[best].byteLength)) best = i;
+  if (best >= 0) return spare.splice(best, 1)[0];
+  return new ArrayBuffer(Math.ceil((bytes * 1.25) / 65536) * 65536);
+}
 
 async function handle(request: Exclude<Request, { op: 'connect' }>, port: MessagePort): Promise<void> {
   try {
@@ -38,10 +46,8 @@ async function handle(request: Exclude<Request, { op: 'connect' }>, port: Messag
       if (request.reuse) {
         into = {};
         for (const [name, dims] of Object.entries(request.reuse)) {
-          const bytes = 4 * dims.reduce((a, b) => a * b, 1);
-          const buffer = spare.get(bytes)?.pop();
-          if (buffer) spareCount--;
-          into[name] = { data: new Float32Array(buffer ?? new ArrayBuffer(bytes)), dims };
+          const length = dims.reduce((a, b) => a * b, 1);
+          into[name] = { data: new Float32Array(spareBuffer(4 * length), 0, length), dims };
         }
       }
       const started = performance.now();
@@ -50,18 +56,13 @@ async function handle(request: Exclude<Request, { op: 'connect' }>, port: Messag
       const buffers = Object.values(fetched).map((f) => f.data.buffer as ArrayBuffer);
       port.postMessage({ id: request.id, ok: true, fetched, seconds } satisfies Reply, buffers);
     } else if (request.op === 'recycle') {
-      for (const buffer of request.buffers) {
-        if (spareCount >= SPARE_LIMIT) break;
-        spare.set(buffer.byteLength, [...(spare.get(buffer.byteLength) ?? []), buffer]);
-        spareCount++;
-      }
+      for (const buffer of request.buffers) if (spare.length < SPARE_LIMIT) spare.push(buffer);
       return; // no reply
     } else {
       await sessions.get(request.session)?.release();
       sessions.delete(request.session);
       if (sessions.size === 0) {
-        spare.clear();
-        spareCount = 0;
+        spare.length = 0;
       }
       port.postMessage({ id: request.id, ok: true } satisfies Reply);
     }

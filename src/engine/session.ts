@@ -10,6 +10,8 @@ export interface SessionOptions {
   threads?: number;
   /** Run on a worker thread (see worker-session.ts). */
   worker?: boolean;
+  /** With `worker`: copies of the session on this many workers, runs spread over them (default 1). */
+  workers?: number;
   /** CPU or GPU (device.ts; operators the GPU provider lacks run on the CPU). Default `cpu`. */
   device?: DeviceChoice;
 }
@@ -21,7 +23,25 @@ export class Session {
   /** Seconds spent in `run`. */
   busySeconds = 0;
 
+  /**
+   * Inputs on a SharedArrayBuffer (shared-floats.ts) are copied first, since onnxruntime-node takes none
+   * ("Invalid argument"), into arrays kept for the next runs. Each run takes its own: the runtime runs a
+   * session's calls one by one but later (setImmediate), so a shared array would hold only the last input.
+   */
+  private readonly inputCopies: Float32Array[] = [];
+
   private constructor(private readonly inner: ort.InferenceSession) {}
+
+  private plain(data: Float32Array, taken: Float32Array[]): Float32Array {
+    if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+    let best = -1;
+    for (let i = 0; i < this.inputCopies.length; i++) if (this.inputCopies[i].length >= data.length && (best < 0 || this.inputCopies[i].length < this.inputCopies[best].length)) best = i;
+    const copy = best >= 0 ? this.inputCopies.splice(best, 1)[0] : new Float32Array(Math.ceil(data.length * 1.25));
+    taken.push(copy);
+    const view = copy.subarray(0, data.length);
+    view.set(data);
+    return view;
+  }
 
   static async create(model: Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const device = await resolveDevice(options.device ?? 'cpu');
@@ -42,14 +62,19 @@ export class Session {
   /** `into`: outputs to write into these arrays (of the output's exact size) instead of new ones. */
   async run(feeds: Feeds, outputs?: string[], into?: Fetched): Promise<Fetched> {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', data, dims);
+    const taken: Float32Array[] = [];
+    for (const [name, { data, dims }] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', this.plain(data, taken), dims);
     const started = performance.now();
     let result: ort.InferenceSession.OnnxValueMapType;
-    if (into) {
-      const fetches: Record<string, ort.Tensor> = {};
-      for (const [name, { data, dims }] of Object.entries(into)) fetches[name] = new ort.Tensor('float32', data, dims);
-      result = await this.inner.run(tensors, fetches);
-    } else result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
+    try {
+      if (into) {
+        const fetches: Record<string, ort.Tensor> = {};
+        for (const [name, { data, dims }] of Object.entries(into)) fetches[name] = new ort.Tensor('float32', data, dims);
+        result = await this.inner.run(tensors, fetches);
+      } else result = outputs ? await this.inner.run(tensors, outputs) : await this.inner.run(tensors);
+    } finally {
+      this.inputCopies.push(...taken);
+    }
     this.busySeconds += (performance.now() - started) / 1000;
     const fetched: Fetched = {};
     for (const [name, tensor] of Object.entries(result)) {

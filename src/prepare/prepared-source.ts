@@ -7,10 +7,14 @@
  * the whole row only, so every window sees the same values whatever its extent.
  */
 import type { PixelWindow, RasterSource } from '../raster/types.js';
+import { sharedFloats } from '../engine/shared-floats.js';
 import type { Normalization } from './normalization.js';
 
 export interface PreparedWindow {
-  /** [bands, height, width], normalised. */
+  /**
+   * [bands, height, width], normalised. Shared memory from `sharedFloats`: a reader that is done with it may give
+   * it back there, for the next window.
+   */
   data: Float32Array;
   /** 1 where the pixel is inside the scene and holds data in every band. */
   valid: Uint8Array;
@@ -57,7 +61,8 @@ export type ReadInside = (w: PixelWindow, target: ReadTarget) => Promise<void>;
 /** Reads the inside part of a window, then fills outside pixels by mirroring inside ones. */
 export async function readMirrored(width: number, height: number, bandCount: number, window: PixelWindow, readInside: ReadInside): Promise<PreparedWindow> {
   const n = window.width * window.height;
-  const out = { data: new Float32Array(bandCount * n), valid: new Uint8Array(n), width: window.width, height: window.height };
+  // Every value is written below, so a reused array needs no clearing.
+  const out = { data: sharedFloats.take(bandCount * n), valid: new Uint8Array(n), width: window.width, height: window.height };
   const x0 = Math.max(window.x, 0);
   const y0 = Math.max(window.y, 0);
   const x1 = Math.min(window.x + window.width, width);
@@ -145,6 +150,10 @@ export function preparedRaster(
   const shift = mapping.offset.map((o, b) => (o - norm.mean[b]) / norm.std[b]);
   /** Prepared rows y0 .. y1-1 of the column range: data [bands][rows][cw], valid [rows][cw]. */
   let strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
+  /** Raw samples of the last strip read, for the next to be read into. */
+  let rawPlanes: Float32Array[] = [];
+  /** The previous strip's memory, for the next. */
+  let spare = { data: new Float32Array(0), valid: new Uint8Array(0) };
 
   const isNodata = (v: number) => v !== v || v === nodata || v === Infinity || v === -Infinity;
   /** Row validity over all bands (plane rows start at `at`). */
@@ -167,7 +176,8 @@ export function preparedRaster(
   // The nodata fill looks along the whole row. A stripe's rows are read over its columns only; a row whose
   // nodata run reaches a cut side (where the nearest valid pixel may lie beyond it) is read again in full.
   const prepareRows = async (y0: number, y1: number, data: Float32Array, valid: Uint8Array, rowOffset: number, rowsTotal: number): Promise<void> => {
-    const planes = await source.readWindow({ x: cx0, y: y0, width: cw, height: y1 - y0 }, mapping.bands);
+    const planes = await source.readWindow({ x: cx0, y: y0, width: cw, height: y1 - y0 }, mapping.bands, rawPlanes);
+    rawPlanes = planes.map((p, b) => (p.buffer.byteLength > (rawPlanes[b]?.buffer.byteLength ?? 0) ? new Float32Array(p.buffer) : rawPlanes[b]));
     const rowValid = new Uint8Array(cw);
     const cutRows: number[] = [];
     for (let y = 0; y < y1 - y0; y++) {
@@ -200,8 +210,11 @@ export function preparedRaster(
     const readFrom = y0 + keep;
     const end = Math.min(height, Math.max(y1, (Math.floor(readFrom / stripRows) + 1) * stripRows));
     const rows = end - y0;
-    const data = new Float32Array(bandCount * rows * cw);
-    const valid = new Uint8Array(rows * cw);
+    // The strip before last lends its memory (every value is written below): strips are tens of MB, and fresh
+    // ones each time made V8 collect its heap in full over and over (shared-floats.ts).
+    const data = spare.data.length >= bandCount * rows * cw ? spare.data.subarray(0, bandCount * rows * cw) : new Float32Array(bandCount * rows * cw);
+    const valid = spare.valid.length >= rows * cw ? spare.valid.subarray(0, rows * cw) : new Uint8Array(rows * cw);
+    spare = { data: new Float32Array(0), valid: new Uint8Array(0) };
     if (keep > 0) {
       const oldRows = strip.y1 - strip.y0;
       for (let b = 0; b < bandCount; b++) {
@@ -210,7 +223,8 @@ export function preparedRaster(
       }
       valid.set(strip.valid.subarray((y0 - strip.y0) * cw, (y0 - strip.y0 + keep) * cw));
     }
-    strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) }; // let the old strip go first
+    spare = { data: new Float32Array(strip.data.buffer), valid: new Uint8Array(strip.valid.buffer) };
+    strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
     await prepareRows(readFrom, end, data, valid, keep, rows);
     strip = { y0, y1: end, data, valid };
   };

@@ -123,11 +123,11 @@ class StackedSource implements RasterSource {
     this.nodata = this.nodataToNaN ? null : first.nodata;
   }
 
-  async readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]> {
+  async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     const list = checkWindow(this, window, bands);
-    return Promise.all(list.map(async (b) => {
+    return Promise.all(list.map(async (b, i) => {
       const { source, band } = this.bandMap[b];
-      const [data] = await this.sources[source].readWindow(window, [band]);
+      const [data] = await this.sources[source].readWindow(window, [band], into?.[i] ? [into[i]] : undefined);
       const declared = this.sources[source].nodata;
       const nodata = declared === null ? null : Math.fround(declared);
       if (this.nodataToNaN && nodata !== null) {

@@ -197,11 +197,11 @@ class GeoTiffSource implements RasterSource {
     this.paths = [path];
   }
 
-  async readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]> {
+  async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     const samples = checkWindow(this, window, bands);
     if (this.direct) {
       try {
-        return await this.readTiles(window, samples);
+        return await this.readTiles(window, samples, into);
       } catch (err) {
         throw new InputError(`cannot decode pixels in window ${JSON.stringify(window)} (corrupt data): ${(err as Error).message}`, this.paths[0]);
       }
@@ -224,7 +224,7 @@ class GeoTiffSource implements RasterSource {
    * decoding (geotiff.js's decoders and predictors) is unchanged, and all tiles of a window are decoded
    * concurrently (the deflate decoder runs on libuv's thread pool).
    */
-  private async readTiles(window: PixelWindow, samples: number[]): Promise<Float32Array[]> {
+  private async readTiles(window: PixelWindow, samples: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     const image = this.image as unknown as TileAccess & GeoTIFFImage;
     this.decoder ??= plainDecoder(image, Number(image.getFileDirectory().getValue('Compression') ?? 1));
     const decoder = await this.decoder;
@@ -234,7 +234,9 @@ class GeoTiffSource implements RasterSource {
     const spp = this.bandCount;
     const View = TYPED_ARRAYS[this.sampleType];
     const bytes = View.BYTES_PER_ELEMENT;
-    const out = samples.map(() => new Float32Array(window.width * window.height));
+    const n = window.width * window.height;
+    // Cleared, as a new array would be: a sparse or short tile leaves its part unwritten.
+    const out = samples.map((_, i) => (into?.[i] && into[i].length >= n ? into[i].subarray(0, n).fill(0) : new Float32Array(n)));
     const x1 = window.x + window.width;
     const y1 = window.y + window.height;
     const jobs: Promise<void>[] = [];

@@ -46,7 +46,9 @@ export interface RasterSource {
   /**
    * Reads a window of the given 0-based bands (all bands when omitted) as float32, one array per band,
    * row-major, `window.width * window.height` long. Parts of the window outside the image are an error.
+   * `into` (one array per band read, each at least that long) may be written and returned instead of new
+   * arrays: a caller reading strip after strip then makes no garbage. Use the arrays returned either way.
    */
-  readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]>;
+  readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }

@@ -2,9 +2,12 @@
 // invalid, whatever side or distance; inside pixels keep their values and validity. Checked pixel by pixel
 // against the definition (`mirror`) on a small real-valued scene with a nodata pixel. A scene prepared over a
 // column range (one stripe) gives the values of the scene prepared whole, nodata fill included, on the real
-// Landsat scene whose footprint edges cross the range's sides.
+// Landsat scene whose footprint edges cross the range's sides. Reading top to bottom in overlapping windows, as
+// detection does (strips and raw samples reused, windows given back to the shared pool and handed out again with
+// the last window's values in them), gives the values of one whole read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sharedFloats } from '../../src/engine/shared-floats.js';
 import { mirror, preparedArray, preparedRaster } from '../../src/prepare/prepared-source.js';
 import { openRaster } from '../../src/raster/open.js';
 import { resolveBands } from '../../src/raster/sensors.js';
@@ -36,6 +39,39 @@ describe('prepared over a column range', () => {
       }
       assert.ok(cut > 20, `${cut} rows with a nodata run cut by the range`);
       await assert.rejects(() => preparedRaster(raster, mapping, norm, { columns: [x0, x1] }).read({ ...window, x: x0 - 1 }), /outside the prepared columns/);
+    } finally {
+      await raster.close();
+    }
+  });
+});
+
+describe('prepared top to bottom', () => {
+  it('gives every window the values of one whole read, though strips, samples and windows are reused', async () => {
+    const raster = await openRaster(L8);
+    try {
+      const mapping = resolveBands('landsat8-biome', raster.bandCount);
+      const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
+      const { width, height } = raster;
+      const whole = await preparedRaster(raster, mapping, norm).read({ x: 0, y: 0, width, height });
+      const stream = preparedRaster(raster, mapping, norm, { stripRows: 32, lookBehind: 40 });
+      let windows = 0;
+      // Steps back as detection's reads do: each window starts 40 rows above the last one's end.
+      for (let y = -6; y < height; y += 24) {
+        const w = { x: -6, y, width: width + 12, height: 64 };
+        const got = await stream.read(w);
+        const n = w.width * w.height;
+        for (let r = 0; r < w.height; r++) {
+          const sy = mirror(w.y + r, height);
+          for (let b = 0; b < 4; b++) {
+            const row = got.data.subarray(b * n + r * w.width + 6, b * n + r * w.width + 6 + width);
+            const expected = whole.data.subarray(b * width * height + sy * width, b * width * height + (sy + 1) * width);
+            assert.deepEqual(row, expected, `band ${b}, window row ${w.y + r}`);
+          }
+        }
+        sharedFloats.give(got.data);
+        windows++;
+      }
+      assert.ok(windows > 10 && height > 4 * 32, `${windows} windows over ${height} rows, strips of 32`);
     } finally {
       await raster.close();
     }

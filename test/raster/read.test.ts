@@ -47,6 +47,10 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
         bands.forEach((b, i) => {
           assertSameValues(part[i], crop(expected.bands[b], expected.width, win.x, win.y, win.width, win.height).map(Math.fround), `window band ${b + 1}`);
         });
+        // Read again into arrays that hold other values (a caller reusing its arrays): the same values.
+        const stale = bands.map(() => new Float32Array(win.width * win.height + 50).fill(-7));
+        const again = await source.readWindow(win, bands, stale);
+        again.forEach((band, i) => assert.deepEqual(band, part[i], `window band ${bands[i] + 1}, read into used arrays`));
       } finally {
         await source.close();
       }
