@@ -38,7 +38,6 @@ import { detect } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
-import { letHeapGrow } from '../src/cli/heap-growth.js';
 import { loadModel, type Model } from '../src/model/model-file.js';
 import { Network } from '../src/model/network.js';
 import { initialWeights, parameterSpecs } from '../src/model/parameters.js';
@@ -164,7 +163,6 @@ interface DetectRun {
 }
 
 async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
-  letHeapGrow(); // as the wdcd command does
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -391,7 +389,7 @@ async function main(): Promise<void> {
     runs.push(run);
     const s = run.stages;
     log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
-      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's; ${run.blocks} blocks, ${run.gatedClear} gated clear, features at ${f(100 * run.featureShare, 1)} % of points)`);
+      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's workers, added; ${run.blocks} blocks, ${run.gatedClear} gated clear, features at ${f(100 * run.featureShare, 1)} % of points)`);
   }
   if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.width}x${run.height}.tif`), { force: true });
 
@@ -423,7 +421,7 @@ async function main(): Promise<void> {
   ].join('\n');
   log(`\n${table}\n`);
   log(`Machine: ${info.cpu}, ${info.cores} cores, Node ${info.node}, onnxruntime-node ${info.onnxruntime}. Model: ${d.architecture.name} at ${d.architecture.blockSize} px blocks, stride ${d.detection.stride}, prune ${prune ?? `[${d.prunedPools.join(',')}]`}, gate ${d.detection.gate}.`);
-  log('Stage figures are the time each stage kept its thread busy: the network runs on a worker thread while the main thread reads, mosaics and writes, so they overlap.');
+  log('Stage figures are the time each stage kept its threads busy (the network\'s workers added up): the network runs on worker threads while the main thread reads, mosaics and writes, so they overlap.');
   const big = runs.find((r) => r.megapixels >= 90);
   const mid = runs.find((r) => r.megapixels >= 10 && r.megapixels < 90);
   if (big && mid) {

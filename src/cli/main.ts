@@ -3,7 +3,6 @@
 import { InputError } from '../errors.js';
 import { DETECT_USAGE, detectCommand } from './detect-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
-import { letHeapGrow } from './heap-growth.js';
 import { MODELS_USAGE, modelsCommand } from './models-command.js';
 import { TRAIN_USAGE, trainCommand } from './train-command.js';
 import { VIEW_USAGE, viewCommand } from './view-command.js';
@@ -39,7 +38,6 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(entry.usage + '\n');
     return 0;
   }
-  letHeapGrow();
   try {
     await entry.run(rest);
     return 0;

@@ -40,6 +40,7 @@ export interface CamOptions extends BandOverrides {
   gate?: boolean;
   /** Default the model's choice. */
   prune?: PruneChoice;
+  /** CPU threads for the network (default every core; see `cpuWorkerLayout`). */
   threads?: number;
   /** Where the network runs (engine/device.ts). Default `auto`: the GPU where there is one. */
   device?: DeviceChoice;

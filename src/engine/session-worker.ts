@@ -27,10 +27,16 @@ const spare: ArrayBuffer[] = [];
 const SPARE_LIMIT = 8;
 let nextSession = 0;
 
-/** A spare buffer of at least `bytes` (the smallest), or a new one with room to spare for later, larger maps. */
+/**
+ * The smallest spare buffer that holds `bytes` and is at most twice that, or a new one with room to spare for
+ * later, larger maps.
+ */
 function spareBuffer(bytes: number): ArrayBuffer {
   let best = -1;
-  for (let i = 0; i < spare.length; i++) if (spare[i].byteLength >= bytes && (best < 0 || spare[i].byteLength < spare[best].byteLength)) best = i;
+  for (let i = 0; i < spare.length; i++) {
+    const size = spare[i].byteLength;
+    if (size >= bytes && size <= 2 * bytes && (best < 0 || size < spare[best].byteLength)) best = i;
+  }
   if (best >= 0) return spare.splice(best, 1)[0];
   return new ArrayBuffer(Math.ceil((bytes * 1.25) / 65536) * 65536);
 }

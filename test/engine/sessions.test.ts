@@ -70,7 +70,7 @@ describe('sessions', () => {
 });
 
 describe('shared floats', () => {
-  it('hands a given-back buffer out again, for any length of its size class', () => {
+  it('hands a given-back buffer out again, for a length it holds, but not for one under half its size', () => {
     const pool = new SharedFloats();
     const a = pool.take(100_000);
     assert.equal(a.length, 100_000);
@@ -82,6 +82,9 @@ describe('shared floats', () => {
     assert.notEqual(pool.take(99_000).buffer, a.buffer); // b holds it
     pool.give(new Float32Array(100_000)); // not shared: ignored
     assert.ok(pool.take(100_000).buffer instanceof SharedArrayBuffer);
+    pool.give(b);
+    assert.notEqual(pool.take(30_000).buffer, a.buffer);
+    assert.equal(pool.take(60_000).buffer, a.buffer);
   });
 });
 
