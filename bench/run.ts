@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { blockGrid } from '../src/detect/block-grid.js';
 import { scoreBlocks } from '../src/detect/block-scores.js';
-import { detect } from '../src/detect/detect.js';
+import { detect, networkRuntime } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
@@ -276,6 +276,25 @@ async function inference(model: Model, runtime: SessionOptions, seconds: number,
       await network.release();
     }
   }
+  // As detection runs the full pass: tiles like the mosaic's (256 x 64 points with their halo, on shared memory),
+  // eight in flight, on detection's workers (on the CPU one single-threaded copy per core), and for comparison on
+  // one worker whose runtime has as many threads.
+  const tile = new Float32Array(new SharedArrayBuffer(4 * bands * 268 * 76));
+  tile.set(randomFill(bands * 268 * 76, 6));
+  const layout = networkRuntime(runtime.device === 'gpu' ? 'gpu' : 'cpu', runtime.threads);
+  const oneWorker = { ...layout, threads: (layout.workers ?? 1) * (layout.threads ?? 1), workers: 1 };
+  for (const [key, options] of [['features_all_tiles_MPps', layout], ['features_all_tiles_one_worker_MPps', oneWorker]] as const) {
+    const network = new Network(model, new Set(pools), options);
+    try {
+      const eight = async () => {
+        const maps = await Promise.all(Array.from({ length: 8 }, () => network.features(tile, 76, 268)));
+        void network.recycle(maps);
+      };
+      out[key] = ((await timed(seconds, 1, eight)).perSecond * 8 * 256 * 64) / 1e6;
+    } finally {
+      await network.release();
+    }
+  }
   return out;
 }
 
@@ -411,7 +430,8 @@ async function main(): Promise<void> {
   log(`\ninference alone (${d.architecture.name}, ${d.architecture.blockSize} px blocks, on the ${device}):`);
   const infer = await inference(model, runtime, seconds, featureWindow);
   log(`  pooled scoring: ${f(infer.scoreBlocksPerSecond, 0)} blocks/s one by one (batch 32); ${f(infer.scoreBlocksConvolutionallyPerSecond, 0)} blocks/s convolutionally (as detection does)`);
-  log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (${featureWindow.join(' x ')} windows)`);
+  log(`  pruned features, prune last: ${f(infer.features_last_MPps)} MP/s; prune all: ${f(infer.features_all_MPps)} MP/s (${featureWindow.join(' x ')} windows, one session)`);
+  log(`  pruned features, prune all, as detection runs them (268 x 76 tiles, 8 in flight): ${f(infer.features_all_tiles_MPps)} MP/s on its workers; ${f(infer.features_all_tiles_one_worker_MPps)} MP/s on one worker with as many threads`);
 
   // The README table.
   const table = [

@@ -1,10 +1,10 @@
 /**
  * Float32 arrays on SharedArrayBuffers, handed out and taken back: the network's input windows and tiles.
  *
- * Why: every fresh typed array is external memory to V8, and a detection made about 2.9 GB of them per 16 MP on
- * the main thread; V8 answers each 64 MB or so with a full mark-compact (115 per 16 MP, about 4.5 CPU-seconds
- * of its helper threads on 2 cores). A shared array also reaches a session worker without a copy or a
- * transfer (worker-session.ts), so the same memory serves window after window.
+ * Why: a detection made about 2.9 GB of fresh typed arrays per 16 MP on the main thread (each one zeroed, and
+ * external memory that drove V8's full collections); windows and tiles were the largest part. A shared array
+ * also reaches a session worker without a copy or a transfer (worker-session.ts), so the same memory serves
+ * window after window.
  */
 
 /** Bytes a new buffer for `bytes` gets: a multiple of 64 KiB, or of an eighth of the power of two below. */

@@ -210,8 +210,8 @@ export function preparedRaster(
     const readFrom = y0 + keep;
     const end = Math.min(height, Math.max(y1, (Math.floor(readFrom / stripRows) + 1) * stripRows));
     const rows = end - y0;
-    // The strip before last lends its memory (every value is written below): strips are tens of MB, and fresh
-    // ones each time made V8 collect its heap in full over and over (shared-floats.ts).
+    // The strip before last lends its memory (every value is written below): strips are tens of MB, 470 MB of
+    // fresh arrays per 16 MP scene otherwise (see shared-floats.ts).
     const data = spare.data.length >= bandCount * rows * cw ? spare.data.subarray(0, bandCount * rows * cw) : new Float32Array(bandCount * rows * cw);
     const valid = spare.valid.length >= rows * cw ? spare.valid.subarray(0, rows * cw) : new Uint8Array(rows * cw);
     spare = { data: new Float32Array(0), valid: new Uint8Array(0) };
