@@ -79,7 +79,7 @@ function gcpModel(): Model | null {
   if (args.includes('--skip-gcp')) return null;
   const given = args[args.indexOf('--gcp-model') + 1];
   if (args.includes('--gcp-model') && given) return loadModel(given);
-  return recipeModel('gcp-model', 'the GCP ablation model', ['--arch', 'wdcd-light']);
+  return recipeModel('gcp-model', 'the GCP ablation model', ['--arch', 'wdcd-lean']);
 }
 
 /** The seeds besides the bundled model's (1) that the recipe is rerun with, to show the spread training has. */

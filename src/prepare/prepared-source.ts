@@ -117,11 +117,20 @@ export async function readMirrored(width: number, height: number, bandCount: num
  * Rows decoded from the file at once. Reads come top to bottom in overlapping windows (blocks at 50 % overlap,
  * feature chunks with their halo), so prepared rows are kept in one strip and each file row is decoded once per
  * pass, not once per window that touches it: compressed tiles (512 or 256 px high) decode whole, and decoding
- * them again for every 24-row step made reading the slowest stage. Strips are aligned to multiples of this, so
- * tiles of 256 rows (GDAL's default) or fewer are decoded once, 512-row tiles twice. Holds about (256 + window
- * height) full-width rows, prepared, plus one strip's raw samples while it is read.
+ * them again for every 24-row step made reading the slowest stage. Strips are aligned to multiples of their
+ * height, which is the file's block height where that lies between 256 and `MAX_STRIP_ROWS` rows: each tile is
+ * then decoded once (a 512-row tile decoded in two 256-row strips cost twice its inflating, and the compressed
+ * bytes read twice were most of the fresh memory a detection made). Holds about (strip + window height)
+ * full-width rows, prepared, plus one strip's raw samples while it is read.
  */
 export const STRIP_ROWS = 256;
+const MAX_STRIP_ROWS = 1024;
+
+/** Strip height for a source: its block height where that is a sensible strip, else `STRIP_ROWS`. */
+export function stripRowsFor(source: RasterSource): number {
+  const block = source.blockRows ?? 0;
+  return block > STRIP_ROWS && block <= MAX_STRIP_ROWS ? block : STRIP_ROWS;
+}
 
 /** A scene on disk, through the input mapping and the model's normalisation. */
 export function preparedRaster(
@@ -140,7 +149,7 @@ export function preparedRaster(
   const bandCount = mapping.bands.length;
   const nodata = mapping.nodata ?? source.nodata;
   const { width, height } = source;
-  const stripRows = Math.max(1, options.stripRows ?? STRIP_ROWS);
+  const stripRows = Math.max(1, options.stripRows ?? stripRowsFor(source));
   const lookBehind = Math.max(0, options.lookBehind ?? 0);
   const [cx0, cx1] = options.columns ?? [0, width];
   if (!(Number.isInteger(cx0) && Number.isInteger(cx1) && cx0 >= 0 && cx1 <= width && cx0 < cx1)) throw new RangeError(`columns ${cx0}..${cx1} are not inside the ${width}-column scene`);

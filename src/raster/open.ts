@@ -102,6 +102,7 @@ class StackedSource implements RasterSource {
   readonly sampleType: SampleType;
   readonly georef: GeoReference | null;
   readonly nodata: number | null;
+  readonly blockRows?: number;
   /** Band b of the stack is band bandMap[b].band of sources[bandMap[b].source]. */
   private readonly bandMap: { source: number; band: number }[];
   /** When the files declare different nodata values, each file's own value is turned into NaN on read. */
@@ -121,6 +122,8 @@ class StackedSource implements RasterSource {
     const nodatas = new Set(sources.map((s) => s.nodata));
     this.nodataToNaN = nodatas.size > 1;
     this.nodata = this.nodataToNaN ? null : first.nodata;
+    const blockRows = sources.map((s) => s.blockRows ?? 1);
+    this.blockRows = blockRows.reduce((a, b) => (a * b) / gcd(a, b)); // a multiple of every file's
   }
 
   async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {
@@ -141,3 +144,5 @@ class StackedSource implements RasterSource {
     await Promise.all(this.sources.map((s) => s.close()));
   }
 }
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));

@@ -180,6 +180,7 @@ interface TileAccess {
 
 class GeoTiffSource implements RasterSource {
   readonly paths: string[];
+  readonly blockRows: number;
   private decoder?: Promise<BaseDecoder>;
   constructor(
     path: string,
@@ -195,6 +196,7 @@ class GeoTiffSource implements RasterSource {
     private readonly direct: boolean,
   ) {
     this.paths = [path];
+    this.blockRows = image.getTileHeight();
   }
 
   async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {

@@ -44,6 +44,11 @@ export interface RasterSource {
   /** The file's declared nodata value (GDAL_NODATA tag), if any. NaN is always treated as nodata. */
   readonly nodata: number | null;
   /**
+   * Rows of the file's compressed blocks (tiles or strips), where they are decoded whole: a reader that reads
+   * rows in multiples of it, aligned, decodes each block once. Absent where the whole image is decoded at open.
+   */
+  readonly blockRows?: number;
+  /**
    * Reads a window of the given 0-based bands (all bands when omitted) as float32, one array per band,
    * row-major, `window.width * window.height` long. Parts of the window outside the image are an error.
    * `into` (one array per band read, each at least that long) may be written and returned instead of new

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sharedFloats } from '../../src/engine/shared-floats.js';
-import { mirror, preparedArray, preparedRaster } from '../../src/prepare/prepared-source.js';
+import { mirror, preparedArray, preparedRaster, stripRowsFor, STRIP_ROWS } from '../../src/prepare/prepared-source.js';
 import { openRaster } from '../../src/raster/open.js';
 import { resolveBands } from '../../src/raster/sensors.js';
 
@@ -72,6 +72,30 @@ describe('prepared top to bottom', () => {
         windows++;
       }
       assert.ok(windows > 10 && height > 4 * 32, `${windows} windows over ${height} rows, strips of 32`);
+    } finally {
+      await raster.close();
+    }
+  });
+
+  it('reads strips as tall as the file\'s blocks, so each block is decoded once', async () => {
+    const raster = await openRaster(L8);
+    try {
+      assert.equal(raster.blockRows, 4, 'the band files are stored in 4-row strips');
+      assert.equal(stripRowsFor(raster), STRIP_ROWS);
+      for (const [blockRows, strip] of [[128, STRIP_ROWS], [512, 512], [300, 300], [1024, 1024], [4096, STRIP_ROWS]]) {
+        assert.equal(stripRowsFor({ ...raster, blockRows }), strip, `blocks of ${blockRows} rows`);
+      }
+      // The scene seen as stored in 300-row blocks: reading it top to bottom as detection does, every read starts
+      // on a block boundary and no row is read twice.
+      const reads: { y: number; height: number }[] = [];
+      const tiled = { ...raster, blockRows: 300, readWindow: (w: Parameters<typeof raster.readWindow>[0], bands?: number[], into?: Float32Array[]) => {
+        reads.push({ y: w.y, height: w.height });
+        return raster.readWindow(w, bands, into);
+      } };
+      const mapping = resolveBands('landsat8-biome', raster.bandCount);
+      const stream = preparedRaster(tiled, mapping, { mean: [0, 0, 0, 0], std: [1, 1, 1, 1] }, { lookBehind: 40 });
+      for (let y = -6; y < raster.height; y += 24) sharedFloats.give((await stream.read({ x: 0, y, width: raster.width, height: 64 })).data);
+      assert.deepEqual(reads, [{ y: 0, height: 300 }, { y: 300, height: raster.height - 300 }]);
     } finally {
       await raster.close();
     }
