@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--stripe-threads N] [--threads N]
  *                    [--device cpu|gpu] [--train-archs wdcd-light,wdcd-vgg16] [--train-batches 16,64] [--feature-window WxH]
- *                    [--cloud mixed|low] [--work-dir DIR] [--keep] [--no-json]
+ *                    [--cloud mixed|low] [--work-dir DIR] [--keep] [--no-json] [--from-source]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -11,7 +11,9 @@
  *
  * 1. End to end: the library `detect()` (exactly what `wdcd detect` runs: read -> mask GeoTIFF written) on
  *    scenes of about 1, 16 and 100 megapixels, each in its own child process so the peak resident memory
- *    (maxRSS) is that size's alone. Scenes are tiled from real imagery: the L8 Biome subsets of
+ *    (maxRSS) is that size's alone. The children run the package as built (`tsc` first, then dist/, as `npx
+ *    wdcd` runs it): from source, tsx compiles every worker thread's modules again at start, about 0.3 s a run
+ *    (`--from-source` measures that way). Scenes are tiled from real imagery: the L8 Biome subsets of
  *    shared/data/l8biome (float32 TOA reflectance, bands blue, green, red, NIR), 256 x 256 images laid side by
  *    side (alternate tiles mirrored so edges meet), written as four single-band tiled deflate float32 GeoTIFFs
  *    (one file per band, like a Landsat product) with the project's streaming writer. `--cloud low` tiles only
@@ -30,11 +32,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { blockGrid } from '../src/detect/block-grid.js';
 import { scoreBlocks } from '../src/detect/block-scores.js';
-import { detect, networkRuntime } from '../src/detect/detect.js';
+import { networkRuntime } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
@@ -162,7 +164,8 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu' }): Promise<void> {
+async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu'; built: boolean }): Promise<void> {
+  const { detect, loadModel } = (args.built ? await import(pathToFileURL(join(root, 'dist', 'index.js')).href) : await import('../src/index.js')) as typeof import('../src/index.js');
   const model = loadModel(args.model);
   const threshold = model.description.detection.clearSky ? undefined : 0;
   const started = performance.now();
@@ -345,6 +348,8 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       'no-json': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '4' },
+      'from-source': { type: 'boolean', default: false },
+      built: { type: 'boolean', default: false },
     },
   });
   const threads = values.threads ? Number(values.threads) : undefined;
@@ -359,7 +364,7 @@ async function main(): Promise<void> {
   const cover = values.cloud;
   const runtime: SessionOptions = { threads, device };
   if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, stripeThreads, threads, prune, device });
+    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, stripeThreads, threads, prune, device, built: values.built });
     return;
   }
 
@@ -391,13 +396,18 @@ async function main(): Promise<void> {
   const sizes = values.sizes.split(',').map(sizeOf);
   const runs: DetectRun[] = [];
   log('\nend to end: detect() from the four band files to the mask GeoTIFF written, one child process per size');
+  if (!values['from-source']) {
+    // The children run dist/: build it from the current source first.
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    if (tsc.status !== 0) throw new Error('tsc failed: the end-to-end runs need the built package');
+  }
   log(`scenes are tiled from real imagery (${SCENES[cover]}, bands 1-4, TOA reflectance float32, tiled deflate GeoTIFF, one file per band)`);
   for (const [width, height] of sizes) {
     let t = performance.now();
     const scene = await buildScene(join(work, 'scenes'), width, height, cover);
     const built = (performance.now() - t) / 1000;
     t = performance.now();
-    const argv = ['--child', '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
+    const argv = ['--child', ...(values['from-source'] ? [] : ['--built']), '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
     if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
     if (stripeWidth) argv.push('--stripe-width', String(stripeWidth));
     if (stripeThreads) argv.push('--stripe-threads', String(stripeThreads));
