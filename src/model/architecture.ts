@@ -74,8 +74,8 @@ export const WDCD_VGG16: Architecture = {
 };
 
 /**
- * The default (wdcd-light): the same design (valid 3x3 convs, two 2x2 pools, GCP head), 8-16-32 channels wide and
- * for 128 px blocks. Clouds are told apart mostly by spectra and local texture, so narrow layers suffice; the
+ * wdcd-light (`wdcd train`'s default and the rgb model's network): the same design (valid 3x3 convs, two 2x2
+ * pools, GCP head), 8-16-32 channels wide and for 128 px blocks. Clouds are told apart mostly by spectra and local texture, so narrow layers suffice; the
  * width was chosen by measurement on 2 CPU cores (onnxruntime, batch 16): 32-64 wide layers ran the fully pruned
  * pass at 0.74 MP/s, this one at 2.0 MP/s (36 kFLOP per pixel), and trains at 55 blocks/s. ~40 k parameters.
  */
@@ -91,7 +91,8 @@ export const WDCD_LIGHT: Architecture = {
  * 48 px blocks. LPP with every pool pruned runs the last stage at full resolution, where wdcd-light's two
  * 32-channel convolutions were 76 % of the feature pass (18.1 kMAC per pixel); here the pass is 8.9 kMAC per
  * pixel and ran at 2.95 against 1.61 MP/s on one thread. Trained by the same recipe, three seeds each, it
- * validated as well as wdcd-light within the seeds' spread (README, accuracy). ~13 k parameters.
+ * validated as well as wdcd-light-gap (the former default) or better, and above its own GAP twin (README,
+ * accuracy). ~13 k parameters.
  */
 export const WDCD_LEAN: Architecture = {
   name: 'wdcd-lean',
@@ -103,11 +104,10 @@ export const WDCD_LEAN: Architecture = {
 export const ARCHITECTURES: Record<string, Architecture> = {
   [WDCD_LIGHT.name]: WDCD_LIGHT,
   [WDCD_VGG16.name]: WDCD_VGG16,
-  // The same network with plain global average pooling instead of GCP: the bundled default's head, because on the
-  // L8 Biome data it scored higher on validation than its GCP twin (README, accuracy table).
-  'wdcd-light-gap': { ...WDCD_LIGHT, name: 'wdcd-light-gap', head: 'gap' },
   [WDCD_LEAN.name]: WDCD_LEAN,
-  // The bundled default: GAP head, as wdcd-light-gap before it (its GCP twin validated lower, README).
+  // The same networks with plain global average pooling instead of GCP. wdcd-light-gap was the bundled default
+  // (it validated above its GCP twin); wdcd-lean-gap validated below the GCP-headed wdcd-lean (README, accuracy).
+  'wdcd-light-gap': { ...WDCD_LIGHT, name: 'wdcd-light-gap', head: 'gap' },
   'wdcd-lean-gap': { ...WDCD_LEAN, name: 'wdcd-lean-gap', head: 'gap' },
 };
 
