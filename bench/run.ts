@@ -36,7 +36,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { blockGrid } from '../src/detect/block-grid.js';
 import { scoreBlocks } from '../src/detect/block-scores.js';
-import { networkRuntime } from '../src/detect/detect.js';
+import { networkRuntime, type DetectOptions } from '../src/detect/detect.js';
 import { buildTrainingGraph } from '../src/engine/training-graph.js';
 import { Session, type Feeds, type SessionOptions } from '../src/engine/session.js';
 import { architectureByName, poolIndices, type Architecture } from '../src/model/architecture.js';
@@ -164,44 +164,45 @@ interface DetectRun {
   cloudFraction: number;
 }
 
-async function childDetect(args: { scene: string[]; model: string; out: string; chunkRows?: number; stripeWidth?: number; stripeThreads?: number; threads?: number; prune?: 'all' | 'last'; device?: 'cpu' | 'gpu'; built: boolean }): Promise<void> {
-  const { detect, loadModel } = (args.built ? await import(pathToFileURL(join(root, 'dist', 'index.js')).href) : await import('../src/index.js')) as typeof import('../src/index.js');
-  const model = loadModel(args.model);
-  const threshold = model.description.detection.clearSky ? undefined : 0;
+/**
+ * The end-to-end child: plain JavaScript (CommonJS: Node 20 refuses `--input-type` beside `--import`) calling the library's `detect()`, so that a built run loads no loader
+ * in any thread, as `npx wdcd` runs. (A child run as `node --import tsx` enabled source maps and compiled tsx's
+ * code and the CommonJS export scanner again in each thread: about 2 CPU-seconds of a 16 MP run's 16.) The
+ * argument is a JSON object: the library's URL, the model, the band files, the mask path and detect options.
+ */
+const CHILD_SCRIPT = `(async () => {
+  const a = JSON.parse(process.argv[1]);
+  const { detect, loadModel } = await import(a.library);
+  const model = loadModel(a.model);
   const started = performance.now();
-  const summary = await detect(args.scene, {
-    model,
-    sensor: 'landsat8-biome',
-    mask: args.out,
-    overwrite: true,
-    threshold,
-    chunkRows: args.chunkRows,
-    stripeWidth: args.stripeWidth,
-    stripeThreads: args.stripeThreads,
-    threads: args.threads,
-    prune: args.prune,
-    device: args.device,
+  const summary = await detect(a.scene, {
+    model, sensor: 'landsat8-biome', mask: a.out, overwrite: true,
+    threshold: model.description.detection.clearSky ? undefined : 0, ...a.options,
   });
   const seconds = (performance.now() - started) / 1000;
-  const mp = (summary.width * summary.height) / 1e6;
-  const run: DetectRun = {
-    width: summary.width,
-    height: summary.height,
-    megapixels: mp,
-    seconds,
-    megapixelsPerSecond: mp / seconds,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
-    stages: summary.seconds,
-    blocks: summary.blocks.total,
-    gatedClear: summary.blocks.gatedClear,
-    featureShare: summary.featureShare,
-    cloudFraction: summary.cloudFraction,
-  };
-  process.stdout.write(`\nRESULT ${JSON.stringify(run)}\n`);
+  const megapixels = (summary.width * summary.height) / 1e6;
+  process.stdout.write('\\nRESULT ' + JSON.stringify({
+    width: summary.width, height: summary.height, megapixels, seconds, megapixelsPerSecond: megapixels / seconds,
+    peakRssMB: process.resourceUsage().maxRSS / 1024, stages: summary.seconds, blocks: summary.blocks.total,
+    gatedClear: summary.blocks.gatedClear, featureShare: summary.featureShare, cloudFraction: summary.cloudFraction,
+  }) + '\\n');
+})().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+interface ChildArgs {
+  model: string;
+  scene: string[];
+  out: string;
+  options: Partial<Pick<DetectOptions, 'chunkRows' | 'stripeWidth' | 'stripeThreads' | 'threads' | 'prune' | 'device'>>;
 }
 
-function runChild(argv: string[]): DetectRun {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 });
+/** One end-to-end run in its own process (so that maxRSS is this run's alone), built or from source. */
+function runChild(args: ChildArgs, fromSource: boolean): DetectRun {
+  const library = pathToFileURL(join(root, fromSource ? 'src/index.ts' : 'dist/index.js')).href;
+  const r = spawnSync(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '-e', CHILD_SCRIPT, JSON.stringify({ ...args, library })], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) throw new Error(`benchmark child failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(line.slice(7));
@@ -329,9 +330,6 @@ const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '-');
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      child: { type: 'boolean', default: false },
-      scene: { type: 'string', multiple: true },
-      out: { type: 'string' },
       sizes: { type: 'string', default: '1,16' },
       model: { type: 'string' },
       'chunk-rows': { type: 'string' },
@@ -349,7 +347,6 @@ async function main(): Promise<void> {
       'no-json': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '4' },
       'from-source': { type: 'boolean', default: false },
-      built: { type: 'boolean', default: false },
     },
   });
   const threads = values.threads ? Number(values.threads) : undefined;
@@ -363,10 +360,6 @@ async function main(): Promise<void> {
   if (values.cloud !== 'mixed' && values.cloud !== 'low') throw new Error('--cloud takes mixed or low');
   const cover = values.cloud;
   const runtime: SessionOptions = { threads, device };
-  if (values.child) {
-    await childDetect({ scene: values.scene!, model: values.model!, out: values.out!, chunkRows, stripeWidth, stripeThreads, threads, prune, device, built: values.built });
-    return;
-  }
 
   const log = (s: string) => process.stdout.write(`${s}\n`);
   const work = values['work-dir'] ?? join(tmpdir(), 'wdcd-bench');
@@ -407,14 +400,8 @@ async function main(): Promise<void> {
     const scene = await buildScene(join(work, 'scenes'), width, height, cover);
     const built = (performance.now() - t) / 1000;
     t = performance.now();
-    const argv = ['--child', ...(values['from-source'] ? [] : ['--built']), '--model', modelDir, '--out', join(work, `mask-${width}x${height}.tif`), ...scene.flatMap((s) => ['--scene', s])];
-    if (chunkRows) argv.push('--chunk-rows', String(chunkRows));
-    if (stripeWidth) argv.push('--stripe-width', String(stripeWidth));
-    if (stripeThreads) argv.push('--stripe-threads', String(stripeThreads));
-    if (threads) argv.push('--threads', String(threads));
-    if (prune) argv.push('--prune', prune);
-    argv.push('--device', device);
-    const run = runChild(argv);
+    const options: ChildArgs['options'] = { chunkRows, stripeWidth, stripeThreads, threads, prune, device: device as 'cpu' | 'gpu' };
+    const run = runChild({ model: modelDir, scene, out: join(work, `mask-${width}x${height}.tif`), options }, values['from-source']);
     runs.push(run);
     const s = run.stages;
     log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +

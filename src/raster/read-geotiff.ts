@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 import { checkWindow, type OpenLimits } from './limits.js';
+import { BlockReader } from './block-reader.js';
 
 /** Compressions geotiff.js decodes in Node (WebP needs a browser canvas; LZMA, JPEG-XL, CCITT have no decoder). */
 const DECODABLE = new Map<number, string>([
@@ -56,8 +57,14 @@ async function loadTags(image: GeoTIFFImage): Promise<RawGeoTags> {
   };
 }
 
+/** Where each compressed block lies in the file, in the TIFF's block order. */
+interface BlockIndex {
+  offsets: number[];
+  counts: number[];
+}
+
 /** Checks that the block index is complete and every block lies inside the file (catches truncation). */
-async function checkBlocks(path: string, image: GeoTIFFImage, fileSize: number, limits: OpenLimits): Promise<void> {
+async function checkBlocks(path: string, image: GeoTIFFImage, fileSize: number, limits: OpenLimits): Promise<BlockIndex> {
   const fd = image.getFileDirectory();
   const tiled = image.isTiled;
   const blockW = image.getTileWidth();
@@ -88,6 +95,7 @@ async function checkBlocks(path: string, image: GeoTIFFImage, fileSize: number, 
       );
     }
   }
+  return { offsets, counts };
 }
 
 export async function openGeoTiff(path: string, fileSize: number, limits: OpenLimits): Promise<RasterSource> {
@@ -128,7 +136,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
     const types = new Set<SampleType>();
     for (let s = 0; s < spp; s++) types.add(sampleTypeOf(path, image.getSampleFormat(s) ?? 1, image.getBitsPerSample(s)));
     if (types.size !== 1) throw new InputError('bands of different sample types in one file are not supported', path);
-    await checkBlocks(path, image, fileSize, limits);
+    const blocks = await checkBlocks(path, image, fileSize, limits);
     const nodataValue = image.getGDALNoData();
     const bits = image.getBitsPerSample(0);
     const sampleType = [...types][0];
@@ -139,7 +147,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       path, tiff, image, width, height, spp, sampleType,
       georefFromTags(await loadTags(image)),
       nodataValue === null || Number.isNaN(nodataValue) ? null : nodataValue,
-      direct,
+      direct ? { compression, reader: await BlockReader.open(path, blocks.offsets, blocks.counts) } : null,
     );
   } catch (err) {
     await tiff.close();
@@ -160,28 +168,34 @@ const TYPED_ARRAYS = {
  */
 const PLAIN_PARAMETERS = new Set([1, 5, 8, 32946, 32773, 50000]);
 
-async function plainDecoder(image: GeoTIFFImage, compression: number): Promise<BaseDecoder> {
+async function plainDecoder(image: GeoTIFFImage, compression: number): Promise<{ decoder: BaseDecoder; predictor: number }> {
   const fd = image.getFileDirectory();
-  return getDecoder(compression, {
+  const predictor = Number(await fd.loadValue('Predictor') ?? 1) || 1;
+  const decoder = await getDecoder(compression, {
     tileWidth: image.getTileWidth(),
     tileHeight: image.getTileHeight(),
     planarConfiguration: Number(await fd.loadValue('PlanarConfiguration') ?? 1),
     bitsPerSample: await fd.loadValue('BitsPerSample'),
-    predictor: Number(await fd.loadValue('Predictor') ?? 1) || 1,
+    predictor,
   } as never);
+  return { decoder, predictor };
 }
 
-/** The parts of GeoTIFFImage the direct tile copy uses (public methods the bundled typings leave out). */
-interface TileAccess {
-  getTileOrStrip(x: number, y: number, sample: number, decoder: BaseDecoder): Promise<{ data: ArrayBuffer }>;
-  getBlockHeight(y: number): number;
-  planarConfiguration: number;
+/** Compressions whose blocks the direct read decodes without a copy into a block-sized ArrayBuffer. */
+const NONE = 1;
+const DEFLATE = new Set([8, 32946]);
+
+/** How the direct read gets a file's blocks: its own reader, and the compression to decode. */
+interface DirectBlocks {
+  compression: number;
+  reader: BlockReader;
 }
 
 class GeoTiffSource implements RasterSource {
   readonly paths: string[];
   readonly blockRows: number;
-  private decoder?: Promise<BaseDecoder>;
+  private decoding?: Promise<{ decoder: BaseDecoder; predictor: number }>;
+  private sparseBlock?: ArrayBuffer;
   constructor(
     path: string,
     private readonly tiff: GeoTIFF,
@@ -192,8 +206,8 @@ class GeoTiffSource implements RasterSource {
     readonly sampleType: SampleType,
     readonly georef: GeoReference | null,
     readonly nodata: number | null,
-    /** Samples are whole little-endian numbers of the declared type: tiles can be copied with typed arrays. */
-    private readonly direct: boolean,
+    /** Present where samples are whole little-endian numbers of the declared type: blocks are copied with typed arrays. */
+    private readonly direct: DirectBlocks | null,
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();
@@ -203,7 +217,7 @@ class GeoTiffSource implements RasterSource {
     const samples = checkWindow(this, window, bands);
     if (this.direct) {
       try {
-        return await this.readTiles(window, samples, into);
+        return await this.readBlocks(this.direct, window, samples, into);
       } catch (err) {
         throw new InputError(`cannot decode pixels in window ${JSON.stringify(window)} (corrupt data): ${(err as Error).message}`, this.paths[0]);
       }
@@ -221,52 +235,69 @@ class GeoTiffSource implements RasterSource {
   }
 
   /**
-   * Decodes the tiles (or strips) under the window and copies their rows with typed arrays. geotiff.js's own
-   * readRasters moves every sample through a DataView call, which took an eighth of a whole detection run;
-   * decoding (geotiff.js's decoders and predictors) is unchanged, and all tiles of a window are decoded
-   * concurrently (the deflate decoder runs on libuv's thread pool).
+   * Reads and decodes the blocks (tiles or strips) under the window and copies their rows with typed arrays.
+   * geotiff.js's own readRasters moves every sample through a DataView call, which took an eighth of a whole
+   * detection run, and reads each block into a fresh array. Decoding is geotiff.js's decoders and predictors
+   * (deflate: Node's zlib on libuv's thread pool, so a window's blocks inflate in parallel).
    */
-  private async readTiles(window: PixelWindow, samples: number[], into?: Float32Array[]): Promise<Float32Array[]> {
-    const image = this.image as unknown as TileAccess & GeoTIFFImage;
-    this.decoder ??= plainDecoder(image, Number(image.getFileDirectory().getValue('Compression') ?? 1));
-    const decoder = await this.decoder;
+  private async readBlocks(direct: DirectBlocks, window: PixelWindow, samples: number[], into?: Float32Array[]): Promise<Float32Array[]> {
+    const image = this.image;
+    const { decoder, predictor } = await (this.decoding ??= plainDecoder(image, direct.compression));
     const tileWidth = image.getTileWidth();
     const tileHeight = image.getTileHeight();
+    const tilesAcross = Math.ceil(this.width / tileWidth);
+    const tilesDown = Math.ceil(this.height / tileHeight);
     const planar = image.planarConfiguration === 2;
     const spp = this.bandCount;
     const View = TYPED_ARRAYS[this.sampleType];
     const bytes = View.BYTES_PER_ELEMENT;
     const n = window.width * window.height;
-    // Cleared, as a new array would be: a sparse or short tile leaves its part unwritten.
+    // Cleared, as a new array would be: a short block leaves its part unwritten.
     const out = samples.map((_, i) => (into?.[i] && into[i].length >= n ? into[i].subarray(0, n).fill(0) : new Float32Array(n)));
     const x1 = window.x + window.width;
     const y1 = window.y + window.height;
+
+    const copy = (data: ArrayBuffer, byteOffset: number, byteLength: number, tx: number, ty: number, targets: { band: number; index: number }[]) => {
+      const view = new View(data, byteOffset, Math.floor(byteLength / bytes));
+      const rows = Math.min(tileHeight, this.height - ty * tileHeight);
+      const cx0 = Math.max(window.x, tx * tileWidth);
+      const cx1 = Math.min(x1, (tx + 1) * tileWidth, this.width);
+      const cy0 = Math.max(window.y, ty * tileHeight);
+      const cy1 = Math.min(y1, ty * tileHeight + rows);
+      const n = cx1 - cx0;
+      for (let y = cy0; y < cy1; y++) {
+        const src = (y - ty * tileHeight) * tileWidth + (cx0 - tx * tileWidth);
+        if (src + n > view.length / (planar ? 1 : spp)) break; // a short block: the rest stays 0
+        const dst = (y - window.y) * window.width + (cx0 - window.x);
+        for (const { band, index } of targets) {
+          const target = out[index];
+          if (planar || spp === 1) target.set(view.subarray(src, src + n), dst);
+          else for (let i = 0; i < n; i++) target[dst + i] = view[(src + i) * spp + band];
+        }
+      }
+    };
+    const decodeInto = (block: number, tx: number, ty: number, targets: { band: number; index: number }[]) =>
+      direct.reader.withBlock(block, async (compressed) => {
+        if (compressed === null) {
+          // A sparse block: GDAL reads it as nodata (or 0).
+          const data = (this.sparseBlock ??= new View(tileWidth * tileHeight * (planar ? 1 : spp)).fill(this.nodata ?? 0).buffer as ArrayBuffer);
+          copy(data, 0, data.byteLength, tx, ty, targets);
+        } else if (direct.compression === NONE && predictor === 1) {
+          copy(compressed.buffer as ArrayBuffer, compressed.byteOffset, compressed.byteLength, tx, ty, targets);
+        } else {
+          // The deflate decoder (zlib-deflate.ts) takes the lent bytes as they are; geotiff.js's others want an ArrayBuffer of their own.
+          const input = DEFLATE.has(direct.compression) ? compressed : compressed.slice().buffer;
+          const data = (await decoder.decode(input as never)) as ArrayBuffer;
+          copy(data, 0, data.byteLength, tx, ty, targets);
+        }
+      });
+
     const jobs: Promise<void>[] = [];
     for (let ty = Math.floor(window.y / tileHeight); ty * tileHeight < y1; ty++) {
       for (let tx = Math.floor(window.x / tileWidth); tx * tileWidth < x1; tx++) {
-        const copy = (tile: { data: ArrayBuffer }, targets: { band: number; index: number }[]) => {
-          const view = new View(tile.data, 0, Math.floor(tile.data.byteLength / bytes));
-          const rows = image.getBlockHeight(ty);
-          const cx0 = Math.max(window.x, tx * tileWidth);
-          const cx1 = Math.min(x1, (tx + 1) * tileWidth, this.width);
-          const cy0 = Math.max(window.y, ty * tileHeight);
-          const cy1 = Math.min(y1, ty * tileHeight + rows);
-          const n = cx1 - cx0;
-          for (let y = cy0; y < cy1; y++) {
-            const src = (y - ty * tileHeight) * tileWidth + (cx0 - tx * tileWidth);
-            const dst = (y - window.y) * window.width + (cx0 - window.x);
-            for (const { band, index } of targets) {
-              const target = out[index];
-              if (planar || spp === 1) target.set(view.subarray(src, src + n), dst);
-              else for (let i = 0; i < n; i++) target[dst + i] = view[(src + i) * spp + band];
-            }
-          }
-        };
-        if (planar) {
-          samples.forEach((band, index) => jobs.push(image.getTileOrStrip(tx, ty, band, decoder).then((t) => copy(t, [{ band, index }]))));
-        } else {
-          jobs.push(image.getTileOrStrip(tx, ty, 0, decoder).then((t) => copy(t, samples.map((band, index) => ({ band, index })))));
-        }
+        const block = ty * tilesAcross + tx;
+        if (planar) samples.forEach((band, index) => jobs.push(decodeInto(band * tilesAcross * tilesDown + block, tx, ty, [{ band, index }])));
+        else jobs.push(decodeInto(block, tx, ty, samples.map((band, index) => ({ band, index }))));
       }
     }
     await Promise.all(jobs);
@@ -274,6 +305,6 @@ class GeoTiffSource implements RasterSource {
   }
 
   async close(): Promise<void> {
-    await this.tiff.close();
+    await Promise.all([this.tiff.close(), this.direct?.reader.close()]);
   }
 }
