@@ -28,7 +28,7 @@ import { BlockFeatureSums } from './block-sums.js';
 import { MosaicKernels, type FeatureRow, type LaidRuns, type WeightRuns } from './mosaic-kernels.js';
 
 export interface CamRows {
-  /** First pixel row and number of rows; full scene width. */
+  /** First pixel row and number of rows; the output columns' width (`CamOptions.columns`, default the scene's). */
   y: number;
   height: number;
   cam: Float32Array;
@@ -64,6 +64,11 @@ export interface CamOptions {
    * its memory, which never shrinks, is reused instead of held twice until collected. Default: a new one.
    */
   kernels?: MosaicKernels;
+  /**
+   * Pixel columns [from, to) of the map to output (default all): a column stripe keeps only its own, so the
+   * rows are not made whole-width and cut again.
+   */
+  columns?: [number, number];
   onProgress?: ProgressCallback;
 }
 
@@ -123,6 +128,9 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const onProgress = options.onProgress ?? noProgress;
   const lattice = latticeOf(network);
   const { width, height } = source;
+  const [ox0, ox1] = options.columns ?? [0, width];
+  if (!(Number.isInteger(ox0) && Number.isInteger(ox1) && ox0 >= 0 && ox0 < ox1 && ox1 <= width)) throw new RangeError(`output columns ${ox0}..${ox1} are not inside the ${width}-column map`);
+  const outWidth = ox1 - ox0;
   const C = network.channels;
   const nx = grid.xs.length;
   const ny = grid.ys.length;
@@ -366,32 +374,29 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     }
     // Pixel rows whose two lattice rows are final.
     const firstY = yOut;
-    const out: Float32Array[] = [];
-    while (yOut < height) {
-      const { upper, lower, fy } = rowSource(lattice, rows, yOut);
-      const u = camRows.get(upper - rows.first);
-      const l = camRows.get(lower - rows.first);
-      if (!u || !l) break;
-      const pixels = new Float32Array(width);
-      latticeRowToPixels(lattice, cols, u, l, fy, width, pixels, 0);
-      out.push(pixels);
-      yOut++;
-    }
-    if (out.length > 0) {
-      const cam = new Float32Array(out.length * width);
-      const valid = new Uint8Array(out.length * width);
-      const dark = guard ? new Uint8Array(out.length * width) : undefined;
-      out.forEach((row, i) => {
-        cam.set(row, i * width);
-        valid.set(pixelValid.get(firstY + i)!, i * width);
-        pixelValid.delete(firstY + i);
-        if (dark) dark.set(pixelDark.get(firstY + i)!, i * width);
-        pixelDark.delete(firstY + i);
-      });
+    const final = (y: number) => {
+      const { upper, lower } = rowSource(lattice, rows, y);
+      return camRows.has(upper - rows.first) && camRows.has(lower - rows.first);
+    };
+    while (yOut < height && final(yOut)) yOut++;
+    const count = yOut - firstY;
+    if (count > 0) {
+      const cam = new Float32Array(count * outWidth);
+      const valid = new Uint8Array(count * outWidth);
+      const dark = guard ? new Uint8Array(count * outWidth) : undefined;
+      for (let i = 0; i < count; i++) {
+        const y = firstY + i;
+        const { upper, lower, fy } = rowSource(lattice, rows, y);
+        latticeRowToPixels(lattice, cols, camRows.get(upper - rows.first)!, camRows.get(lower - rows.first)!, fy, width, cam, i * outWidth, [ox0, ox1]);
+        valid.set(pixelValid.get(y)!.subarray(ox0, ox1), i * outWidth);
+        pixelValid.delete(y);
+        if (dark) dark.set(pixelDark.get(y)!.subarray(ox0, ox1), i * outWidth);
+        pixelDark.delete(y);
+      }
       const keepFrom = rowSource(lattice, rows, Math.min(yOut, height - 1)).upper - rows.first;
       for (const j of camRows.keys()) if (j < keepFrom) camRows.delete(j);
       stop();
-      yield { y: firstY, height: out.length, cam, valid, dark };
+      yield { y: firstY, height: count, cam, valid, dark };
     } else {
       stop();
       if (ahead.length === 0 && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');

@@ -115,25 +115,9 @@ export async function* stripeCam(
   const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
   const source = prepare([Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)]);
   const view = whole ? source : columnView(source, s.viewX, s.viewWidth);
-  const stripeWidth = s.x1 - s.x0;
-  const stream = mosaicCam(network, view, sub, options);
+  const stream = mosaicCam(network, view, sub, whole ? options : { ...options, columns: [s.x0 - s.viewX, s.x1 - s.viewX] });
   let step;
-  while (!(step = await stream.next()).done) {
-    const rows = step.value;
-    if (whole) {
-      yield { x: 0, width, ...rows };
-      continue;
-    }
-    const at = s.x0 - s.viewX;
-    const n = rows.height * stripeWidth;
-    const window: CamWindow = { x: s.x0, y: rows.y, width: stripeWidth, height: rows.height, cam: new Float32Array(n), valid: new Uint8Array(n), dark: rows.dark && new Uint8Array(n) };
-    for (let r = 0; r < rows.height; r++) {
-      const from = r * s.viewWidth + at;
-      window.cam.set(rows.cam.subarray(from, from + stripeWidth), r * stripeWidth);
-      window.valid.set(rows.valid.subarray(from, from + stripeWidth), r * stripeWidth);
-      window.dark?.set(rows.dark!.subarray(from, from + stripeWidth), r * stripeWidth);
-    }
-    yield window;
-  }
+  while (!(step = await stream.next()).done) yield { x: s.x0, width: s.x1 - s.x0, ...step.value };
+  source.release?.();
   return step.value.logit;
 }

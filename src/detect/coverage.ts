@@ -83,12 +83,17 @@ export function gridCoverage(lattice: FeatureLattice, grid: BlockGrid, width: nu
  * Lattice values of one row -> pixel values of one row (linear along the row), given two lattice rows and the
  * weight of the second. With all pools pruned the lattice is the pixel grid and this is a copy.
  */
-export function latticeRowToPixels(lattice: FeatureLattice, cols: AxisCoverage, upper: Float32Array, lower: Float32Array, fy: number, width: number, out: Float32Array, outOffset: number): void {
+export function latticeRowToPixels(
+  lattice: FeatureLattice, cols: AxisCoverage, upper: Float32Array, lower: Float32Array, fy: number, width: number, out: Float32Array, outOffset: number,
+  /** Pixel columns [x0, x1) written, from `outOffset` on (default all). */
+  [x0, x1]: [number, number] = [0, width],
+): void {
   if (lattice.stride === 1 && lattice.phase === 0 && fy === 0) {
-    out.set(upper.subarray(-cols.first, width - cols.first), outOffset);
+    out.set(upper.subarray(x0 - cols.first, x1 - cols.first), outOffset);
     return;
   }
-  for (let x = 0; x < width; x++) {
+  outOffset -= x0;
+  for (let x = x0; x < x1; x++) {
     const t = (x - lattice.phase) / lattice.stride;
     const i = Math.floor(t) - cols.first;
     const fx = t - Math.floor(t);

@@ -12,7 +12,7 @@ import { InputError } from '../errors.js';
 import { loadModel, type DarkGuard, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
-import { preparedRaster, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
+import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { resolveBands, type BandOverrides } from '../raster/sensors.js';
@@ -170,10 +170,12 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
     // gate's verdict is in before the feature pass; cam-mosaic.ts). Keep a chunk and two block heights of them.
     const lattice = latticeOf(network);
     const lookBehind = 2 * description.architecture.blockSize + chunkRowsOf(lattice, options.chunkRows) * lattice.stride;
+    // One scene's column stripes are read one after another: they pass their strips on.
+    const memory = new StripMemory();
     return {
       model,
       source,
-      prepared: (columns) => preparedRaster(source, mapping, description.normalization, { lookBehind, columns }),
+      prepared: (columns) => preparedRaster(source, mapping, description.normalization, { lookBehind, columns, memory }),
       mapping,
       sensor,
       network,

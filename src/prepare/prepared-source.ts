@@ -25,6 +25,8 @@ export interface PreparedSource {
   readonly height: number;
   readonly bandCount: number;
   read(window: PixelWindow): Promise<PreparedWindow>;
+  /** Hands memory it holds to the next reader of the same `StripMemory` (call when done reading). */
+  release?(): void;
 }
 
 /** How stored values become model input: 0-based bands, reflectance = value * scale + offset, nodata. */
@@ -126,6 +128,38 @@ export async function readMirrored(width: number, height: number, bandCount: num
 export const STRIP_ROWS = 256;
 const MAX_STRIP_ROWS = 1024;
 
+/**
+ * Room for a quarter more than asked: strips (and their raw samples) differ in height by the rows kept from
+ * the last, and without room each taller one was a fresh array of tens of MB (177 MB a 16 MP scene).
+ */
+const withRoom = (n: number): number => Math.ceil(n * 1.25);
+
+/**
+ * Prepared strips' arrays, and those raw samples are read into, passed on from strip to strip and from one
+ * prepared source to the next: a scene's column stripes each read the scene top to bottom, and without it each
+ * stripe made its strips anew.
+ */
+export class StripMemory {
+  /** Free strips, whole (the strip in use is a view of the start of one). */
+  private readonly free: { data: Float32Array; valid: Uint8Array }[] = [];
+  /** One array per band read. */
+  raw: Float32Array[] = [];
+
+  /** A free strip holding at least these lengths, or a new one with room. */
+  take(dataLength: number, validLength: number): { data: Float32Array; valid: Uint8Array } {
+    const i = this.free.findIndex((f) => f.data.length >= dataLength && f.valid.length >= validLength);
+    if (i >= 0) return this.free.splice(i, 1)[0];
+    return { data: new Float32Array(withRoom(dataLength)), valid: new Uint8Array(withRoom(validLength)) };
+  }
+
+  /** Takes back a strip (any view of one from `take`); two are kept at most, the largest. */
+  give(strip: { data: Float32Array; valid: Uint8Array }): void {
+    if (strip.data.length === 0) return;
+    this.free.push({ data: new Float32Array(strip.data.buffer), valid: new Uint8Array(strip.valid.buffer) });
+    this.free.sort((a, b) => b.data.length - a.data.length).splice(2);
+  }
+}
+
 /** Strip height for a source: its block height where that is a sensible strip, else `STRIP_ROWS`. */
 export function stripRowsFor(source: RasterSource): number {
   const block = source.blockRows ?? 0;
@@ -139,6 +173,8 @@ export function preparedRaster(
     stripRows?: number;
     /** Rows above the latest read start kept prepared, for reads that step back that far. */
     lookBehind?: number;
+    /** Arrays to reuse: give the column stripes of one scene, read one after another, the same. */
+    memory?: StripMemory;
     /**
      * Scene columns [from, to) that reads may touch (after mirroring), for a pass over one column stripe: only
      * they are decoded and kept. Default all.
@@ -158,11 +194,8 @@ export function preparedRaster(
   const scale = mapping.scale.map((s, b) => s / norm.std[b]);
   const shift = mapping.offset.map((o, b) => (o - norm.mean[b]) / norm.std[b]);
   /** Prepared rows y0 .. y1-1 of the column range: data [bands][rows][cw], valid [rows][cw]. */
-  let strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
-  /** Raw samples of the last strip read, for the next to be read into. */
-  let rawPlanes: Float32Array[] = [];
-  /** The previous strip's memory, for the next. */
-  let spare = { data: new Float32Array(0), valid: new Uint8Array(0) };
+  let strip: { y0: number; y1: number; data: Float32Array; valid: Uint8Array } = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
+  const memory = options.memory ?? new StripMemory();
 
   const isNodata = (v: number) => v !== v || v === nodata || v === Infinity || v === -Infinity;
   /** Row validity over all bands (plane rows start at `at`). */
@@ -185,8 +218,9 @@ export function preparedRaster(
   // The nodata fill looks along the whole row. A stripe's rows are read over its columns only; a row whose
   // nodata run reaches a cut side (where the nearest valid pixel may lie beyond it) is read again in full.
   const prepareRows = async (y0: number, y1: number, data: Float32Array, valid: Uint8Array, rowOffset: number, rowsTotal: number): Promise<void> => {
-    const planes = await source.readWindow({ x: cx0, y: y0, width: cw, height: y1 - y0 }, mapping.bands, rawPlanes);
-    rawPlanes = planes.map((p, b) => (p.buffer.byteLength > (rawPlanes[b]?.buffer.byteLength ?? 0) ? new Float32Array(p.buffer) : rawPlanes[b]));
+    const n = cw * (y1 - y0);
+    if ((memory.raw[0]?.length ?? 0) < n || memory.raw.length < bandCount) memory.raw = mapping.bands.map(() => new Float32Array(withRoom(n)));
+    const planes = await source.readWindow({ x: cx0, y: y0, width: cw, height: y1 - y0 }, mapping.bands, memory.raw);
     const rowValid = new Uint8Array(cw);
     const cutRows: number[] = [];
     for (let y = 0; y < y1 - y0; y++) {
@@ -221,9 +255,9 @@ export function preparedRaster(
     const rows = end - y0;
     // The strip before last lends its memory (every value is written below): strips are tens of MB, 470 MB of
     // fresh arrays per 16 MP scene otherwise (see shared-floats.ts).
-    const data = spare.data.length >= bandCount * rows * cw ? spare.data.subarray(0, bandCount * rows * cw) : new Float32Array(bandCount * rows * cw);
-    const valid = spare.valid.length >= rows * cw ? spare.valid.subarray(0, rows * cw) : new Uint8Array(rows * cw);
-    spare = { data: new Float32Array(0), valid: new Uint8Array(0) };
+    const free = memory.take(bandCount * rows * cw, rows * cw);
+    const data = free.data.subarray(0, bandCount * rows * cw);
+    const valid = free.valid.subarray(0, rows * cw);
     if (keep > 0) {
       const oldRows = strip.y1 - strip.y0;
       for (let b = 0; b < bandCount; b++) {
@@ -232,7 +266,7 @@ export function preparedRaster(
       }
       valid.set(strip.valid.subarray((y0 - strip.y0) * cw, (y0 - strip.y0 + keep) * cw));
     }
-    spare = { data: new Float32Array(strip.data.buffer), valid: new Uint8Array(strip.valid.buffer) };
+    memory.give(strip);
     strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
     await prepareRows(readFrom, end, data, valid, keep, rows);
     strip = { y0, y1: end, data, valid };
@@ -262,6 +296,13 @@ export function preparedRaster(
       const result = queue.then(() => readMirrored(width, height, bandCount, w, readInside));
       queue = result.catch(() => {});
       return result;
+    },
+    release: () => {
+      // After any read still queued: it may be using the strip.
+      queue = queue.then(() => {
+        memory.give(strip);
+        strip = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
+      });
     },
   };
 }

@@ -3,7 +3,7 @@
 // real L8 Biome imagery, for a GCP and a GAP head and a three-pool network (lattice of 8 px), with edge blocks
 // off the pool lattice (scored by windows of their own).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { blockGrid } from '../../src/detect/block-grid.js';
 import { emptyScores, originRuns, scoreBlockRowDirect, scoreBlocks } from '../../src/detect/block-scores.js';
 import type { Architecture } from '../../src/model/architecture.js';
@@ -15,9 +15,13 @@ import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
 
 const SCENE = '/work/shared/data/l8biome/val/images/Forest_00_1008.tif';
 
+const opened: { close(): Promise<void> }[] = [];
+after(() => Promise.all(opened.map((r) => r.close())));
+
 /** The scene cut to width x height (its pixels, not a resample). */
 async function scene(width: number, height: number): Promise<PreparedSource> {
   const raster = await openRaster([SCENE]);
+  opened.push(raster);
   const whole = preparedRaster(raster, resolveBands('landsat8-biome', raster.bandCount), { mean: [0.15, 0.13, 0.12, 0.2], std: [0.1, 0.1, 0.1, 0.12] });
   return { width, height, bandCount: whole.bandCount, read: (w) => whole.read(w) };
 }

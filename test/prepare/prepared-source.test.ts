@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sharedFloats } from '../../src/engine/shared-floats.js';
-import { mirror, preparedArray, preparedRaster, stripRowsFor, STRIP_ROWS } from '../../src/prepare/prepared-source.js';
+import { mirror, preparedArray, preparedRaster, stripRowsFor, StripMemory, STRIP_ROWS } from '../../src/prepare/prepared-source.js';
 import { openRaster } from '../../src/raster/open.js';
 import { resolveBands } from '../../src/raster/sensors.js';
 
@@ -72,6 +72,49 @@ describe('prepared top to bottom', () => {
         windows++;
       }
       assert.ok(windows > 10 && height > 4 * 32, `${windows} windows over ${height} rows, strips of 32`);
+    } finally {
+      await raster.close();
+    }
+  });
+
+  it('column stripes read one after another pass their strips on: the values of one whole read, no new strips after the first stripe', async () => {
+    const raster = await openRaster(L8);
+    try {
+      const mapping = resolveBands('landsat8-biome', raster.bandCount);
+      const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
+      const { width, height } = raster;
+      const whole = await preparedRaster(raster, mapping, norm).read({ x: 0, y: 0, width, height });
+      const memory = new StripMemory();
+      const made: ArrayBufferLike[][] = [];
+      const take = memory.take.bind(memory);
+      memory.take = (d, v) => {
+        const strip = take(d, v);
+        made[made.length - 1].push(strip.data.buffer);
+        return strip;
+      };
+      const stripe = 120;
+      for (let x0 = 0; x0 + stripe <= width; x0 += stripe) {
+        made.push([]);
+        const source = preparedRaster(raster, mapping, norm, { columns: [x0, x0 + stripe], stripRows: 32, lookBehind: 40, memory });
+        for (let y = -6; y < height; y += 24) {
+          const w = { x: x0, y, width: stripe, height: 64 };
+          const got = await source.read(w);
+          const n = w.width * w.height;
+          for (let r = 0; r < w.height; r++) {
+            const sy = mirror(w.y + r, height);
+            for (let b = 0; b < 4; b++) {
+              const row = got.data.subarray(b * n + r * stripe, b * n + (r + 1) * stripe);
+              const from = b * width * height + sy * width + x0;
+              assert.deepEqual(row, whole.data.subarray(from, from + stripe), `stripe at ${x0}, band ${b}, window row ${w.y + r}`);
+            }
+          }
+          sharedFloats.give(got.data);
+        }
+        source.release!();
+      }
+      assert.ok(made.length >= 3, `${made.length} stripes`);
+      const first = new Set(made[0]);
+      for (const [i, buffers] of made.entries()) assert.ok(buffers.every((b) => first.has(b)), `stripe ${i} made a new strip`);
     } finally {
       await raster.close();
     }
