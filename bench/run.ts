@@ -11,9 +11,9 @@
  *
  * 1. End to end: the library `detect()` (exactly what `wdcd detect` runs: read -> mask GeoTIFF written) on
  *    scenes of about 1, 16 and 100 megapixels, each in its own child process so the peak resident memory
- *    (maxRSS) is that size's alone. The children run the package as built (`tsc` first, then dist/, as `npx
- *    wdcd` runs it): from source, tsx compiles every worker thread's modules again at start, about 0.3 s a run
- *    (`--from-source` measures that way). Scenes are tiled from real imagery: the L8 Biome subsets of
+ *    (maxRSS) is that size's alone. The children run the package as built (`tsc` first, then dist/), in plain
+ *    JavaScript with no loader in any thread, as `npx wdcd` runs it: from source, tsx compiles every worker
+ *    thread's modules again at start, about 0.3 s a run (`--from-source` measures that way). Scenes are tiled from real imagery: the L8 Biome subsets of
  *    shared/data/l8biome (float32 TOA reflectance, bands blue, green, red, NIR), 256 x 256 images laid side by
  *    side (alternate tiles mirrored so edges meet), written as four single-band tiled deflate float32 GeoTIFFs
  *    (one file per band, like a Landsat product) with the project's streaming writer. `--cloud low` tiles only
