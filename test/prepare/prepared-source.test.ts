@@ -45,14 +45,20 @@ describe('prepared over a column range', () => {
   });
 });
 
+/** The Landsat scene opened and prepared whole, for reads in parts to be compared with. */
+async function landsatWhole() {
+  const raster = await openRaster(L8);
+  const mapping = resolveBands('landsat8-biome', raster.bandCount);
+  const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
+  const { width, height } = raster;
+  const whole = await preparedRaster(raster, mapping, norm).read({ x: 0, y: 0, width, height });
+  return { raster, mapping, norm, width, height, whole };
+}
+
 describe('prepared top to bottom', () => {
   it('gives every window the values of one whole read, though strips, samples and windows are reused', async () => {
-    const raster = await openRaster(L8);
+    const { raster, mapping, norm, width, height, whole } = await landsatWhole();
     try {
-      const mapping = resolveBands('landsat8-biome', raster.bandCount);
-      const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
-      const { width, height } = raster;
-      const whole = await preparedRaster(raster, mapping, norm).read({ x: 0, y: 0, width, height });
       const stream = preparedRaster(raster, mapping, norm, { stripRows: 32, lookBehind: 40 });
       let windows = 0;
       // Steps back as detection's reads do: each window starts 40 rows above the last one's end.
@@ -78,12 +84,8 @@ describe('prepared top to bottom', () => {
   });
 
   it('column stripes read one after another pass their strips on: the values of one whole read, no new strips after the first stripe', async () => {
-    const raster = await openRaster(L8);
+    const { raster, mapping, norm, width, height, whole } = await landsatWhole();
     try {
-      const mapping = resolveBands('landsat8-biome', raster.bandCount);
-      const norm = { mean: [0.1, 0.1, 0.1, 0.2], std: [0.1, 0.1, 0.1, 0.1] };
-      const { width, height } = raster;
-      const whole = await preparedRaster(raster, mapping, norm).read({ x: 0, y: 0, width, height });
       const memory = new StripMemory();
       const made: ArrayBufferLike[][] = [];
       const take = memory.take.bind(memory);
