@@ -165,9 +165,9 @@ interface DetectRun {
 }
 
 /**
- * The end-to-end child: plain JavaScript (CommonJS: Node 20 refuses `--input-type` beside `--import`) calling the library's `detect()`, so that a built run loads no loader
- * in any thread, as `npx wdcd` runs. (A child run as `node --import tsx` enabled source maps and compiled tsx's
- * code and the CommonJS export scanner again in each thread: about 2 CPU-seconds of a 16 MP run's 16.) The
+ * The end-to-end child: plain JavaScript (CommonJS: Node 20 refuses `--input-type` beside `--import`) calling
+ * the library's `detect()`, so that a built run loads no loader in any thread, as `npx wdcd` runs. (A child run as `node --import tsx` enabled source maps and compiled tsx's
+ * code and the CommonJS export scanner again in each thread: 18.5 against 16.1-17.3 CPU-seconds a 16 MP run.) The
  * argument is a JSON object: the library's URL, the model, the band files, the mask path and detect options.
  */
 const CHILD_SCRIPT = `(async () => {
