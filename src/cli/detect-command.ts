@@ -27,6 +27,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --k K                  threshold T = mean + K std of the clear-sky statistics (default: the model's)
   --threshold T          use this activation threshold instead
   --dark-guard R|none    no cloud where red reflectance < R (default: the model's; none turns it off)
+  --hot-guard O|none     no cloud where blue - 0.5 red < O (default: the model's; none turns it off)
   --dilate N             grow cloud by N pixels
   --min-size N           drop cloud regions smaller than N pixels
   --cam FILE             also write the activation map (float32 GeoTIFF)
@@ -64,6 +65,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       k: { type: 'string' },
       threshold: { type: 'string' },
       'dark-guard': { type: 'string' },
+      'hot-guard': { type: 'string' },
       dilate: { type: 'string' },
       'min-size': { type: 'string' },
       cam: { type: 'string' },
@@ -96,6 +98,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     k: numberOption(v.k, '--k'),
     threshold: numberOption(v.threshold, '--threshold'),
     darkGuard: v['dark-guard'] === 'none' ? null : numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance or none'),
+    hotGuard: v['hot-guard'] === 'none' ? null : numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance or none'),
     dilate: numberOption(v.dilate, '--dilate', (n) => n >= 0, 'a radius in pixels'),
     minSize: numberOption(v['min-size'], '--min-size', wholeNumber, 'a whole number of pixels'),
     cog: v.cog,

@@ -1,5 +1,6 @@
 import { bundledModelNames, loadModel } from '../model/model-file.js';
 import { thresholdOf } from '../detect/clear-sky.js';
+import type { ModelDescription } from '../model/model-file.js';
 
 export const MODELS_USAGE = `wdcd models [NAME|DIR]   list the bundled models, or describe one`;
 
@@ -13,7 +14,15 @@ export async function modelsCommand(argv: string[]): Promise<void> {
       `${name}: ${d.architecture.name}, ${d.architecture.blockSize} px blocks, bands ${d.bands.join(', ')} (${d.units}), sensor preset ${d.sensor}\n` +
         `  LPP pruned pools ${JSON.stringify(d.prunedPools)}, stride ${d.detection.stride}, gate ${d.detection.gate ? 'on' : 'off'}, ` +
         (stats ? `T = ${stats.mean.toFixed(3)} + ${d.detection.k} x ${stats.std.toFixed(3)} = ${thresholdOf(stats, d.detection.k).toFixed(3)}\n` : 'no threshold statistics\n') +
+        `  spectral guards: ${guardText(d.detection) || 'none'}\n` +
         (d.training?.command ? `  trained by: ${d.training.command}\n` : ''),
     );
   }
+}
+
+function guardText({ darkGuard, hotGuard }: ModelDescription['detection']): string {
+  return [
+    darkGuard ? `no cloud where ${darkGuard.band} < ${darkGuard.reflectance}` : '',
+    hotGuard ? `no cloud where blue - 0.5 red < ${hotGuard.offset}` : '',
+  ].filter(Boolean).join('; ');
 }

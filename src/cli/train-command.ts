@@ -32,6 +32,7 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --prune all|last       LPP default stored in the model (default all: full-resolution map)
   --no-gate              store the block gate off
   --dark-guard R         store a dark guard: no cloud where red reflectance < R (ACCA uses 0.08; default none)
+  --hot-guard O          store a HOT guard: no cloud where blue - 0.5 red < O (Fmask uses 0.08; default none)
   --tune-metric M        what k maximises: image-kappa (mean per-image kappa, default) | f1 | oa | kappa
   --statistic pixel|block     clear-sky statistics (default pixel)
   --checkpoint DIR       save a checkpoint every epoch;  --resume  continue from it
@@ -63,6 +64,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       prune: { type: 'string' },
       'no-gate': { type: 'boolean' },
       'dark-guard': { type: 'string' },
+      'hot-guard': { type: 'string' },
       'tune-metric': { type: 'string' },
       statistic: { type: 'string' },
       checkpoint: { type: 'string' },
@@ -98,6 +100,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
     gate: v['no-gate'] ? false : undefined,
     darkGuard: numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance'),
+    hotGuard: numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance'),
     tuneMetric: choice(v['tune-metric'], '--tune-metric', TUNE_METRICS),
     statistic: choice(v.statistic, '--statistic', ['pixel', 'block'] as const),
     checkpointDir: v.checkpoint,

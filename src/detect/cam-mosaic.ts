@@ -24,6 +24,7 @@ import { emptyScores, scoreBlockRows, type BlockScores } from './block-scores.js
 import { channelWeights, emptyWeights } from './channel-weights.js';
 import { blockSpans, gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
+import { ruleOutRow, type LinearGuard } from './spectral-guards.js';
 import { BlockFeatureSums } from './block-sums.js';
 import { MosaicKernels, type FeatureRow, type LaidRuns, type WeightRuns } from './mosaic-kernels.js';
 
@@ -33,8 +34,8 @@ export interface CamRows {
   height: number;
   cam: Float32Array;
   valid: Uint8Array;
-  /** 1 where the dark guard rules cloud out (only with options.darkGuard). */
-  dark?: Uint8Array;
+  /** 1 where a spectral guard rules cloud out (only with options.guards). */
+  ruledOut?: Uint8Array;
 }
 
 export interface CamOptions {
@@ -44,8 +45,8 @@ export interface CamOptions {
    * the same prepared rows the feature pass reads, so the scene is read and prepared once.
    */
   scores?: BlockScores;
-  /** Input channel and value (normalised units) below which a pixel is too dark to be cloud. */
-  darkGuard?: { channel: number; below: number };
+  /** Spectral tests a cloud pixel must pass (spectral-guards.ts); none: no pixel is ruled out. */
+  guards?: LinearGuard[];
   /** Seconds this thread spends reading ('read') and mosaicking ('mosaic'), added to as the pass runs. */
   seconds?: Record<string, number>;
   /** Lattice rows per feature pass; larger is faster per pixel and holds more memory. */
@@ -157,8 +158,8 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const zeros = kernels.allocate(4 * NX);
   kernels.float32(zeros, NX).fill(0);
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
-  const pixelDark = new Map<number, Uint8Array>(); // pixel row -> [width], with a dark guard
-  const guard = options.darkGuard;
+  const pixelRuledOut = new Map<number, Uint8Array>(); // pixel row -> [width], with guards
+  const guards = options.guards?.length ? options.guards : undefined;
   const camRows = new Map<number, Float32Array>(); // relative lattice row -> [NX]
   const rowDone = new Uint8Array(ny);
   let next = 0; // next lattice row (relative) to compute
@@ -331,11 +332,10 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         if (pixelValid.has(y)) continue;
         const at = (y - sy) * sw - sx;
         pixelValid.set(y, win.valid.slice(at, at + width));
-        if (guard) {
-          const plane = win.data.subarray(guard.channel * sw * sh + at, guard.channel * sw * sh + at + width);
-          const dark = new Uint8Array(width);
-          for (let x = 0; x < width; x++) dark[x] = plane[x] < guard.below ? 1 : 0;
-          pixelDark.set(y, dark);
+        if (guards) {
+          const ruledOut = new Uint8Array(width);
+          ruleOutRow(guards, win.data, sw * sh, at, width, ruledOut);
+          pixelRuledOut.set(y, ruledOut);
         }
       }
       sharedFloats.give(win.data); // its tiles are done (computeChunk awaited them)
@@ -383,20 +383,20 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
     if (count > 0) {
       const cam = new Float32Array(count * outWidth);
       const valid = new Uint8Array(count * outWidth);
-      const dark = guard ? new Uint8Array(count * outWidth) : undefined;
+      const ruledOut = guards ? new Uint8Array(count * outWidth) : undefined;
       for (let i = 0; i < count; i++) {
         const y = firstY + i;
         const { upper, lower, fy } = rowSource(lattice, rows, y);
         latticeRowToPixels(lattice, cols, camRows.get(upper - rows.first)!, camRows.get(lower - rows.first)!, fy, width, cam, i * outWidth, [ox0, ox1]);
         valid.set(pixelValid.get(y)!.subarray(ox0, ox1), i * outWidth);
         pixelValid.delete(y);
-        if (dark) dark.set(pixelDark.get(y)!.subarray(ox0, ox1), i * outWidth);
-        pixelDark.delete(y);
+        if (ruledOut) ruledOut.set(pixelRuledOut.get(y)!.subarray(ox0, ox1), i * outWidth);
+        pixelRuledOut.delete(y);
       }
       const keepFrom = rowSource(lattice, rows, Math.min(yOut, height - 1)).upper - rows.first;
       for (const j of camRows.keys()) if (j < keepFrom) camRows.delete(j);
       stop();
-      yield { y: firstY, height: count, cam, valid, dark };
+      yield { y: firstY, height: count, cam, valid, ruledOut };
     } else {
       stop();
       if (ahead.length === 0 && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');

@@ -32,8 +32,8 @@ export interface CamWindow {
   height: number;
   cam: Float32Array;
   valid: Uint8Array;
-  /** 1 where the dark guard rules cloud out (only with a dark guard). */
-  dark?: Uint8Array;
+  /** 1 where a spectral guard rules cloud out (only with guards). */
+  ruledOut?: Uint8Array;
 }
 
 export interface ColumnStripe {

@@ -9,7 +9,7 @@ import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import type { SessionOptions } from '../engine/session.js';
 import { cpuWorkerLayout } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
-import { loadModel, type DarkGuard, type Model } from '../model/model-file.js';
+import { loadModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
 import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
@@ -25,11 +25,12 @@ import { chunkRowsOf, GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic
 import { columnStripes, stripedCam, STRIPE_WIDTH, type CamWindow } from './column-stripes.js';
 import { parallelStripedCam } from './stripe-workers.js';
 import { thresholdOf } from './clear-sky.js';
+import { guardsOf, type GuardOverrides, type LinearGuard } from './spectral-guards.js';
 
 /** Which max-pools LPP removes: all (full-resolution map), the last one, or an explicit list of layer indices. */
 export type PruneChoice = 'all' | 'last' | number[];
 
-export interface CamOptions extends BandOverrides {
+export interface CamOptions extends BandOverrides, GuardOverrides {
   /** Bundled model name (`default`, `rgb`), a model folder, or a loaded model. Default `default`. */
   model?: string | Model;
   /** Sensor preset for band choice and scaling; default the model's own (see `wdcd models`). */
@@ -50,8 +51,6 @@ export interface CamOptions extends BandOverrides {
   stripeWidth?: number;
   /** Threads that mosaic stripes at once (stripe-workers.ts); default 1. Each holds a stripe's state (~350 MB). */
   stripeThreads?: number;
-  /** Dark-guard floor (reflectance in the model's guard band); null turns the guard off. Default the model's. */
-  darkGuard?: number | null;
   onProgress?: ProgressCallback;
 }
 
@@ -85,6 +84,8 @@ export interface DetectSummary {
   k: number | null;
   /** Red reflectance below which no pixel is cloud, or null. */
   darkGuard: number | null;
+  /** HOT offset: no pixel with blue - 0.5 red below it is cloud, or null. */
+  hotGuard: number | null;
   gate: boolean;
   prunedPools: number[];
   /** Where the network ran. */
@@ -114,7 +115,7 @@ export interface Prepared {
   device: 'cpu' | 'gpu';
   gate: boolean;
   stride: number;
-  darkGuard?: { channel: number; below: number };
+  guards: LinearGuard[];
 }
 
 function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number> {
@@ -124,18 +125,6 @@ function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number>
   if (choice === 'last') return new Set(pools.slice(-1));
   for (const p of choice) if (!pools.includes(p)) throw new InputError(`layer ${p} is not a max-pool (pools: ${pools.join(', ')})`, '--prune');
   return new Set(choice);
-}
-
-/** The model's dark guard (or the override) as an input channel and a floor in normalised units. */
-function darkGuardOf(model: Model, override: number | null | undefined): { channel: number; below: number } | undefined {
-  const stored: DarkGuard | null = model.description.detection.darkGuard ?? null;
-  if (override === null || (override === undefined && !stored)) return undefined;
-  const band = stored?.band ?? 'red';
-  const channel = model.description.bands.indexOf(band);
-  if (channel < 0) throw new InputError(`the model has no ${band} band for the dark guard (bands: ${model.description.bands.join(', ')})`, '--dark-guard');
-  const reflectance = override ?? stored!.reflectance;
-  const { mean, std } = model.description.normalization;
-  return { channel, below: (reflectance - mean[channel]) / std[channel] };
 }
 
 /** The scene opened and checked against the model, with its network; also what each stripe thread does first. */
@@ -182,7 +171,7 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
       device,
       gate: options.gate ?? description.detection.gate,
       stride,
-      darkGuard: darkGuardOf(model, options.darkGuard),
+      guards: guardsOf(model, options),
     };
   } catch (e) {
     await source.close();
@@ -225,7 +214,7 @@ async function* camStream(
     return logits;
   }
   const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
-    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, darkGuard: p.darkGuard, points: run.points,
+    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, guards: p.guards, points: run.points,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
@@ -235,31 +224,31 @@ async function* camStream(
 }
 
 /** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
-export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; dark?: Uint8Array; model: Model }> {
+export async function sceneCam(inputs: string[], options: CamOptions = {}): Promise<{ width: number; height: number; cam: Float32Array; valid: Uint8Array; ruledOut?: Uint8Array; model: Model }> {
   const p = await prepareScene(inputs, options);
   try {
     const { width, height } = p.source;
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
-    const dark = p.darkGuard ? new Uint8Array(width * height) : undefined;
+    const ruledOut = p.guards.length > 0 ? new Uint8Array(width * height) : undefined;
     for await (const w of camStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1, points: { features: 0, total: 0 } }, options)) {
       for (let r = 0; r < w.height; r++) {
         const at = (w.y + r) * width + w.x;
         cam.set(w.cam.subarray(r * w.width, (r + 1) * w.width), at);
         valid.set(w.valid.subarray(r * w.width, (r + 1) * w.width), at);
-        if (dark) dark.set(w.dark!.subarray(r * w.width, (r + 1) * w.width), at);
+        if (ruledOut) ruledOut.set(w.ruledOut!.subarray(r * w.width, (r + 1) * w.width), at);
       }
     }
-    return { width, height, cam, valid, dark, model: p.model };
+    return { width, height, cam, valid, ruledOut, model: p.model };
   } finally {
     await p.network.release();
     await p.source.close();
   }
 }
 
-/** Applies the threshold: 1 where CAM >= T (and not ruled out as dark), 0 otherwise, 255 where the input has no data. */
-export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: number, dark?: Uint8Array, out = new Uint8Array(cam.length)): Uint8Array {
-  if (dark) for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold && !dark[i] ? 1 : 0) : 255;
+/** Applies the threshold: 1 where CAM >= T (and no guard rules it out), 0 otherwise, 255 where the input has no data. */
+export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: number, ruledOut?: Uint8Array, out = new Uint8Array(cam.length)): Uint8Array {
+  if (ruledOut) for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold && !ruledOut[i] ? 1 : 0) : 255;
   else for (let i = 0; i < cam.length; i++) out[i] = valid[i] ? (cam[i] >= threshold ? 1 : 0) : 255;
   return out;
 }
@@ -314,7 +303,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     while (!step.done) {
       const w = step.value;
       const t = performance.now();
-      const mask = thresholdRows(w.cam, w.valid, threshold, w.dark);
+      const mask = thresholdRows(w.cam, w.valid, threshold, w.ruledOut);
       if (camWriter || heatmap) {
         const camOut = w.cam.map((v, i) => (w.valid[i] ? v : NaN));
         await camWriter?.writeWindow(w, camOut);
@@ -361,7 +350,8 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       sensor: p.sensor,
       threshold,
       k,
-      darkGuard: p.darkGuard ? options.darkGuard ?? p.model.description.detection.darkGuard?.reflectance ?? null : null,
+      darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
+      hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       device: p.device,

@@ -1,7 +1,8 @@
 /**
  * Chooses k of T = mean + k std on validation scenes with pixel masks (the paper tunes it on its validation
  * scenes): the activation map of each scene is computed once, then every k on the grid is scored by the pooled
- * pixel confusion matrix, and the k with the best chosen metric wins.
+ * pixel confusion matrix, and the k with the best chosen metric wins. The spectral guards take no part in the
+ * choice; each k's scores (`KScore`) are of the masks with them.
  */
 import type { SceneSpec } from '../datasets/scene-blocks.js';
 import { addConfusion, confusion, emptyConfusion, metrics, type Metrics } from '../evaluate/index.js';
@@ -22,12 +23,12 @@ export const K_GRID = Array.from({ length: 49 }, (_, i) => -2 + i * 0.25);
 export type TuneMetric = 'f1' | 'oa' | 'kappa' | 'image-kappa';
 export const TUNE_METRICS: readonly TuneMetric[] = ['image-kappa', 'f1', 'oa', 'kappa'];
 
-/** A scene's activation map, validity, dark-guard mask (if the model has a guard) and truth. */
+/** A scene's activation map, validity, the pixels its guards rule out (if the model has guards) and truth. */
 export interface SceneMaps {
   name?: string;
   cam: Float32Array;
   valid: Uint8Array;
-  dark?: Uint8Array;
+  ruledOut?: Uint8Array;
   truth: Uint8Array;
 }
 
@@ -51,9 +52,9 @@ export function sceneInputOptions(scene: SceneSpec): CamOptions {
 export async function sceneCams(model: Model, scenes: SceneSpec[], options: CamOptions = {}, onProgress: ProgressCallback = noProgress) {
   const out: SceneMaps[] = [];
   for (const [i, scene] of scenes.entries()) {
-    const { cam, valid, dark } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
+    const { cam, valid, ruledOut } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
     const truth = await readMask(scene.mask, scene.coding ?? 'auto');
-    out.push({ name: scene.name ?? scene.image[0], cam, valid, dark, truth: truth.mask });
+    out.push({ name: scene.name ?? scene.image[0], cam, valid, ruledOut, truth: truth.mask });
     onProgress({ kind: 'progress', stage: 'validation maps', done: i + 1, total: scenes.length, unit: 'scenes' });
   }
   return out;
@@ -69,7 +70,7 @@ export function tuningScores(cams: SceneMaps[], thresholds: number[], metric: Tu
 export function scoreThresholds(cams: SceneMaps[], thresholds: number[]): Metrics[] {
   return thresholds.map((t) => {
     let m = emptyConfusion();
-    for (const c of cams) m = addConfusion(m, confusion(thresholdRows(c.cam, c.valid, t, c.dark), c.truth));
+    for (const c of cams) m = addConfusion(m, confusion(thresholdRows(c.cam, c.valid, t, c.ruledOut), c.truth));
     return metrics(m);
   });
 }
@@ -79,7 +80,8 @@ export async function tuneK(model: Model, scenes: SceneSpec[], metric: TuneMetri
   if (!stats) throw new Error('clear-sky statistics are needed before k can be tuned');
   const cams = await sceneCams(model, scenes, options, onProgress);
   const thresholds = K_GRID.map((k) => thresholdOf(stats, k));
-  const tuning = tuningScores(cams, thresholds, metric);
+  // k calibrates the map alone; the guards veto afterwards (spectral-guards.ts says why).
+  const tuning = tuningScores(cams.map((c) => ({ ...c, ruledOut: undefined })), thresholds, metric);
   const scores = scoreThresholds(cams, thresholds).map((m, i) => ({ ...m, k: K_GRID[i], threshold: thresholds[i], tuning: tuning[i] }));
   const best = scores.reduce((a, b) => (b.tuning > a.tuning || Number.isNaN(a.tuning) ? b : a));
   return { k: best.k, scores };

@@ -36,9 +36,9 @@ export interface ModelDescription {
   prunedPools: number[];
   /**
    * Detection defaults: sliding-window stride, block gate, the clear-sky statistics and k (T = mean + k std),
-   * and the dark guard: pixels whose `band` is below `reflectance` (in model units) are never cloud.
+   * and the spectral guards (detect/spectral-guards.ts): tests from the literature that a cloud pixel must pass.
    */
-  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null; darkGuard?: DarkGuard | null };
+  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null; darkGuard?: DarkGuard | null; hotGuard?: HotGuard | null };
   training?: Record<string, unknown>;
 }
 
@@ -50,6 +50,15 @@ export interface ModelDescription {
 export interface DarkGuard {
   band: string;
   reflectance: number;
+}
+
+/**
+ * Cloud and haze raise blue over red; bright soil, rock and built ground do not. A pixel with
+ * `blue - 0.5 red < offset` (reflectance) cannot be cloud: Fmask's HOT test (Zhu & Woodcock 2012, after the haze
+ * optimized transform of Zhang et al. 2002; offset 0.08 there, not tuned here). Needs bands named blue and red.
+ */
+export interface HotGuard {
+  offset: number;
 }
 
 export interface Model {

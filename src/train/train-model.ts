@@ -35,6 +35,8 @@ export interface TrainModelOptions {
   gate?: boolean;
   /** Dark guard stored in the model (reflectance floor of the red band; see DarkGuard); default none. */
   darkGuard?: number;
+  /** HOT guard stored in the model (offset of blue - 0.5 red; see HotGuard); default none. */
+  hotGuard?: number;
   tuneMetric?: TuneMetric;
   statistic?: 'pixel' | 'block';
   bandOptions?: BandOptions;
@@ -86,6 +88,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
   const bands = options.bandNames ?? (await bandNamesOf(options.train[0])) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
+  const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
+  const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
+  if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
   onProgress({ kind: 'stage', stage: 'train' });
@@ -112,8 +117,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const pools = poolIndices(arch.layers);
   model.description.prunedPools = options.prune === 'last' ? pools.slice(-1) : pools;
   model.description.detection.gate = options.gate ?? model.description.detection.gate;
-  // Set before k is tuned: k is chosen for the masks the model will make, guard included.
   model.description.detection.darkGuard = options.darkGuard === undefined ? null : { band: 'red', reflectance: options.darkGuard };
+  model.description.detection.hotGuard = options.hotGuard === undefined ? null : { offset: options.hotGuard };
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
   const network = new Network(model, undefined, { threads: options.threads, device });

@@ -110,6 +110,7 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--stride', '500', /stride must be a whole number from 1 to the block size \(48\)/],
     ['--prune', 'some', /expected one of all, last/],
     ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
+    ['--hot-guard', 'haze', /expected a reflectance or none, got "haze"/],
     ['--bands', '1,2', /--bands needs 4 band numbers/],
     ['--device', 'tpu', /expected one of auto, cpu, gpu/],
   ] as const) {

@@ -1,7 +1,7 @@
 // Column stripes (column-stripes.ts): every output column belongs to one stripe, and each stripe's view holds
 // every block that reaches within one lattice step of its columns, from a start on the scene's lattice. On the
 // real Landsat 8 scene (footprint edges with nodata crossing the stripe sides), the bundled default model gives
-// the same activation map, validity and dark-guard mask in 256 px stripes as in one pass, for prune all and
+// the same activation map, validity and guards' mask in 256 px stripes as in one pass, for prune all and
 // last; `detect` writes the same mask and CAM (read back by GDAL, COG layout) and counts the same blocks, with
 // the stripes on one thread or on two (stripe-workers.ts).
 import assert from 'node:assert/strict';
@@ -51,8 +51,8 @@ describe('column stripes', () => {
       const whole = await sceneCam(L8, { model: MODEL, prune });
       const striped = await sceneCam(L8, { model: MODEL, prune, stripeWidth: 256 });
       assert.deepEqual(striped.valid, whole.valid);
-      assert.ok(whole.dark && striped.dark);
-      assert.deepEqual(striped.dark, whole.dark);
+      assert.ok(whole.ruledOut && striped.ruledOut);
+      assert.deepEqual(striped.ruledOut, whole.ruledOut);
       let worst = 0;
       for (let i = 0; i < whole.cam.length; i++) {
         assert.equal(Number.isNaN(striped.cam[i]), Number.isNaN(whole.cam[i]), `pixel ${i}`);

@@ -154,5 +154,19 @@ describe('tuneK', () => {
       assert.equal(best[metric], 1, `${metric} is perfect at the truth's threshold`);
       for (const s of scores) if (s.k !== target) assert.ok(!(s[metric] >= 1), `${metric} at k = ${s.k} is ${s[metric]}`);
     }
+
+    // A HOT guard that vetoes about a third of the truth's cloud: k is still chosen on the map alone (tuned with
+    // the guard, every k would score below 1 and another could win), and the scores are of the guarded masks.
+    const source = await openRaster([image]);
+    const [blue, , red] = await source.readWindow({ x: 0, y: 0, width, height }, [0, 1, 2]);
+    await source.close();
+    const hot = Array.from(truth.keys()).filter((i) => truth[i] === 1).map((i) => blue[i] - 0.5 * red[i]).sort((a, b) => a - b);
+    model.description.detection.hotGuard = { offset: hot[Math.floor(hot.length / 3)] };
+    const guarded = await tuneK(model, [{ image: [image], mask, coding: 'wdcd', bands: [0, 1, 2, 3] }], 'kappa', { threads: 1 });
+    assert.equal(guarded.k, target);
+    const atTarget = guarded.scores.find((s) => s.k === target)!;
+    assert.equal(atTarget.tuning, 1, 'the tuning metric is of the map alone');
+    assert.ok(atTarget.recall > 0.5 && atTarget.recall < 0.8, `the guard vetoes part of the cloud: recall ${atTarget.recall}`);
+    assert.equal(atTarget.precision, 1, 'and adds none');
   });
 });
