@@ -59,11 +59,21 @@ export function guardsOf(model: Model, overrides: GuardOverrides = {}): LinearGu
 export function ruleOutRow(guards: LinearGuard[], planes: Float32Array, planeLength: number, at: number, width: number, out: Uint8Array): void {
   out.fill(0, 0, width);
   for (const { weights, below } of guards) {
-    const terms = weights.flatMap((w, c) => (w !== 0 ? [{ w, start: c * planeLength + at }] : []));
-    for (let x = 0; x < width; x++) {
-      let sum = 0;
-      for (const { w, start } of terms) sum += w * planes[start + x];
-      if (sum < below) out[x] = 1;
+    const channels = weights.flatMap((w, c) => (w !== 0 ? [c] : []));
+    // guardsOf makes guards of one or two terms: a plain loop for each (this runs on every pixel, on the main thread).
+    if (channels.length === 1) {
+      const [c] = channels;
+      const w = weights[c];
+      const p = planes.subarray(c * planeLength + at, c * planeLength + at + width);
+      for (let x = 0; x < width; x++) if (w * p[x] < below) out[x] = 1;
+    } else if (channels.length === 2) {
+      const [c0, c1] = channels;
+      const [w0, w1] = [weights[c0], weights[c1]];
+      const p0 = planes.subarray(c0 * planeLength + at, c0 * planeLength + at + width);
+      const p1 = planes.subarray(c1 * planeLength + at, c1 * planeLength + at + width);
+      for (let x = 0; x < width; x++) if (w0 * p0[x] + w1 * p1[x] < below) out[x] = 1;
+    } else {
+      throw new Error(`a spectral guard has one or two terms, not ${channels.length}`);
     }
   }
 }
