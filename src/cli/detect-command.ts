@@ -20,6 +20,13 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --bands 1,2,3,4        input bands (1-based) in the model's band order
   --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)
   --offset O[,O...]
+  --gain G[,G...]        radiometric calibration of DN products (GF, ZY): radiance = gain * DN + bias,
+  --bias B[,B...]          W/(m2 sr um); with --esun (solar irradiance, W/(m2 um)) and --sun-elevation
+  --esun E[,E...]          it gives TOA reflectance (default bias 0)
+  --sun-elevation DEG    sun elevation of the scene: for --gain/--esun, and with --sensor landsat8 it
+                         corrects TOA reflectance for the sun angle (MTL SUN_ELEVATION)
+  --earth-sun-distance AU  for --gain/--esun (default 1)
+  --s2-baseline04        Sentinel-2 processing baseline 04.00 or later: subtract the 1000 DN offset
   --nodata V             stored value meaning no data (NaN always does)
   --stride N             sliding-window step in pixels (default: half a block)
   --no-gate              keep the activation map of blocks the network calls clear
@@ -58,6 +65,12 @@ export async function detectCommand(argv: string[]): Promise<void> {
       bands: { type: 'string' },
       scale: { type: 'string' },
       offset: { type: 'string' },
+      gain: { type: 'string' },
+      bias: { type: 'string' },
+      esun: { type: 'string' },
+      'sun-elevation': { type: 'string' },
+      'earth-sun-distance': { type: 'string' },
+      's2-baseline04': { type: 'boolean' },
       nodata: { type: 'string' },
       stride: { type: 'string' },
       'no-gate': { type: 'boolean' },
@@ -91,6 +104,8 @@ export async function detectCommand(argv: string[]): Promise<void> {
     bands: numberList(v.bands, '--bands'),
     scale: scalarOrList(v.scale, '--scale'),
     offset: scalarOrList(v.offset, '--offset'),
+    ...calibrationOptions(v),
+    sentinel2Baseline04: v['s2-baseline04'],
     nodata: numberOption(v.nodata, '--nodata'),
     stride: numberOption(v.stride, '--stride', positiveWhole, 'a whole number of pixels'),
     gate: v['no-gate'] ? false : undefined,
@@ -150,4 +165,27 @@ function makeFolder(dir: string): void {
   } catch (e) {
     throw new InputError(`cannot create the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, dir);
   }
+}
+
+/**
+ * --gain/--bias/--esun/--sun-elevation/--earth-sun-distance: a radiometric calibration when gain or esun is given
+ * (each of gain, esun and sun elevation is then needed), else the sun elevation alone (Landsat 8's correction).
+ */
+function calibrationOptions(v: Record<string, string | boolean | undefined>): Pick<DetectOptions, 'calibration' | 'sunElevationDeg'> {
+  const text = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const sunElevationDeg = numberOption(text('sun-elevation'), '--sun-elevation', (n) => n > 0 && n <= 90, 'degrees above the horizon (0-90]');
+  const gain = numberList(text('gain'), '--gain');
+  const esun = numberList(text('esun'), '--esun');
+  const bias = numberList(text('bias'), '--bias');
+  const earthSunDistance = numberOption(text('earth-sun-distance'), '--earth-sun-distance', (n) => n > 0.9 && n < 1.1, 'a distance in astronomical units (about 0.98-1.02)');
+  if (!gain && !esun) {
+    for (const [given, option] of [[bias, '--bias'], [earthSunDistance, '--earth-sun-distance']] as const) {
+      if (given !== undefined) throw new InputError('applies only to a calibration with --gain and --esun', option);
+    }
+    return { sunElevationDeg };
+  }
+  for (const [given, option] of [[gain, '--gain'], [esun, '--esun'], [sunElevationDeg, '--sun-elevation']] as const) {
+    if (given === undefined) throw new InputError('a radiometric calibration needs --gain, --esun and --sun-elevation', option);
+  }
+  return { calibration: { gain: gain!, offset: bias ?? [0], esun: esun!, sunElevationDeg: sunElevationDeg!, earthSunDistance } };
 }

@@ -15,7 +15,7 @@ import { poolIndices } from '../model/architecture.js';
 import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
-import { resolveBands, type BandOverrides } from '../raster/sensors.js';
+import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raster/sensors.js';
 import type { PixelWindow, RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
@@ -86,6 +86,11 @@ export interface DetectSummary {
   darkGuard: number | null;
   /** HOT offset: no pixel with blue - 0.5 red below it is cloud, or null. */
   hotGuard: number | null;
+  /**
+   * Whether the input became the units the model expects: false where a DN preset only scaled it to 0-1
+   * without radiometric calibration (GF/ZY presets without --gain, --esun and --sun-elevation).
+   */
+  calibrated: boolean;
   gate: boolean;
   prunedPools: number[];
   /** Where the network ran. */
@@ -109,7 +114,7 @@ export interface Prepared {
   source: RasterSource;
   /** The scene prepared for the network over the given columns. */
   prepared: (columns: [number, number]) => PreparedSource;
-  mapping: InputMapping & { channels: string[] };
+  mapping: InputMapping & { channels: string[]; calibrated: boolean };
   sensor: string;
   network: Network;
   device: 'cpu' | 'gpu';
@@ -253,6 +258,15 @@ export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: n
   return out;
 }
 
+/**
+ * False where the input is only scaled to 0-1 (an uncalibrated DN preset) while the model was trained on true
+ * reflectance (its own preset is calibrated). The rgb model was trained on display values, so they suit it.
+ */
+function inputCalibrated(p: Prepared): boolean {
+  const own = PRESETS[p.model.description.sensor as Sensor];
+  return p.mapping.calibrated || !own?.calibrated;
+}
+
 export function resolveThreshold(model: Model, options: { k?: number; threshold?: number }): { threshold: number; k: number | null } {
   if (options.threshold !== undefined) return { threshold: options.threshold, k: null };
   const stats = model.description.detection.clearSky;
@@ -268,6 +282,14 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   const p = await prepareScene(inputs, options);
   const { width, height, georef } = p.source;
   const { threshold, k } = resolveThreshold(p.model, options);
+  const calibrated = inputCalibrated(p);
+  if (!calibrated) {
+    onProgress({
+      kind: 'log',
+      message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} scales DN to 0-1 without radiometric calibration, but model ${p.model.description.name} expects ${p.model.description.units}; ` +
+        'the threshold and the spectral guards assume it. Give --gain, --esun and --sun-elevation (or --scale/--offset) for reflectance.',
+    });
+  }
   const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
   const writers: { abort(): Promise<void> }[] = [];
   const outputs: Record<string, string> = { mask: options.mask };
@@ -352,6 +374,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       k,
       darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
+      calibrated,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       device: p.device,

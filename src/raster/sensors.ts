@@ -105,7 +105,7 @@ export interface ResolvedBands {
 }
 
 function perBand(name: string, value: number | number[], n: number): number[] {
-  const list = Array.isArray(value) ? value : new Array<number>(n).fill(value);
+  const list = Array.isArray(value) ? (value.length === 1 ? new Array<number>(n).fill(value[0]) : value) : new Array<number>(n).fill(value);
   if (list.length !== n || !list.every(Number.isFinite)) {
     throw new InputError(`--${name} needs 1 or ${n} finite numbers, got ${JSON.stringify(value)}`);
   }
@@ -141,12 +141,16 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     const cosZenith = Math.sin((c.sunElevationDeg * Math.PI) / 180);
     if (!(cosZenith > 0)) throw new InputError(`sun elevation must be above 0 degrees, got ${c.sunElevationDeg}`);
     const gain = perBand('gain', c.gain, n);
-    const radOffset = perBand('offset', c.offset, n);
+    const radOffset = perBand('bias', c.offset, n);
     const esun = perBand('esun', c.esun, n);
     // TOA reflectance = pi * L * d^2 / (ESUN * cos(solar zenith)), with L = gain * DN + offset.
     scale = gain.map((g, i) => (Math.PI * d * d * g) / (esun[i] * cosZenith));
     offset = radOffset.map((o, i) => (Math.PI * d * d * o) / (esun[i] * cosZenith));
     calibrated = true;
+  }
+  if (overrides.sentinel2Baseline04 && sensor !== 'sentinel2') throw new InputError(`applies to --sensor sentinel2, not ${sensor}`, '--s2-baseline04');
+  if (overrides.sunElevationDeg !== undefined && sensor !== 'landsat8') {
+    throw new InputError(`alone it corrects --sensor landsat8 only, not ${sensor} (for DN products give --gain and --esun with it)`, '--sun-elevation');
   }
   if (sensor === 'sentinel2' && overrides.sentinel2Baseline04 && overrides.offset === undefined) {
     offset = scale.map((s) => -1000 * s);

@@ -111,11 +111,14 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--prune', 'some', /expected one of all, last/],
     ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
     ['--hot-guard', 'haze', /expected a reflectance or none, got "haze"/],
+    ['--gain', '0.2', /a radiometric calibration needs --gain, --esun and --sun-elevation/],
+    ['--sun-elevation', '95', /expected degrees above the horizon/],
+    ['--s2-baseline04', undefined, /applies to --sensor sentinel2, not landsat8-biome/],
     ['--bands', '1,2', /--bands needs 4 band numbers/],
     ['--device', 'tpu', /expected one of auto, cpu, gpu/],
   ] as const) {
     it(`a bad option value: ${option} ${value}`, async () => {
-      await refuses(`option${option}-${value}`, [...BANDS, option, value], option, pattern);
+      await refuses(`option${option}-${value ?? 'set'}`, [...BANDS, option, ...(value === undefined ? [] : [value])], option, pattern);
     });
   }
 

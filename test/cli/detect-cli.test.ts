@@ -128,6 +128,28 @@ describe('wdcd end to end', () => {
     assert.equal(info.bands[0].noDataValue, 255);
   });
 
+  it('a DN preset: uncalibrated it warns; calibrated to the same reflectance it gives the reflectance preset\'s mask', { skip: noGdal }, async () => {
+    const image = join(BIOME_TEST, 'images', `${BIOME[1]}.tif`);
+    const run = async (name: string, args: string[]) => {
+      const mask = join(out, `${name}.tif`);
+      const r = await wdcd(['detect', image, '--bands', '1,2,3,4', '-o', mask, '--json', ...args]);
+      assert.equal(r.code, 0, show(r));
+      return { r, summary: JSON.parse(r.stdout), pixels: readWithGdal(mask, out).bands[0] };
+    };
+    // The L8 Biome pixels are reflectance already: gain 1, ESUN pi and the sun overhead make reflectance = value.
+    const [reference, calibrated, raw] = await Promise.all([
+      run('dn-reference', ['--sensor', 'landsat8-biome']),
+      run('dn-calibrated', ['--sensor', 'gf1-wfv', '--gain', '1', '--esun', String(Math.PI), '--sun-elevation', '90']),
+      run('dn-raw', ['--sensor', 'gf1-wfv']),
+    ]);
+    assert.deepEqual(calibrated.pixels, reference.pixels);
+    assert.ok(reference.summary.calibrated && calibrated.summary.calibrated);
+    assert.doesNotMatch(calibrated.r.stderr, /without radiometric calibration/);
+    assert.equal(raw.summary.calibrated, false);
+    assert.match(raw.r.stderr, /warning: .*sensor gf1-wfv scales DN to 0-1 without radiometric calibration/);
+    assert.notDeepEqual(raw.pixels, reference.pixels, 'DN / 1023 is not the reflectance');
+  });
+
   it('-O with two inputs writes one mask each; eval prints a table and JSON; no overwrite without --overwrite', { skip: noGdal }, async () => {
     const outdir = join(out, 'biome');
     const inputs = BIOME.map((n) => join(BIOME_TEST, 'images', `${n}.tif`));

@@ -39,11 +39,17 @@ describe('sensor presets', () => {
     const c = resolveBands('gf2', 4, { calibration: { gain: [0.2, 0.2, 0.2, 0.2], offset: [0, 0, 0, 0], esun: [Math.PI * 100, 1, 1, 1], sunElevationDeg: 90 } });
     assert.ok(Math.abs(c.scale[0] - 0.002) < 1e-12);
     assert.equal(c.calibrated, true);
+    // One value stands for every band, in a list too (the CLI's `--gain 0.2`).
+    const one = resolveBands('gf2', 4, { calibration: { gain: [0.2], offset: [0], esun: [Math.PI * 100], sunElevationDeg: 90 } });
+    assert.deepEqual(one.scale.map((v) => v.toFixed(12)), new Array(4).fill((0.002).toFixed(12)));
   });
 
   it('bad options are InputErrors that name the option', () => {
     assert.throws(() => resolveBands('modis', 4), (e: unknown) => e instanceof InputError && /unknown sensor "modis"/.test(e.message));
     assert.throws(() => resolveBands('landsat8', 3), (e: unknown) => e instanceof InputError && /--bands/.test(e.message));
     assert.throws(() => resolveBands('landsat8', 4, { scale: [1, 2] }), (e: unknown) => e instanceof InputError && /--scale/.test(e.message));
+    // Options for another sensor's correction are refused, not ignored.
+    assert.throws(() => resolveBands('landsat8', 4, { sentinel2Baseline04: true }), (e: unknown) => e instanceof InputError && e.path === '--s2-baseline04');
+    assert.throws(() => resolveBands('gf1-wfv', 4, { sunElevationDeg: 40 }), (e: unknown) => e instanceof InputError && e.path === '--sun-elevation' && /--gain and --esun/.test(e.message));
   });
 });
