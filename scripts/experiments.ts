@@ -2,7 +2,8 @@
  * `npm run experiments`: the accuracy table of the README, reproduced in one command.
  * Rows: the one-rule spectral baseline, the bundled GCP-head default and its GAP-head twin (same recipe), the
  * default's map without LPP (pooled resolution) and with the last / all pools pruned, with and without the block
- * gate, with both spectral guards, the dark guard alone and none, several k, and the recipe's other seeds.
+ * gate, with both spectral guards, the dark guard alone and none, several k, the recipe's other seeds, and
+ * test-time augmentation (`--tta`).
  * k is chosen on val for every L8 Biome row by the default's rule (mean per-image kappa of the map alone; the
  * guards veto afterwards, as `wdcd train` does); the rgb row uses the model's own k (tuned by its recipe). Test is
  * reported as measured.
@@ -112,6 +113,8 @@ async function main() {
   rows.push(...(await camRows(`${head}, LPP (all pools), gate, no guards (the WDCD method as published)`, model, { prune: 'all', gate: true, darkGuard: null, hotGuard: null }, val, test, [])));
   rows.push(...(await camRows(`${head}, LPP (all pools), gate, dark guard only (the former default)`, model, { prune: 'all', gate: true, hotGuard: null }, val, test, [])));
   rows.push(...(await camRows(`**${head}, LPP (all pools), gate, dark + HOT guards = bundled \`default\`**`, model, { prune: 'all', gate: true }, val, test, [2, 3, 4, 6, 8])));
+  // Test-time augmentation as users run it (`--tta N`): the model's own k.
+  for (const tta of [2, 8]) rows.push(...(await camRows(`bundled \`default\` with \`--tta ${tta}\` (map averaged over ${tta} orientations)`, model, { tta }, val, test, [], true)));
   if (!args.includes('--skip-seeds')) {
     for (const seed of SEEDS) {
       const other = recipeModel(`seed-${seed}`, `the default recipe with seed ${seed}`, ['--seed', String(seed)]);
@@ -142,6 +145,7 @@ async function main() {
     const rgbVal = gf1('train');
     rgbRows.push({ method: 'spectral baseline (mean visible > 0.17)', k: '-', val: await baseline(rgbVal), test: await baseline(gfTest) });
     rgbRows.push(...(await camRows('bundled `rgb`: GCP + LPP (all pools), gate', rgb, {}, rgbVal, gfTest, [], true)));
+    rgbRows.push(...(await camRows('bundled `rgb` with `--tta 8`', rgb, { tta: 8 }, rgbVal, gfTest, [], true)));
   }
 
   const header = '| method | k | val OA | P | R | F1 | IoU | kappa | test OA | P | R | F1 | IoU | kappa |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError } from '../errors.js';
+import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
@@ -48,6 +49,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
                          provider finds one through Vulkan, else the CPU)
   --stripe-width N       scenes wider than N px run in column stripes N px wide, bounding memory
                          (a multiple of 256; default 2048)
+  --tta N                average the map over N orientations of the scene: 1 (default), 2, 4 or 8 (N times
+                         the network's work; see README, Accuracy)
   --stripe-threads N     threads that mosaic stripes at once, for machines with cores to spare or a
                          GPU (default 1; each holds a stripe's state, about 350 MB)
   --json                 print a JSON summary on stdout
@@ -91,6 +94,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       device: { type: 'string' },
       'stripe-width': { type: 'string' },
       'stripe-threads': { type: 'string' },
+      tta: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
     },
@@ -122,6 +126,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     device: choice(v.device, '--device', DEVICE_CHOICES),
     stripeWidth: numberOption(v['stripe-width'], '--stripe-width', positiveWhole, 'a whole number'),
     stripeThreads: numberOption(v['stripe-threads'], '--stripe-threads', positiveWhole, 'a whole number'),
+    tta: numberOption(v.tta, '--tta', (n) => (TTA_COPIES as readonly number[]).includes(n), `one of ${TTA_COPIES.join(', ')}`),
     onProgress: progress,
   };
   const summaries: DetectSummary[] = [];

@@ -10,6 +10,7 @@ import type { SessionOptions } from '../engine/session.js';
 import { cpuWorkerLayout } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
 import { loadModel, type Model } from '../model/model-file.js';
+import { dihedralCopies } from '../model/dihedral-copies.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
 import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
@@ -51,6 +52,11 @@ export interface CamOptions extends BandOverrides, GuardOverrides {
   stripeWidth?: number;
   /** Threads that mosaic stripes at once (stripe-workers.ts); default 1. Each holds a stripe's state (~350 MB). */
   stripeThreads?: number;
+  /**
+   * Test-time augmentation: the map averaged over this many orientations of the scene (1, 2, 4 or 8; default 1),
+   * as one network of that many turned copies (model/dihedral-copies.ts): N times the network's work.
+   */
+  tta?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -93,6 +99,8 @@ export interface DetectSummary {
   calibrated: boolean;
   gate: boolean;
   prunedPools: number[];
+  /** Orientations the map is averaged over (test-time augmentation; 1: none). */
+  tta: number;
   /** Where the network ran. */
   device: 'cpu' | 'gpu';
   /** Threads that mosaicked column stripes at once. */
@@ -134,7 +142,7 @@ function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number>
 
 /** The scene opened and checked against the model, with its network; also what each stripe thread does first. */
 export async function prepareScene(inputs: string[], options: CamOptions): Promise<Prepared> {
-  const model = typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default');
+  const model = dihedralCopies(typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default'), options.tta ?? 1);
   const description = model.description;
   const sensor = options.sensor ?? description.sensor;
   const source = await openRaster(inputs);
@@ -213,7 +221,7 @@ async function* camStream(
   const threads = Math.max(1, Math.min(stripes.length, options.stripeThreads ?? 1));
   run.stripeThreads = threads;
   if (threads > 1) {
-    const cloneable: CamOptions = { ...options, model: p.model, device: p.device, onProgress: undefined };
+    const cloneable: CamOptions = { ...options, model: p.model, tta: undefined, device: p.device, onProgress: undefined };
     const logits = yield* parallelStripedCam(inputs, cloneable, [width, height], grid, stripes, stripeWidth, threads, onProgress, seconds, run.points);
     Object.assign(run.timings, { read: 0, scoreBlocks: 0, features: 0, mosaic: 0 }, seconds);
     return logits;
@@ -377,6 +385,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       calibrated,
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
+      tta: p.model.description.architecture.copies ?? 1,
       device: p.device,
       stripeThreads: run.stripeThreads,
       featureShare: run.points.total > 0 ? run.points.features / run.points.total : 1,

@@ -41,7 +41,8 @@ export function emitConvStack(
       const weight = `conv${convIndex}.weight`;
       const bias = `conv${convIndex}.bias`;
       const outShape = shape ? [shape[0], layer.channels, shape[2] - 2, shape[3] - 2] : [];
-      const y = b.node('Conv', [x, param(weight), param(bias)], { kernel_shape: [3, 3] });
+      const group = convIndex === 0 ? 1 : arch.copies ?? 1;
+      const y = b.node('Conv', [x, param(weight), param(bias)], group === 1 ? { kernel_shape: [3, 3] } : { kernel_shape: [3, 3], group });
       trace.push({ kind: 'conv', input: x, output: y, weight, bias, inShape: shape ?? [], outShape });
       const r = b.node('Relu', [y]);
       trace.push({ kind: 'relu', output: r });

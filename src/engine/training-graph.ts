@@ -12,6 +12,7 @@ import { emitConvStack, emitHead } from './network-graph.js';
 export const gradientName = (parameter: string) => `grad.${parameter}`;
 
 export function buildTrainingGraph(arch: Architecture, inputBands: number, batchSize: number): Uint8Array {
+  if ((arch.copies ?? 1) !== 1) throw new Error(`${arch.name} is ${arch.copies} copies of a network for test-time augmentation; train the network itself`);
   const b = new GraphBuilder(`${arch.name}-train`);
   const n = batchSize;
   const size = arch.blockSize;

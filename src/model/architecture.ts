@@ -14,6 +14,11 @@ export interface Architecture {
   blockSize: number;
   layers: LayerSpec[];
   head: HeadKind;
+  /**
+   * Copies of one network side by side (test-time augmentation, model/dihedral-copies.ts): the channel counts
+   * in `layers` are the copies' total, and every convolution after the first is grouped by copy. Default 1.
+   */
+  copies?: number;
 }
 
 /** Spatial side of the final feature map for a square input of side `size`, pools applied as in `layers`. */

@@ -1,6 +1,6 @@
 /**
  * The learnable tensors of a network, by name, with their shapes, and their seeded initialisation.
- * Names: conv{i}.weight [out, in, 3, 3], conv{i}.bias [out], gcp.weight [C, S, S] (GCP head only),
+ * Names: conv{i}.weight [out, in / copies (after conv0), 3, 3], conv{i}.bias [out], gcp.weight [C, S, S] (GCP head only),
  * fc.weight [C], fc.bias [1].
  */
 import { Random } from '../random.js';
@@ -19,7 +19,9 @@ export function parameterSpecs(arch: Architecture, inputBands: number): Paramete
   let convIndex = 0;
   for (const layer of arch.layers) {
     if (layer.kind !== 'conv') continue;
-    specs.push({ name: `conv${convIndex}.weight`, shape: [layer.channels, channels, 3, 3] });
+    // Grouped by copy after the first convolution: each copy's channels see only that copy's inputs.
+    const inputs = convIndex === 0 ? channels : channels / (arch.copies ?? 1);
+    specs.push({ name: `conv${convIndex}.weight`, shape: [layer.channels, inputs, 3, 3] });
     specs.push({ name: `conv${convIndex}.bias`, shape: [layer.channels] });
     channels = layer.channels;
     convIndex += 1;

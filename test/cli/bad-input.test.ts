@@ -114,6 +114,7 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--gain', '0.2', /a radiometric calibration needs --gain, --esun and --sun-elevation/],
     ['--sun-elevation', '95', /expected degrees above the horizon/],
     ['--s2-baseline04', undefined, /applies to --sensor sentinel2, not landsat8-biome/],
+    ['--tta', '3', /expected one of 1, 2, 4, 8, got "3"/],
     ['--bands', '1,2', /--bands needs 4 band numbers/],
     ['--device', 'tpu', /expected one of auto, cpu, gpu/],
   ] as const) {
