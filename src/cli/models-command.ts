@@ -1,6 +1,5 @@
-import { bundledModelNames, loadModel } from '../model/model-file.js';
+import { bundledModelNames, loadModel, type ModelDescription } from '../model/model-file.js';
 import { thresholdOf } from '../detect/clear-sky.js';
-import type { ModelDescription } from '../model/model-file.js';
 
 export const MODELS_USAGE = `wdcd models [NAME|DIR]   list the bundled models, or describe one`;
 
