@@ -94,7 +94,7 @@ export interface DetectSummary {
   hotGuard: number | null;
   /**
    * Whether the input became the units the model expects: false where a DN preset only scaled it to 0-1
-   * without radiometric calibration (GF/ZY presets without --gain, --esun and --sun-elevation).
+   * (GF/ZY without --gain, --esun and --sun-elevation) or Landsat 8 DN lack the sun angle (--sun-elevation).
    */
   calibrated: boolean;
   gate: boolean;
@@ -122,7 +122,7 @@ export interface Prepared {
   source: RasterSource;
   /** The scene prepared for the network over the given columns. */
   prepared: (columns: [number, number]) => PreparedSource;
-  mapping: InputMapping & { channels: string[]; calibrated: boolean };
+  mapping: InputMapping & { channels: string[]; calibrated: boolean; uncalibrated?: string };
   sensor: string;
   network: Network;
   device: 'cpu' | 'gpu';
@@ -267,8 +267,9 @@ export function thresholdRows(cam: Float32Array, valid: Uint8Array, threshold: n
 }
 
 /**
- * False where the input is only scaled to 0-1 (an uncalibrated DN preset) while the model was trained on true
- * reflectance (its own preset is calibrated). The rgb model was trained on display values, so they suit it.
+ * False where the input is not in its preset's units (DN only scaled to 0-1, Landsat 8 without the sun angle)
+ * while the model was trained on true reflectance (its own preset is calibrated). The rgb model was trained on
+ * display values, so they suit it.
  */
 function inputCalibrated(p: Prepared): boolean {
   const own = PRESETS[p.model.description.sensor as Sensor];
@@ -294,8 +295,8 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   if (!calibrated) {
     onProgress({
       kind: 'log',
-      message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} scales DN to 0-1 without radiometric calibration, but model ${p.model.description.name} expects ${p.model.description.units}; ` +
-        'the threshold and the spectral guards assume it. Give --gain, --esun and --sun-elevation (or --scale/--offset) for reflectance.',
+      message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} gives ${p.mapping.uncalibrated}, but model ${p.model.description.name} ` +
+        `expects ${p.model.description.units}, and its threshold and spectral guards assume it`,
     });
   }
   const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;

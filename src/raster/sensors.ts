@@ -101,7 +101,10 @@ export interface ResolvedBands {
   scale: number[];
   offset: number[];
   nodata: number | null;
+  /** Whether the scaled values are the preset's own units (TOA reflectance, or display values for `rgb`). */
   calibrated: boolean;
+  /** Why they are not, when not: what the user can give to make them so. */
+  uncalibrated?: string;
 }
 
 function perBand(name: string, value: number | number[], n: number): number[] {
@@ -134,7 +137,12 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
   }
   let scale = perBand('scale', overrides.scale ?? preset.scale, n);
   let offset = perBand('offset', overrides.offset ?? preset.offset, n);
-  let calibrated = preset.calibrated || overrides.scale !== undefined;
+  // The user's own scaling is taken as the reflectance they mean.
+  let uncalibrated =
+    overrides.scale !== undefined ? undefined
+    : !preset.calibrated ? 'DN scaled to 0-1 without radiometric calibration (give --gain, --esun and --sun-elevation)'
+    : sensor === 'landsat8' && overrides.sunElevationDeg === undefined ? "TOA reflectance without the sun-angle correction (give --sun-elevation, the MTL's SUN_ELEVATION)"
+    : undefined;
   if (overrides.calibration) {
     const c = overrides.calibration;
     const d = c.earthSunDistance ?? 1;
@@ -146,7 +154,7 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     // TOA reflectance = pi * L * d^2 / (ESUN * cos(solar zenith)), with L = gain * DN + offset.
     scale = gain.map((g, i) => (Math.PI * d * d * g) / (esun[i] * cosZenith));
     offset = radOffset.map((o, i) => (Math.PI * d * d * o) / (esun[i] * cosZenith));
-    calibrated = true;
+    uncalibrated = undefined;
   }
   if (overrides.sentinel2Baseline04 && sensor !== 'sentinel2') throw new InputError(`applies to --sensor sentinel2, not ${sensor}`, '--s2-baseline04');
   if (overrides.sunElevationDeg !== undefined && sensor !== 'landsat8') {
@@ -167,6 +175,7 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     scale,
     offset,
     nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
-    calibrated,
+    calibrated: uncalibrated === undefined,
+    ...(uncalibrated ? { uncalibrated } : {}),
   };
 }

@@ -146,7 +146,7 @@ describe('wdcd end to end', () => {
     assert.ok(reference.summary.calibrated && calibrated.summary.calibrated);
     assert.doesNotMatch(calibrated.r.stderr, /without radiometric calibration/);
     assert.equal(raw.summary.calibrated, false);
-    assert.match(raw.r.stderr, /warning: .*sensor gf1-wfv scales DN to 0-1 without radiometric calibration/);
+    assert.match(raw.r.stderr, /warning: .*sensor gf1-wfv gives DN scaled to 0-1 without radiometric calibration \(give --gain, --esun and --sun-elevation\)/);
     assert.notDeepEqual(raw.pixels, reference.pixels, 'DN / 1023 is not the reflectance');
   });
 

@@ -27,6 +27,12 @@ describe('sensor presets', () => {
     assert.ok(Math.abs(2000 * s2.scale[0] + s2.offset[0] - 0.1) < 1e-12);
     const l8 = resolveBands('landsat8', 4, { sunElevationDeg: 30 });
     assert.ok(Math.abs(l8.scale[0] - 4e-5) < 1e-15);
+    assert.equal(l8.calibrated, true);
+    // Without the sun angle, Landsat 8 DN are not yet the TOA reflectance the default model learned from.
+    const noSun = resolveBands('landsat8', 4);
+    assert.equal(noSun.calibrated, false);
+    assert.match(noSun.uncalibrated!, /--sun-elevation/);
+    assert.equal(resolveBands('landsat8', 4, { scale: 2e-5 }).calibrated, true, "the user's own scaling is taken as meant");
   });
 
   it('overrides and calibration', () => {
