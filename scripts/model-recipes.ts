@@ -36,6 +36,9 @@ export const RECIPES: Record<string, string[]> = {
   // Input scale (GF-1 slices resized before detection; L8 trains at 30 m, GF-1 is 8-16 m): GF-1 train kappa at
   // twice the size 0.536 at the model's k, 0.555 at the best k, at half the size 0.470 / 0.474, against 0.556:
   // not adopted. (GF-1 test OA, reported only: 82.6-84.5 at twice the size, against 79.4.)
+  // A fourth rendering matched to the GF-1 train slices' display values (clear land 90-150, cloud 140-250 of 255:
+  // white 0.5, gamma 2.2), trained with the other three: GF-1 train slices kappa 0.227, rendered val 0.415 against
+  // 0.634 (k 2.5): not taken.
   // Not better (GF-1 train slices OA / F1 / kappa against 79.2 / 71.7 / 0.556): --epochs 40 (the best val epoch
   // stays 12: the same weights), the same keeping epoch 40 (78.0 / 72.7 / 0.543), --statistic block (a tie at
   // best, k rescaled), JPEG-compressed renderings, quality 75 4:2:0 as the GF-1 files (77.9-78.6 / 67.5-68.9 /
