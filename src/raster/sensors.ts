@@ -140,6 +140,7 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
   // The user's own scaling is taken as the reflectance they mean.
   let uncalibrated =
     overrides.scale !== undefined ? undefined
+    : sensor === 'rgb' ? 'display values, not reflectance (the rgb model reads them)'
     : !preset.calibrated ? 'DN scaled to 0-1 without radiometric calibration (give --gain, --esun and --sun-elevation)'
     : sensor === 'landsat8' && overrides.sunElevationDeg === undefined ? "TOA reflectance without the sun-angle correction (give --sun-elevation, the MTL's SUN_ELEVATION)"
     : undefined;
