@@ -6,6 +6,7 @@ import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
+import { readProductMetadata } from '../raster/product-metadata.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
@@ -17,7 +18,10 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
   -O, --outdir DIR       one mask per input
   --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
-  --sensor NAME          ${SENSORS.join(' | ')} (default: the model's)
+  --metadata FILE        the product's metadata: Landsat 8/9 MTL (.txt or .json) or Sentinel-2 MTD_MSIL1C.xml /
+                         MTD_MSIL2A.xml; gives the sensor, the DN-to-reflectance scaling and the sun angle,
+                         and checks that band files named in it come in the model's band order
+  --sensor NAME          ${SENSORS.join(' | ')} (default: the metadata's, else the model's)
   --bands 1,2,3,4        input bands (1-based) in the model's band order
   --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)
   --offset O[,O...]
@@ -74,6 +78,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       'sun-elevation': { type: 'string' },
       'earth-sun-distance': { type: 'string' },
       's2-baseline04': { type: 'boolean' },
+      metadata: { type: 'string' },
       nodata: { type: 'string' },
       stride: { type: 'string' },
       'no-gate': { type: 'boolean' },
@@ -110,6 +115,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     offset: scalarOrList(v.offset, '--offset'),
     ...calibrationOptions(v),
     sentinel2Baseline04: v['s2-baseline04'],
+    metadata: v.metadata === undefined ? undefined : readProductMetadata(v.metadata),
     nodata: numberOption(v.nodata, '--nodata'),
     stride: numberOption(v.stride, '--stride', positiveWhole, 'a whole number of pixels'),
     gate: v['no-gate'] ? false : undefined,

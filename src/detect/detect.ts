@@ -17,6 +17,7 @@ import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } f
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raster/sensors.js';
+import { checkBandFiles } from '../raster/product-metadata.js';
 import type { PixelWindow, RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
@@ -34,7 +35,7 @@ export type PruneChoice = 'all' | 'last' | number[];
 export interface CamOptions extends BandOverrides, GuardOverrides {
   /** Bundled model name (`default`, `rgb`), a model folder, or a loaded model. Default `default`. */
   model?: string | Model;
-  /** Sensor preset for band choice and scaling; default the model's own (see `wdcd models`). */
+  /** Sensor preset for band choice and scaling; default the metadata's sensor, else the model's (`wdcd models`). */
   sensor?: string;
   /** Sliding-window stride in pixels; default the model's (half a block). */
   stride?: number;
@@ -97,6 +98,8 @@ export interface DetectSummary {
    * (GF/ZY without --gain, --esun and --sun-elevation) or Landsat 8 DN lack the sun angle (--sun-elevation).
    */
   calibrated: boolean;
+  /** The product metadata file the reflectance scaling came from, and what it describes. */
+  metadata?: { file: string; product: string };
   gate: boolean;
   prunedPools: number[];
   /** Orientations the map is averaged over (test-time augmentation; 1: none). */
@@ -144,7 +147,7 @@ function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number>
 export async function prepareScene(inputs: string[], options: CamOptions): Promise<Prepared> {
   const model = dihedralCopies(typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default'), options.tta ?? 1);
   const description = model.description;
-  const sensor = options.sensor ?? description.sensor;
+  const sensor = options.sensor ?? options.metadata?.sensor ?? description.sensor;
   const source = await openRaster(inputs);
   try {
     let resolved;
@@ -154,6 +157,7 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
       // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model).
       throw e instanceof InputError && !e.path ? new InputError(e.message, inputs.join(', ')) : e;
     }
+    if (options.metadata && source.bandCount === inputs.length) checkBandFiles(options.metadata, inputs, resolved.bands, resolved.channels);
     if (resolved.bands.length !== description.bands.length) {
       throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
     }
@@ -292,6 +296,14 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   const { width, height, georef } = p.source;
   const { threshold, k } = resolveThreshold(p.model, options);
   const calibrated = inputCalibrated(p);
+  if (options.metadata) {
+    const m = options.metadata;
+    onProgress({ kind: 'log', message: `${m.file}: ${m.product}` });
+    // Atmospheric correction lowers blue most, which the model's threshold and HOT guard were set without.
+    if (m.surface && PRESETS[p.model.description.sensor as Sensor]?.calibrated) {
+      onProgress({ kind: 'log', message: `warning: ${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
+    }
+  }
   if (!calibrated) {
     onProgress({
       kind: 'log',
@@ -384,6 +396,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
       calibrated,
+      ...(options.metadata ? { metadata: { file: options.metadata.file, product: options.metadata.product } } : {}),
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       tta: p.model.description.architecture.copies ?? 1,

@@ -6,6 +6,7 @@ export {
   PRESETS, SENSORS, resolveBands,
   type BandOverrides, type Calibration, type Channel, type ResolvedBands, type Sensor, type SensorPreset,
 } from './sensors.js';
+export { readProductMetadata, checkBandFiles, type ProductMetadata } from './product-metadata.js';
 export { createGeoTiffWriter, type GeoTiffWriter, type GeoTiffWriterOptions } from './write-geotiff.js';
 export type { Resampling } from './downsample.js';
 export {

@@ -11,6 +11,7 @@
  * (1-based, in model order), e.g. a full Landsat 8 B1..B7 stack needs bands 2,3,4,5.
  */
 import { InputError } from '../errors.js';
+import type { ProductMetadata } from './product-metadata.js';
 
 export const SENSORS = ['gf1-wfv', 'gf1-pms', 'gf2', 'zy3', 'landsat8', 'landsat8-biome', 'sentinel2', 'rgb'] as const;
 export type Sensor = (typeof SENSORS)[number];
@@ -92,6 +93,8 @@ export interface BandOverrides {
   sunElevationDeg?: number;
   /** Sentinel-2 processing baseline >= 04.00: apply the -1000 DN offset. */
   sentinel2Baseline04?: boolean;
+  /** The product's own DN-to-reflectance coefficients (Landsat MTL, Sentinel-2 MTD; product-metadata.ts). */
+  metadata?: ProductMetadata;
 }
 
 export interface ResolvedBands {
@@ -135,6 +138,7 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
       );
     }
   }
+  if (overrides.metadata) return fromMetadata(sensor, bands, preset, overrides);
   let scale = perBand('scale', overrides.scale ?? preset.scale, n);
   let offset = perBand('offset', overrides.offset ?? preset.offset, n);
   // The user's own scaling is taken as the reflectance they mean.
@@ -178,5 +182,29 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
     calibrated: uncalibrated === undefined,
     ...(uncalibrated ? { uncalibrated } : {}),
+  };
+}
+
+/** The metadata file gives the scaling; any other scaling option would contradict it. */
+function fromMetadata(sensor: string, bands: number[], preset: SensorPreset, overrides: BandOverrides): ResolvedBands {
+  const m = overrides.metadata!;
+  if (sensor !== m.sensor) throw new InputError(`describes ${m.product}: it applies to --sensor ${m.sensor}, not ${sensor}`, m.file);
+  const given = (
+    [
+      ['--scale', overrides.scale],
+      ['--offset', overrides.offset],
+      ['--gain', overrides.calibration],
+      ['--sun-elevation', overrides.sunElevationDeg],
+      ['--s2-baseline04', overrides.sentinel2Baseline04 || undefined],
+    ] as const
+  ).find(([, v]) => v !== undefined);
+  if (given) throw new InputError(`the metadata file ${m.file} gives the scaling already; leave out ${given[0]}`, given[0]);
+  return {
+    bands: bands.map((b) => b - 1),
+    channels: preset.channels,
+    scale: [...m.scale],
+    offset: [...m.offset],
+    nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
+    calibrated: true,
   };
 }

@@ -150,6 +150,55 @@ describe('wdcd end to end', () => {
     assert.notDeepEqual(raw.pixels, reference.pixels, 'DN / 1023 is not the reflectance');
   });
 
+  it('--metadata: Landsat 8 and Sentinel-2 DN band files give the reflectance mask; a band out of order is refused', { skip: noGdal }, async () => {
+    const image = join(BIOME_TEST, 'images', `${BIOME[1]}.tif`);
+    const fixtures = join(REPO, 'test', 'fixtures', 'metadata');
+    const dnDir = join(out, 'dn');
+    mkdirSync(dnDir, { recursive: true });
+    // Reflectance back to DN as each product stores it (fill stays 0): Landsat 8 Collection 2 Level-1 with the
+    // fixture's sun elevation, Sentinel-2 from baseline 04.00 with its 1000 DN offset.
+    const sin = Math.sin((37.56247232 * Math.PI) / 180);
+    const toDn = (band: number, file: string, calc: string) => {
+      const r = spawnSync('gdal_calc.py', ['-A', image, `--A_band=${band}`, `--outfile=${file}`, '--type=UInt16', '--NoDataValue=0', `--calc=where(A==0,0,rint(${calc}))`, '--quiet']);
+      assert.equal(r.status, 0, r.stderr.toString());
+      return file;
+    };
+    const landsat = [2, 3, 4, 5].map((b, i) => toDn(i + 1, join(dnDir, `LC08_L1TP_013031_20151022_20200908_02_T1_B${b}.TIF`), `(A*${sin}+0.1)/2e-5`));
+    const sentinel = ['B02', 'B03', 'B04', 'B08'].map((b, i) => toDn(i + 1, join(dnDir, `T31TDH_20230612T103629_${b}.tif`), 'A*10000+1000'));
+    const run = async (name: string, inputs: string[], args: string[]) => {
+      const mask = join(dnDir, `${name}.tif`);
+      const r = await wdcd(['detect', ...inputs, '-o', mask, '--json', ...args]);
+      return { r, mask, summary: r.code === 0 ? JSON.parse(r.stdout) : undefined, pixels: r.code === 0 ? readWithGdal(mask, dnDir).bands[0] : undefined };
+    };
+    const mtl = join(fixtures, 'LC08_L1TP_013031_20151022_20200908_02_T1_MTL.txt');
+    const [reference, viaMtl, viaMtd, noSun, swapped] = await Promise.all([
+      run('reference', [image], ['--bands', '1,2,3,4', '--sensor', 'landsat8-biome']),
+      run('landsat-mtl', landsat, ['--metadata', mtl]),
+      run('sentinel-mtd', sentinel, ['--metadata', join(fixtures, 'MTD_MSIL1C.xml')]),
+      run('landsat-no-sun', landsat, ['--sensor', 'landsat8']),
+      run('swapped', [landsat[2], landsat[1], landsat[0], landsat[3]], ['--metadata', mtl]),
+    ]);
+    for (const [label, r] of [['reference', reference], ['MTL', viaMtl], ['MTD', viaMtd], ['no sun', noSun]] as const) assert.equal(r.r.code, 0, `${label}: ${show(r.r)}`);
+    const agreement = (a: Float64Array, b: Float64Array) => a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / a.length;
+    // The same reflectance up to the DN rounding (3e-5 and 1e-4): the same mask but for a few pixels at the threshold.
+    for (const r of [viaMtl, viaMtd]) {
+      assert.ok(agreement(r.pixels!, reference.pixels!) > 0.999, `${r.mask}: ${agreement(r.pixels!, reference.pixels!)}`);
+      assert.equal(r.summary.calibrated, true);
+      assert.doesNotMatch(r.r.stderr, /warning/);
+    }
+    assert.equal(viaMtl.summary.sensor, 'landsat8');
+    assert.deepEqual(viaMtl.summary.metadata, { file: mtl, product: 'LANDSAT_8 L1TP TOA reflectance' });
+    assert.equal(viaMtd.summary.sensor, 'sentinel2');
+    // Without the MTL the Landsat DN lack the sun angle: a warning, and a different mask.
+    assert.equal(noSun.summary.calibrated, false);
+    assert.match(noSun.r.stderr, /warning: .*without the sun-angle correction/);
+    assert.ok(agreement(noSun.pixels!, reference.pixels!) < agreement(viaMtl.pixels!, reference.pixels!));
+    // Red given first: refused before anything is written, naming that file.
+    assert.equal(swapped.r.code, 2, show(swapped.r));
+    assert.match(swapped.r.stderr, new RegExp(`${landsat[2]}: is band B4 in .*_MTL\\.txt, but it would go to the model as blue \\(B2\\)`));
+    assert.ok(!existsSync(swapped.mask));
+  });
+
   it('-O with two inputs writes one mask each; eval prints a table and JSON; no overwrite without --overwrite', { skip: noGdal }, async () => {
     const outdir = join(out, 'biome');
     const inputs = BIOME.map((n) => join(BIOME_TEST, 'images', `${n}.tif`));

@@ -1,0 +1,209 @@
+/**
+ * Product metadata that turns a sensor's DN into reflectance, read from the file the data provider ships with
+ * the bands, so a user does not copy coefficients by hand:
+ *
+ * - Landsat 8/9 `*_MTL.txt` (ODL text) or `*_MTL.json`, Collection 1 or 2. Level-1: TOA reflectance =
+ *   (REFLECTANCE_MULT_BAND_n * DN + REFLECTANCE_ADD_BAND_n) / sin(SUN_ELEVATION). Level-2: surface reflectance =
+ *   the LEVEL2_SURFACE_REFLECTANCE_PARAMETERS group's mult and add (no sun term; the L1 group in the same file
+ *   is ignored). Blue, green, red, NIR are OLI bands 2, 3, 4, 5.
+ * - Sentinel-2 `MTD_MSIL1C.xml` / `MTD_MSIL2A.xml`: reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE
+ *   (L2A: BOA_ADD_OFFSET, BOA_QUANTIFICATION_VALUE); the offsets exist from processing baseline 04.00 on and are
+ *   0 before. Blue, green, red, NIR are B02, B03, B04, B08 (band_id 1, 2, 3, 7).
+ *
+ * Both files also name each band's image file, so a band given in the wrong place is caught (`checkBandFiles`).
+ * The formats are flat and the keys few, so they are parsed here rather than with an ODL or XML library.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Sensor } from './sensors.js';
+
+export interface ProductMetadata {
+  /** The metadata file. */
+  file: string;
+  /** What it describes, for messages and the summary: e.g. "LANDSAT_8 L1TP TOA reflectance". */
+  product: string;
+  sensor: Extract<Sensor, 'landsat8' | 'sentinel2'>;
+  /** Level-2 surface reflectance rather than top-of-atmosphere. */
+  surface: boolean;
+  /** Reflectance = DN * scale + offset, per model band (blue, green, red, NIR), sun angle included. */
+  scale: number[];
+  offset: number[];
+  /** The product's band name of each model band (B2..B5, B02..B08). */
+  channelBands: string[];
+  /** Band name of each image file the metadata lists, keyed by the file's name without folder or extension. */
+  fileBands: Record<string, string>;
+}
+
+const LANDSAT_BANDS = [2, 3, 4, 5];
+const SENTINEL2_BANDS = ['B02', 'B03', 'B04', 'B08'];
+const SENTINEL2_BAND_IDS = [1, 2, 3, 7];
+
+export function readProductMetadata(file: string): ProductMetadata {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read the metadata file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+  }
+  if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
+  if (/\bLANDSAT_METADATA_FILE\b|\bL1_METADATA_FILE\b/.test(text)) return landsatMetadata(file, text.trimStart().startsWith('{') ? jsonGroups(file, text) : odlGroups(text));
+  throw new InputError('is not a metadata file wdcd reads (a Landsat 8/9 MTL.txt or MTL.json, or a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml)', file);
+}
+
+/** Keys by group: the MTL's `GROUP = NAME` ... `END_GROUP = NAME` blocks (innermost group name). */
+type Groups = Map<string, Map<string, string>>;
+
+function odlGroups(text: string): Groups {
+  const groups: Groups = new Map();
+  const stack: string[] = [''];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    const [, key, raw] = m;
+    const value = raw.replace(/^"(.*)"$/, '$1');
+    if (key === 'GROUP') stack.push(value);
+    else if (key === 'END_GROUP') stack.pop();
+    else {
+      const group = stack[stack.length - 1] ?? '';
+      if (!groups.has(group)) groups.set(group, new Map());
+      groups.get(group)!.set(key, value);
+    }
+  }
+  return groups;
+}
+
+function jsonGroups(file: string, text: string): Groups {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`is not valid JSON (${(e as Error).message})`, file);
+  }
+  const groups: Groups = new Map();
+  const walk = (name: string, node: unknown) => {
+    if (!node || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (value && typeof value === 'object') walk(key, value);
+      else {
+        if (!groups.has(name)) groups.set(name, new Map());
+        groups.get(name)!.set(key, String(value));
+      }
+    }
+  };
+  walk('', root);
+  return groups;
+}
+
+function anyGroup(groups: Groups, key: string): string | undefined {
+  for (const g of groups.values()) if (g.has(key)) return g.get(key);
+  return undefined;
+}
+
+function numberIn(file: string, group: Map<string, string> | undefined, groupName: string, key: string): number {
+  const text = group?.get(key);
+  const value = text === undefined ? NaN : Number(text);
+  if (!Number.isFinite(value)) throw new InputError(`${key} ${text === undefined ? 'is missing' : `is not a number (${text})`} in ${groupName}`, file);
+  return value;
+}
+
+function landsatMetadata(file: string, groups: Groups): ProductMetadata {
+  const spacecraft = anyGroup(groups, 'SPACECRAFT_ID') ?? '(none)';
+  if (spacecraft !== 'LANDSAT_8' && spacecraft !== 'LANDSAT_9') {
+    throw new InputError(
+      `SPACECRAFT_ID is ${spacecraft}: only Landsat 8/9 MTL files are read (earlier Landsats store blue-NIR as bands 1-4 ` +
+        'with other scaling; give --scale and --offset)',
+      file,
+    );
+  }
+  const level = anyGroup(groups, 'PROCESSING_LEVEL') ?? anyGroup(groups, 'DATA_TYPE') ?? 'L1';
+  const surface = level.startsWith('L2');
+  const groupName = surface ? 'LEVEL2_SURFACE_REFLECTANCE_PARAMETERS' : groups.has('LEVEL1_RADIOMETRIC_RESCALING') ? 'LEVEL1_RADIOMETRIC_RESCALING' : 'RADIOMETRIC_RESCALING';
+  const group = groups.get(groupName);
+  let scale = LANDSAT_BANDS.map((b) => numberIn(file, group, groupName, `REFLECTANCE_MULT_BAND_${b}`));
+  let offset = LANDSAT_BANDS.map((b) => numberIn(file, group, groupName, `REFLECTANCE_ADD_BAND_${b}`));
+  if (!surface) {
+    const elevation = numberIn(file, groups.get('IMAGE_ATTRIBUTES'), 'IMAGE_ATTRIBUTES', 'SUN_ELEVATION');
+    if (!(elevation > 0 && elevation <= 90)) throw new InputError(`SUN_ELEVATION ${elevation} is not above the horizon: no reflectance can be computed`, file);
+    const sin = Math.sin((elevation * Math.PI) / 180);
+    scale = scale.map((s) => s / sin);
+    offset = offset.map((o) => o / sin);
+  }
+  const fileBands: Record<string, string> = {};
+  const contents = groups.get('PRODUCT_CONTENTS') ?? groups.get('PRODUCT_METADATA');
+  for (const [key, name] of contents ?? []) {
+    const m = /^FILE_NAME_BAND_(\d+)$/.exec(key);
+    if (m) fileBands[stem(name)] = `B${m[1]}`;
+  }
+  return {
+    file,
+    product: `${spacecraft} ${level} ${surface ? 'surface' : 'TOA'} reflectance`,
+    sensor: 'landsat8',
+    surface,
+    scale,
+    offset,
+    channelBands: LANDSAT_BANDS.map((b) => `B${b}`),
+    fileBands,
+  };
+}
+
+function sentinel2Metadata(file: string, text: string): ProductMetadata {
+  const surface = /<(n1:)?Level-2A_User_Product\b/.test(text);
+  const tag = (name: string) => new RegExp(`<${name}\\b[^>]*>\\s*([^<]*?)\\s*</${name}>`).exec(text)?.[1];
+  const quantName = surface ? 'BOA_QUANTIFICATION_VALUE' : 'QUANTIFICATION_VALUE';
+  const quantification = Number(tag(quantName));
+  if (!(quantification > 0)) throw new InputError(`${quantName} is missing or not a positive number`, file);
+  const offsetName = surface ? 'BOA_ADD_OFFSET' : 'RADIO_ADD_OFFSET';
+  const offsets = new Map<number, number>();
+  for (const m of text.matchAll(new RegExp(`<${offsetName}\\b[^>]*band_id="(\\d+)"[^>]*>\\s*([^<]*?)\\s*</${offsetName}>`, 'g'))) {
+    const value = Number(m[2]);
+    if (!Number.isFinite(value)) throw new InputError(`${offsetName} of band_id ${m[1]} is not a number (${m[2]})`, file);
+    offsets.set(Number(m[1]), value);
+  }
+  // Before baseline 04.00 the list does not exist and the offset is 0; from then on every band has one.
+  if (offsets.size > 0) {
+    for (const id of SENTINEL2_BAND_IDS) if (!offsets.has(id)) throw new InputError(`${offsetName} of band_id ${id} is missing`, file);
+  }
+  const fileBands: Record<string, string> = {};
+  for (const m of text.matchAll(/<IMAGE_FILE(?:_2A)?>\s*([^<]*?)\s*<\/IMAGE_FILE(?:_2A)?>/g)) {
+    const band = /_(B\d[\dA])(?:_\d+m)?$/.exec(m[1]);
+    if (band) fileBands[stem(m[1])] = band[1];
+  }
+  const baseline = tag('PROCESSING_BASELINE');
+  return {
+    file,
+    product: `Sentinel-2 ${surface ? 'L2A surface' : 'L1C TOA'} reflectance${baseline ? `, baseline ${baseline}` : ''}`,
+    sensor: 'sentinel2',
+    surface,
+    scale: SENTINEL2_BAND_IDS.map(() => 1 / quantification),
+    offset: SENTINEL2_BAND_IDS.map((id) => (offsets.get(id) ?? 0) / quantification),
+    channelBands: SENTINEL2_BANDS,
+    fileBands,
+  };
+}
+
+/** A file's name without folder or extension (`.TIF`, `.jp2`, none), lower case: how the metadata lists it. */
+function stem(path: string): string {
+  const name = basename(path.replace(/\\/g, '/'));
+  return (/\.(tiff?|jp2|img)$/i.test(extname(name)) ? name.slice(0, -extname(name).length) : name).toLowerCase();
+}
+
+/**
+ * Where the inputs are single-band files the metadata lists, each must be the band its model place needs:
+ * blue from B2 (Landsat) or B02 (Sentinel-2), and so on. Catches band files given in the wrong order.
+ * `bands`: 0-based input band of each model band; `channels`: the model bands' names.
+ */
+export function checkBandFiles(metadata: ProductMetadata, inputs: string[], bands: number[], channels: string[]): void {
+  const named = inputs.map((f) => metadata.fileBands[stem(f)]);
+  if (named.some((b) => b === undefined)) return;
+  bands.forEach((input, c) => {
+    const found = named[input];
+    if (found !== undefined && found !== metadata.channelBands[c]) {
+      throw new InputError(
+        `is band ${found} in ${basename(metadata.file)}, but it would go to the model as ${channels[c]} (${metadata.channelBands[c]}): ` +
+          `give the band files in the order ${metadata.channelBands.join(' ')}, or choose them with --bands`,
+        inputs[input],
+      );
+    }
+  });
+}

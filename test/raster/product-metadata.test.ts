@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { InputError } from '../../src/errors.js';
+import { checkBandFiles, readProductMetadata } from '../../src/raster/product-metadata.js';
+import { resolveBands } from '../../src/raster/sensors.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'metadata');
+const L1 = join(FIXTURES, 'LC08_L1TP_013031_20151022_20200908_02_T1_MTL.txt');
+const readText = (path: string) => readFileSync(path, 'utf8');
+const close = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= 1e-12 * Math.max(1, Math.abs(b[i])));
+const inputError = (pattern: RegExp, path?: string) => (e: unknown) =>
+  e instanceof InputError && pattern.test(e.message) && (path === undefined || e.path === path);
+
+describe('product metadata', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdcd-mtl-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('Landsat 8 Level-1 MTL: band 2-5 coefficients over the sine of the sun elevation', () => {
+    const m = readProductMetadata(L1);
+    const sin = Math.sin((37.56247232 * Math.PI) / 180);
+    assert.equal(m.sensor, 'landsat8');
+    assert.equal(m.surface, false);
+    assert.equal(m.product, 'LANDSAT_8 L1TP TOA reflectance');
+    assert.ok(close(m.scale, [2e-5 / sin, 2e-5 / sin, 2e-5 / sin, 2e-5 / sin]), String(m.scale));
+    assert.ok(close(m.offset, [-0.1 / sin, -0.1 / sin, -0.1 / sin, -0.1 / sin]), String(m.offset));
+    assert.deepEqual(m.channelBands, ['B2', 'B3', 'B4', 'B5']);
+    assert.equal(m.fileBands['lc08_l1tp_013031_20151022_20200908_02_t1_b4'], 'B4');
+    // The sensor preset takes the metadata's scaling whole.
+    const r = resolveBands('landsat8', 4, { metadata: m });
+    assert.ok(close(r.scale, m.scale) && close(r.offset, m.offset) && r.calibrated);
+    assert.equal(r.nodata, 0);
+  });
+
+  it('Landsat 9 Level-2 MTL.json: the surface reflectance group, not the Level-1 one, and no sun term', () => {
+    const m = readProductMetadata(join(FIXTURES, 'LC09_L2SP_013031_20221030_20221101_02_T1_MTL.json'));
+    assert.equal(m.surface, true);
+    assert.equal(m.product, 'LANDSAT_9 L2SP surface reflectance');
+    assert.ok(close(m.scale, [2.75e-5, 2.75e-5, 2.75e-5, 2.75e-5]) && close(m.offset, [-0.2, -0.2, -0.2, -0.2]));
+    assert.equal(m.fileBands['lc09_l2sp_013031_20221030_20221101_02_t1_sr_b5'], 'B5');
+  });
+
+  it('Sentinel-2: L1C offsets by band_id (B02 B03 B04 B08), L2A before baseline 04.00 without offsets', () => {
+    const l1c = readProductMetadata(join(FIXTURES, 'MTD_MSIL1C.xml'));
+    assert.equal(l1c.sensor, 'sentinel2');
+    assert.equal(l1c.product, 'Sentinel-2 L1C TOA reflectance, baseline 05.09');
+    assert.ok(close(l1c.scale, [1e-4, 1e-4, 1e-4, 1e-4]) && close(l1c.offset, [-0.1, -0.1, -0.1, -0.1]));
+    assert.equal(l1c.fileBands['t31tdh_20230612t103629_b08'], 'B08');
+    assert.equal(l1c.fileBands['t31tdh_20230612t103629_b8a'], 'B8A');
+    const l2a = readProductMetadata(join(FIXTURES, 'MTD_MSIL2A.xml'));
+    assert.equal(l2a.surface, true);
+    assert.ok(close(l2a.offset, [0, 0, 0, 0]));
+    assert.equal(l2a.fileBands['t31tdh_20200315t103639_b03_10m'], 'B03');
+    // One band's offset changed: only that band's offset follows.
+    const edited = join(dir, 'MTD_MSIL1C.xml');
+    writeFileSync(edited, readText(join(FIXTURES, 'MTD_MSIL1C.xml')).replace('<RADIO_ADD_OFFSET band_id="7">-1000', '<RADIO_ADD_OFFSET band_id="7">-500'));
+    assert.ok(close(readProductMetadata(edited).offset, [-0.1, -0.1, -0.1, -0.05]));
+  });
+
+  it('band files in the wrong order are refused, naming the file; files the metadata does not list are not checked', () => {
+    const m = readProductMetadata(L1);
+    const file = (b: number) => `/data/LC08_L1TP_013031_20151022_20200908_02_T1_B${b}.TIF`;
+    checkBandFiles(m, [2, 3, 4, 5].map(file), [0, 1, 2, 3], ['blue', 'green', 'red', 'nir']);
+    assert.throws(
+      () => checkBandFiles(m, [4, 3, 2, 5].map(file), [0, 1, 2, 3], ['blue', 'green', 'red', 'nir']),
+      inputError(/is band B4 in LC08_.*_MTL\.txt, but it would go to the model as blue \(B2\): give the band files in the order B2 B3 B4 B5/, file(4)),
+    );
+    // --bands can put them right.
+    checkBandFiles(m, [4, 3, 2, 5].map(file), [2, 1, 0, 3], ['blue', 'green', 'red', 'nir']);
+    checkBandFiles(m, ['/data/b4.tif', '/data/b3.tif', '/data/b2.tif', '/data/b5.tif'], [0, 1, 2, 3], ['blue', 'green', 'red', 'nir']);
+  });
+
+  it('bad metadata: a clear error naming the file and what is wrong', () => {
+    const write = (name: string, text: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    const l1 = readText(L1);
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing_MTL.txt'), /cannot read the metadata file \(ENOENT\)/],
+      [write('notes.txt', 'hello'), /is not a metadata file wdcd reads/],
+      [write('l7_MTL.txt', l1.replace('"LANDSAT_8"', '"LANDSAT_7"')), /SPACECRAFT_ID is LANDSAT_7: only Landsat 8\/9/],
+      [write('noadd_MTL.txt', l1.replace(/ {4}REFLECTANCE_ADD_BAND_4 = .*\n/, '')), /REFLECTANCE_ADD_BAND_4 is missing in LEVEL1_RADIOMETRIC_RESCALING/],
+      [write('night_MTL.txt', l1.replace('SUN_ELEVATION = 37.56247232', 'SUN_ELEVATION = -3.2')), /SUN_ELEVATION -3.2 is not above the horizon/],
+      [write('bad.json', '{"LANDSAT_METADATA_FILE": {'), /is not valid JSON/],
+      [write('MTD_MSIL1C.xml', readText(join(FIXTURES, 'MTD_MSIL1C.xml')).replace(/<RADIO_ADD_OFFSET band_id="3">-1000<\/RADIO_ADD_OFFSET>/, '')), /RADIO_ADD_OFFSET of band_id 3 is missing/],
+    ];
+    for (const [path, pattern] of cases) assert.throws(() => readProductMetadata(path), inputError(pattern, path), path);
+  });
+
+  it('the metadata gives the scaling: another sensor or another scaling option is refused', () => {
+    const m = readProductMetadata(L1);
+    assert.throws(() => resolveBands('sentinel2', 4, { metadata: m }), inputError(/describes LANDSAT_8 L1TP TOA reflectance: it applies to --sensor landsat8, not sentinel2/, L1));
+    assert.throws(() => resolveBands('landsat8', 4, { metadata: m, sunElevationDeg: 40 }), inputError(/gives the scaling already; leave out --sun-elevation/, '--sun-elevation'));
+    assert.throws(() => resolveBands('landsat8', 4, { metadata: m, scale: 1e-4 }), inputError(/leave out --scale/, '--scale'));
+  });
+});
