@@ -30,8 +30,8 @@ export const RECIPES: Record<string, string[]> = {
   // plus the GF-1 train slices (two-fold over the GF-1 slices, the other half held out: mean OA 78.4 % vs 77.3 %,
   // kappa 0.551 vs 0.535, F1 71.2 % vs 71.7 % with the val scenes alone).
   // Earlier: the approximate figure labels (--train approx) lowered F1 of the GF-1-only recipe from 0.803 to 0.733.
-  // The approximate figure labels added to this recipe (--train approx: 40,000 of 47,500 blocks, --epochs 6 for about
-  // the same steps): GF-1 train slices kappa 0.478 against 0.556, rendered val 0.649 against 0.634 (k 0.75); not taken.
+  // The approximate figure labels added to this recipe (--train approx: 40,800 of 47,500 blocks; --epochs 6, twice the block
+  // steps of 20 epochs without them): GF-1 train slices kappa 0.478 against 0.556, rendered val 0.649 against 0.634 (k 0.75); not taken.
   // wdcd-lean (the default's narrower network), seeds 1 / 2 / 3 against wdcd-light's: GF-1 train slices kappa
   // 0.587 / 0.341 / 0.163 against 0.556 / 0.358 / 0.278 (means 0.364 and 0.397), so wdcd-light stays. (GF-1 test
   // OA, reported only: 77.3 / 76.0 / 80.4 against 79.4 / 75.6 / 81.0.)
