@@ -18,7 +18,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
   -O, --outdir DIR       one mask per input
   --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
-  --metadata FILE        the product's metadata: Landsat 8/9 MTL (.txt or .json) or Sentinel-2 MTD_MSIL1C.xml /
+  --metadata FILE        the product's metadata: Landsat 4-9 MTL (.txt or .json) or Sentinel-2 MTD_MSIL1C.xml /
                          MTD_MSIL2A.xml; gives the sensor, the DN-to-reflectance scaling and the sun angle,
                          and checks that band files named in it come in the model's band order
   --sensor NAME          ${SENSORS.join(' | ')} (default: the metadata's, else the model's)

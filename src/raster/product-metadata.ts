@@ -2,10 +2,10 @@
  * Product metadata that turns a sensor's DN into reflectance, read from the file the data provider ships with
  * the bands, so a user does not copy coefficients by hand:
  *
- * - Landsat 8/9 `*_MTL.txt` (ODL text) or `*_MTL.json`, Collection 1 or 2. Level-1: TOA reflectance =
+ * - Landsat `*_MTL.txt` (ODL text) or `*_MTL.json`, Collection 1 or 2. Level-1: TOA reflectance =
  *   (REFLECTANCE_MULT_BAND_n * DN + REFLECTANCE_ADD_BAND_n) / sin(SUN_ELEVATION). Level-2: surface reflectance =
  *   the LEVEL2_SURFACE_REFLECTANCE_PARAMETERS group's mult and add (no sun term; the L1 group in the same file
- *   is ignored). Blue, green, red, NIR are OLI bands 2, 3, 4, 5.
+ *   is ignored). Blue, green, red, NIR are bands 2, 3, 4, 5 of Landsat 8/9 (OLI), 1, 2, 3, 4 of Landsat 4-7.
  * - Sentinel-2 `MTD_MSIL1C.xml` / `MTD_MSIL2A.xml`: reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE
  *   (L2A: BOA_ADD_OFFSET, BOA_QUANTIFICATION_VALUE); the offsets exist from processing baseline 04.00 on and are
  *   0 before. Blue, green, red, NIR are B02, B03, B04, B08 (band_id 1, 2, 3, 7).
@@ -23,7 +23,7 @@ export interface ProductMetadata {
   file: string;
   /** What it describes, for messages and the summary: e.g. "LANDSAT_8 L1TP TOA reflectance". */
   product: string;
-  sensor: Extract<Sensor, 'landsat8' | 'sentinel2'>;
+  sensor: Extract<Sensor, 'landsat8' | 'landsat7' | 'sentinel2'>;
   /** Level-2 surface reflectance rather than top-of-atmosphere. */
   surface: boolean;
   /** Reflectance = DN * scale + offset, per model band (blue, green, red, NIR), sun angle included. */
@@ -35,7 +35,14 @@ export interface ProductMetadata {
   fileBands: Record<string, string>;
 }
 
-const LANDSAT_BANDS = [2, 3, 4, 5];
+/** Blue, green, red, NIR band numbers by SPACECRAFT_ID, with the preset that reads them. */
+const LANDSAT: Record<string, { bands: number[]; sensor: 'landsat8' | 'landsat7' }> = {
+  LANDSAT_8: { bands: [2, 3, 4, 5], sensor: 'landsat8' },
+  LANDSAT_9: { bands: [2, 3, 4, 5], sensor: 'landsat8' },
+  LANDSAT_7: { bands: [1, 2, 3, 4], sensor: 'landsat7' },
+  LANDSAT_5: { bands: [1, 2, 3, 4], sensor: 'landsat7' },
+  LANDSAT_4: { bands: [1, 2, 3, 4], sensor: 'landsat7' },
+};
 const SENTINEL2_BANDS = ['B02', 'B03', 'B04', 'B08'];
 const SENTINEL2_BAND_IDS = [1, 2, 3, 7];
 
@@ -48,7 +55,7 @@ export function readProductMetadata(file: string): ProductMetadata {
   }
   if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
   if (/\bLANDSAT_METADATA_FILE\b|\bL1_METADATA_FILE\b/.test(text)) return landsatMetadata(file, text.trimStart().startsWith('{') ? jsonGroups(file, text) : odlGroups(text));
-  throw new InputError('is not a metadata file wdcd reads (a Landsat 8/9 MTL.txt or MTL.json, or a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml)', file);
+  throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, or a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml)', file);
 }
 
 /** Keys by group: the MTL's `GROUP = NAME` ... `END_GROUP = NAME` blocks (innermost group name). */
@@ -109,19 +116,15 @@ function numberIn(file: string, group: Map<string, string> | undefined, groupNam
 
 function landsatMetadata(file: string, groups: Groups): ProductMetadata {
   const spacecraft = anyGroup(groups, 'SPACECRAFT_ID') ?? '(none)';
-  if (spacecraft !== 'LANDSAT_8' && spacecraft !== 'LANDSAT_9') {
-    throw new InputError(
-      `SPACECRAFT_ID is ${spacecraft}: only Landsat 8/9 MTL files are read (earlier Landsats store blue-NIR as bands 1-4 ` +
-        'with other scaling; give --scale and --offset)',
-      file,
-    );
-  }
+  const landsat = LANDSAT[spacecraft];
+  if (!landsat) throw new InputError(`SPACECRAFT_ID is ${spacecraft}: wdcd reads the MTL files of ${Object.keys(LANDSAT).join(', ')}`, file);
+  const { bands } = landsat;
   const level = anyGroup(groups, 'PROCESSING_LEVEL') ?? anyGroup(groups, 'DATA_TYPE') ?? 'L1';
   const surface = level.startsWith('L2');
   const groupName = surface ? 'LEVEL2_SURFACE_REFLECTANCE_PARAMETERS' : groups.has('LEVEL1_RADIOMETRIC_RESCALING') ? 'LEVEL1_RADIOMETRIC_RESCALING' : 'RADIOMETRIC_RESCALING';
   const group = groups.get(groupName);
-  let scale = LANDSAT_BANDS.map((b) => numberIn(file, group, groupName, `REFLECTANCE_MULT_BAND_${b}`));
-  let offset = LANDSAT_BANDS.map((b) => numberIn(file, group, groupName, `REFLECTANCE_ADD_BAND_${b}`));
+  let scale = bands.map((b) => numberIn(file, group, groupName, `REFLECTANCE_MULT_BAND_${b}`));
+  let offset = bands.map((b) => numberIn(file, group, groupName, `REFLECTANCE_ADD_BAND_${b}`));
   if (!surface) {
     const elevation = numberIn(file, groups.get('IMAGE_ATTRIBUTES'), 'IMAGE_ATTRIBUTES', 'SUN_ELEVATION');
     if (!(elevation > 0 && elevation <= 90)) throw new InputError(`SUN_ELEVATION ${elevation} is not above the horizon: no reflectance can be computed`, file);
@@ -138,11 +141,11 @@ function landsatMetadata(file: string, groups: Groups): ProductMetadata {
   return {
     file,
     product: `${spacecraft} ${level} ${surface ? 'surface' : 'TOA'} reflectance`,
-    sensor: 'landsat8',
+    sensor: landsat.sensor,
     surface,
     scale,
     offset,
-    channelBands: LANDSAT_BANDS.map((b) => `B${b}`),
+    channelBands: bands.map((b) => `B${b}`),
     fileBands,
   };
 }

@@ -13,7 +13,7 @@
 import { InputError } from '../errors.js';
 import type { ProductMetadata } from './product-metadata.js';
 
-export const SENSORS = ['gf1-wfv', 'gf1-pms', 'gf2', 'zy3', 'landsat8', 'landsat8-biome', 'sentinel2', 'rgb'] as const;
+export const SENSORS = ['gf1-wfv', 'gf1-pms', 'gf2', 'zy3', 'landsat8', 'landsat7', 'landsat8-biome', 'sentinel2', 'rgb'] as const;
 export type Sensor = (typeof SENSORS)[number];
 export type Channel = 'blue' | 'green' | 'red' | 'nir';
 
@@ -53,6 +53,10 @@ export const PRESETS: Record<Sensor, SensorPreset> = {
   // by sin(SUN_ELEVATION) for that: `sunElevationDeg`).
   landsat8: { bands: [1, 2, 3, 4], channels: BGRN, scale: 2.0e-5, offset: -0.1, nodata: 0, calibrated: true,
     description: 'Landsat 8/9 Collection 2 Level-1 DN, bands B2 B3 B4 B5 in that order' },
+  // Landsat 4-5 TM and 7 ETM+ Level-1: 8-bit DN, B1 blue .. B4 NIR, with per-band and per-scene reflectance
+  // coefficients (they follow the gain setting), so there is no fixed scaling: the MTL (`metadata`) gives it.
+  landsat7: { bands: [1, 2, 3, 4], channels: BGRN, scale: 1 / 255, offset: 0, nodata: 0, calibrated: false,
+    description: 'Landsat 4-5 TM / 7 ETM+ Level-1 DN, bands B1 B2 B3 B4 in that order' },
   // The L8 Biome subsets in shared/data/l8biome: float32 TOA reflectance already, bands 1..4 = blue, green,
   // red, NIR (checked on the spectra). The Biome scenes use 0 as fill.
   'landsat8-biome': { bands: [1, 2, 3, 4], channels: BGRN, scale: 1, offset: 0, nodata: 0, calibrated: true,
@@ -145,6 +149,7 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
   let uncalibrated =
     overrides.scale !== undefined ? undefined
     : sensor === 'rgb' ? 'display values, not reflectance (the rgb model reads them)'
+    : sensor === 'landsat7' ? 'DN scaled to 0-1 without radiometric calibration (give --metadata, the product\'s MTL file)'
     : !preset.calibrated ? 'DN scaled to 0-1 without radiometric calibration (give --gain, --esun and --sun-elevation)'
     : sensor === 'landsat8' && overrides.sunElevationDeg === undefined ? "TOA reflectance without the sun-angle correction (give --sun-elevation, the MTL's SUN_ELEVATION)"
     : undefined;

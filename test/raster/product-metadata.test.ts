@@ -42,6 +42,18 @@ describe('product metadata', () => {
     assert.equal(m.fileBands['lc09_l2sp_013031_20221030_20221101_02_t1_sr_b5'], 'B5');
   });
 
+  it('Landsat 7 MTL: bands 1-4, each its own coefficients, for the landsat7 preset', () => {
+    const m = readProductMetadata(join(FIXTURES, 'LE07_L1TP_013031_20021015_20200916_02_T1_MTL.txt'));
+    const sin = Math.sin((36.2 * Math.PI) / 180);
+    assert.equal(m.sensor, 'landsat7');
+    assert.deepEqual(m.channelBands, ['B1', 'B2', 'B3', 'B4']);
+    assert.ok(close(m.scale, [1.1806e-3, 1.2602e-3, 1.2312e-3, 1.8772e-3].map((v) => v / sin)), String(m.scale));
+    assert.ok(close(m.offset, [-0.008413, -0.010396, -0.008902, -0.012601].map((v) => v / sin)), String(m.offset));
+    assert.ok(resolveBands('landsat7', 4, { metadata: m }).calibrated);
+    // Without it the 8-bit DN have no fixed scaling.
+    assert.match(resolveBands('landsat7', 4).uncalibrated ?? '', /give --metadata/);
+  });
+
   it('Sentinel-2: L1C offsets by band_id (B02 B03 B04 B08), L2A before baseline 04.00 without offsets', () => {
     const l1c = readProductMetadata(join(FIXTURES, 'MTD_MSIL1C.xml'));
     assert.equal(l1c.sensor, 'sentinel2');
@@ -82,7 +94,7 @@ describe('product metadata', () => {
     const cases: [string, RegExp][] = [
       [join(dir, 'missing_MTL.txt'), /cannot read the metadata file \(ENOENT\)/],
       [write('notes.txt', 'hello'), /is not a metadata file wdcd reads/],
-      [write('l7_MTL.txt', l1.replace('"LANDSAT_8"', '"LANDSAT_7"')), /SPACECRAFT_ID is LANDSAT_7: only Landsat 8\/9/],
+      [write('mss_MTL.txt', l1.replace('"LANDSAT_8"', '"LANDSAT_1"')), /SPACECRAFT_ID is LANDSAT_1: wdcd reads the MTL files of LANDSAT_8, LANDSAT_9, LANDSAT_7, LANDSAT_5, LANDSAT_4/],
       [write('noadd_MTL.txt', l1.replace(/ {4}REFLECTANCE_ADD_BAND_4 = .*\n/, '')), /REFLECTANCE_ADD_BAND_4 is missing in LEVEL1_RADIOMETRIC_RESCALING/],
       [write('night_MTL.txt', l1.replace('SUN_ELEVATION = 37.56247232', 'SUN_ELEVATION = -3.2')), /SUN_ELEVATION -3.2 is not above the horizon/],
       [write('bad.json', '{"LANDSAT_METADATA_FILE": {'), /is not valid JSON/],
