@@ -18,9 +18,10 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
   -O, --outdir DIR       one mask per input
   --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
-  --metadata FILE        the product's metadata: Landsat 4-9 MTL (.txt or .json) or Sentinel-2 MTD_MSIL1C.xml /
-                         MTD_MSIL2A.xml; gives the sensor, the DN-to-reflectance scaling and the sun angle,
-                         and checks that band files named in it come in the model's band order
+  --metadata FILE        the product's metadata: Landsat 4-9 MTL (.txt or .json), Sentinel-2 MTD_MSIL1C.xml /
+                         MTD_MSIL2A.xml: the sensor and the DN-to-reflectance scaling, and band files named
+                         in it must come in the model's order; GaoFen-1/2 product XML: the sensor, the sun
+                         angle and the Earth-Sun distance for --gain/--esun
   --sensor NAME          ${SENSORS.join(' | ')} (default: the metadata's, else the model's)
   --bands 1,2,3,4        input bands (1-based) in the model's band order
   --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)
@@ -195,8 +196,8 @@ function calibrationOptions(v: Record<string, string | boolean | undefined>): Pi
     }
     return { sunElevationDeg };
   }
-  for (const [given, option] of [[gain, '--gain'], [esun, '--esun'], [sunElevationDeg, '--sun-elevation']] as const) {
-    if (given === undefined) throw new InputError('a radiometric calibration needs --gain, --esun and --sun-elevation', option);
+  for (const [given, option] of [[gain, '--gain'], [esun, '--esun']] as const) {
+    if (given === undefined) throw new InputError('a radiometric calibration needs --gain, --esun and the sun angle (--sun-elevation or --metadata)', option);
   }
-  return { calibration: { gain: gain!, offset: bias ?? [0], esun: esun!, sunElevationDeg: sunElevationDeg!, earthSunDistance } };
+  return { calibration: { gain: gain!, offset: bias ?? [0], esun: esun!, sunElevationDeg, earthSunDistance } };
 }

@@ -10,7 +10,12 @@
  *   (L2A: BOA_ADD_OFFSET, BOA_QUANTIFICATION_VALUE); the offsets exist from processing baseline 04.00 on and are
  *   0 before. Blue, green, red, NIR are B02, B03, B04, B08 (band_id 1, 2, 3, 7).
  *
- * Both files also name each band's image file, so a band given in the wrong place is caught (`checkBandFiles`).
+ * - GaoFen-1 and GaoFen-2 `<ProductMetaData>` XML (the `.xml` beside the scene's TIFF): the sensor, the sun angle
+ *   (`SolarZenith`) and the Earth-Sun distance of the date (`CenterTime`). It holds no radiometric gains (CRESDA
+ *   publishes them apart), so `--gain` and `--esun` are still needed; with them the metadata completes the calibration.
+ *
+ * Landsat and Sentinel-2 files also name each band's image file, so a band given in the wrong place is caught
+ * (`checkBandFiles`).
  * The formats are flat and the keys few, so they are parsed here rather than with an ODL or XML library.
  */
 import { readFileSync } from 'node:fs';
@@ -23,12 +28,17 @@ export interface ProductMetadata {
   file: string;
   /** What it describes, for messages and the summary: e.g. "LANDSAT_8 L1TP TOA reflectance". */
   product: string;
-  sensor: Extract<Sensor, 'landsat8' | 'landsat7' | 'sentinel2'>;
+  sensor: Extract<Sensor, 'landsat8' | 'landsat7' | 'sentinel2' | 'gf1-wfv' | 'gf1-pms' | 'gf2'>;
   /** Level-2 surface reflectance rather than top-of-atmosphere. */
   surface: boolean;
-  /** Reflectance = DN * scale + offset, per model band (blue, green, red, NIR), sun angle included. */
-  scale: number[];
-  offset: number[];
+  /**
+   * Reflectance = DN * scale + offset, per model band (blue, green, red, NIR), sun angle included; absent where the
+   * metadata only completes a calibration (GaoFen: `sunElevationDeg`, `earthSunDistance`).
+   */
+  scale?: number[];
+  offset?: number[];
+  sunElevationDeg?: number;
+  earthSunDistance?: number;
   /** The product's band name of each model band (B2..B5, B02..B08). */
   channelBands: string[];
   /** Band name of each image file the metadata lists, keyed by the file's name without folder or extension. */
@@ -54,8 +64,9 @@ export function readProductMetadata(file: string): ProductMetadata {
     throw new InputError(`cannot read the metadata file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
   }
   if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
+  if (/<ProductMetaData\b/.test(text)) return gaofenMetadata(file, text);
   if (/\bLANDSAT_METADATA_FILE\b|\bL1_METADATA_FILE\b/.test(text)) return landsatMetadata(file, text.trimStart().startsWith('{') ? jsonGroups(file, text) : odlGroups(text));
-  throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, or a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml)', file);
+  throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml, or a GaoFen-1/2 product XML)', file);
 }
 
 /** Keys by group: the MTL's `GROUP = NAME` ... `END_GROUP = NAME` blocks (innermost group name). */
@@ -152,9 +163,8 @@ function landsatMetadata(file: string, groups: Groups): ProductMetadata {
 
 function sentinel2Metadata(file: string, text: string): ProductMetadata {
   const surface = /<(n1:)?Level-2A_User_Product\b/.test(text);
-  const tag = (name: string) => new RegExp(`<${name}\\b[^>]*>\\s*([^<]*?)\\s*</${name}>`).exec(text)?.[1];
   const quantName = surface ? 'BOA_QUANTIFICATION_VALUE' : 'QUANTIFICATION_VALUE';
-  const quantification = Number(tag(quantName));
+  const quantification = Number(xmlTag(text, quantName));
   if (!(quantification > 0)) throw new InputError(`${quantName} is missing or not a positive number`, file);
   const offsetName = surface ? 'BOA_ADD_OFFSET' : 'RADIO_ADD_OFFSET';
   const offsets = new Map<number, number>();
@@ -172,7 +182,7 @@ function sentinel2Metadata(file: string, text: string): ProductMetadata {
     const band = /_(B\d[\dA])(?:_\d+m)?$/.exec(m[1]);
     if (band) fileBands[stem(m[1])] = band[1];
   }
-  const baseline = tag('PROCESSING_BASELINE');
+  const baseline = xmlTag(text, 'PROCESSING_BASELINE');
   return {
     file,
     product: `Sentinel-2 ${surface ? 'L2A surface' : 'L1C TOA'} reflectance${baseline ? `, baseline ${baseline}` : ''}`,
@@ -183,6 +193,41 @@ function sentinel2Metadata(file: string, text: string): ProductMetadata {
     channelBands: SENTINEL2_BANDS,
     fileBands,
   };
+}
+
+/** The first `<name>` element's text, trimmed. */
+function xmlTag(text: string, name: string): string | undefined {
+  return new RegExp(`<${name}\\b[^>]*>\\s*([^<]*?)\\s*</${name}>`).exec(text)?.[1];
+}
+
+function gaofenMetadata(file: string, text: string): ProductMetadata {
+  const satellite = xmlTag(text, 'SatelliteID') ?? '(none)';
+  const sensorId = xmlTag(text, 'SensorID') ?? '(none)';
+  const sensor = /^GF1/.test(satellite) ? (/^WFV/.test(sensorId) ? 'gf1-wfv' : /^PMS/.test(sensorId) ? 'gf1-pms' : undefined) : /^GF2/.test(satellite) && /^PMS/.test(sensorId) ? 'gf2' : undefined;
+  if (!sensor) throw new InputError(`SatelliteID ${satellite}, SensorID ${sensorId}: wdcd reads the XML of GaoFen-1 WFV and PMS and GaoFen-2 PMS products`, file);
+  const zenithText = xmlTag(text, 'SolarZenith');
+  const zenith = Number(zenithText);
+  if (zenithText === undefined || !(zenith >= 0 && zenith < 90)) throw new InputError(`SolarZenith ${zenithText === undefined ? 'is missing' : `${zenithText} is not a sun above the horizon`}`, file);
+  const time = xmlTag(text, 'CenterTime') ?? xmlTag(text, 'StartTime');
+  const date = time === undefined ? undefined : /^(\d{4})-(\d{2})-(\d{2})/.exec(time);
+  if (!date) throw new InputError(`CenterTime ${time === undefined ? 'is missing' : `"${time}" is not a date (YYYY-MM-DD ...)`}`, file);
+  const dayOfYear = (Date.UTC(+date[1], +date[2] - 1, +date[3]) - Date.UTC(+date[1], 0, 1)) / 86_400_000 + 1;
+  const level = xmlTag(text, 'ProductLevel') ?? '';
+  return {
+    file,
+    product: `${satellite} ${sensorId} ${level} DN, sun elevation ${(90 - zenith).toFixed(2)} degrees`.replace(/ {2,}/g, ' '),
+    sensor,
+    surface: false,
+    sunElevationDeg: 90 - zenith,
+    earthSunDistance: earthSunDistance(dayOfYear),
+    channelBands: ['B1', 'B2', 'B3', 'B4'],
+    fileBands: {},
+  };
+}
+
+/** In astronomical units, from the day of the year (the usual first-order formula, within 1e-4 AU). */
+export function earthSunDistance(dayOfYear: number): number {
+  return 1 - 0.01672 * Math.cos(((0.9856 * (dayOfYear - 4)) * Math.PI) / 180);
 }
 
 /** A file's name without folder or extension (`.TIF`, `.jp2`, none), lower case: how the metadata lists it. */

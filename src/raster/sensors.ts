@@ -79,8 +79,9 @@ export interface Calibration {
   offset: number[];
   /** Mean exoatmospheric solar irradiance per model band, W/(m2 um). */
   esun: number[];
-  sunElevationDeg: number;
-  /** Earth-sun distance in astronomical units on the acquisition date; default 1. */
+  /** Degrees above the horizon; may come from `metadata` instead. */
+  sunElevationDeg?: number;
+  /** Earth-sun distance in astronomical units on the acquisition date; default the metadata's, else 1. */
   earthSunDistance?: number;
 }
 
@@ -142,7 +143,9 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
       );
     }
   }
-  if (overrides.metadata) return fromMetadata(sensor, bands, preset, overrides);
+  const metadata = overrides.metadata;
+  if (metadata && sensor !== metadata.sensor) throw new InputError(`describes ${metadata.product}: it applies to --sensor ${metadata.sensor}, not ${sensor}`, metadata.file);
+  if (metadata?.scale) return fromMetadata(bands, preset, overrides);
   let scale = perBand('scale', overrides.scale ?? preset.scale, n);
   let offset = perBand('offset', overrides.offset ?? preset.offset, n);
   // The user's own scaling is taken as the reflectance they mean.
@@ -150,14 +153,20 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     overrides.scale !== undefined ? undefined
     : sensor === 'rgb' ? 'display values, not reflectance (the rgb model reads them)'
     : sensor === 'landsat7' ? 'DN scaled to 0-1 without radiometric calibration (give --metadata, the product\'s MTL file)'
+    : !preset.calibrated && metadata ? `DN scaled to 0-1 without radiometric calibration (give --gain and --esun; ${metadata.file} gives the sun angle)`
     : !preset.calibrated ? 'DN scaled to 0-1 without radiometric calibration (give --gain, --esun and --sun-elevation)'
     : sensor === 'landsat8' && overrides.sunElevationDeg === undefined ? "TOA reflectance without the sun-angle correction (give --sun-elevation, the MTL's SUN_ELEVATION)"
     : undefined;
   if (overrides.calibration) {
     const c = overrides.calibration;
-    const d = c.earthSunDistance ?? 1;
-    const cosZenith = Math.sin((c.sunElevationDeg * Math.PI) / 180);
-    if (!(cosZenith > 0)) throw new InputError(`sun elevation must be above 0 degrees, got ${c.sunElevationDeg}`);
+    for (const [given, option] of [[c.sunElevationDeg, '--sun-elevation'], [c.earthSunDistance, '--earth-sun-distance']] as const) {
+      if (given !== undefined && metadata?.sunElevationDeg !== undefined) throw new InputError(`the metadata file ${metadata.file} gives it already; leave it out`, option);
+    }
+    const elevation = c.sunElevationDeg ?? metadata?.sunElevationDeg;
+    if (elevation === undefined) throw new InputError('a radiometric calibration needs --sun-elevation (or --metadata with the sun angle)', '--sun-elevation');
+    const d = c.earthSunDistance ?? metadata?.earthSunDistance ?? 1;
+    const cosZenith = Math.sin((elevation * Math.PI) / 180);
+    if (!(cosZenith > 0)) throw new InputError(`sun elevation must be above 0 degrees, got ${elevation}`);
     const gain = perBand('gain', c.gain, n);
     const radOffset = perBand('bias', c.offset, n);
     const esun = perBand('esun', c.esun, n);
@@ -191,9 +200,8 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
 }
 
 /** The metadata file gives the scaling; any other scaling option would contradict it. */
-function fromMetadata(sensor: string, bands: number[], preset: SensorPreset, overrides: BandOverrides): ResolvedBands {
+function fromMetadata(bands: number[], preset: SensorPreset, overrides: BandOverrides): ResolvedBands {
   const m = overrides.metadata!;
-  if (sensor !== m.sensor) throw new InputError(`describes ${m.product}: it applies to --sensor ${m.sensor}, not ${sensor}`, m.file);
   const given = (
     [
       ['--scale', overrides.scale],
@@ -207,8 +215,8 @@ function fromMetadata(sensor: string, bands: number[], preset: SensorPreset, ove
   return {
     bands: bands.map((b) => b - 1),
     channels: preset.channels,
-    scale: [...m.scale],
-    offset: [...m.offset],
+    scale: [...m.scale!],
+    offset: [...m.offset!],
     nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
     calibrated: true,
   };

@@ -111,7 +111,7 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--prune', 'some', /expected one of all, last/],
     ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
     ['--hot-guard', 'haze', /expected a reflectance or none, got "haze"/],
-    ['--gain', '0.2', /a radiometric calibration needs --gain, --esun and --sun-elevation/],
+    ['--gain', '0.2', /a radiometric calibration needs --gain, --esun and the sun angle \(--sun-elevation or --metadata\)/],
     ['--sun-elevation', '95', /expected degrees above the horizon/],
     ['--s2-baseline04', undefined, /applies to --sensor sentinel2, not landsat8-biome/],
     ['--tta', '3', /expected one of 1, 2, 4, 8, got "3"/],

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bundledModelNames } from '../../src/model/model-file.js';
+import { readProductMetadata } from '../../src/raster/product-metadata.js';
 import { gdalInfo, noGdal, readWithGdal, SYSTEM_PYTHON } from '../raster/helpers.js';
 import { REPO, filesUnder, show, wdcd } from './helpers.js';
 
@@ -137,12 +138,20 @@ describe('wdcd end to end', () => {
       return { r, summary: JSON.parse(r.stdout), pixels: readWithGdal(mask, out).bands[0] };
     };
     // The L8 Biome pixels are reflectance already: gain 1, ESUN pi and the sun overhead make reflectance = value.
-    const [reference, calibrated, raw] = await Promise.all([
+    // The GaoFen XML gives the sun angle and the Earth-Sun distance: an ESUN that cancels them gives reflectance = value.
+    const gfXml = join(REPO, 'test', 'fixtures', 'metadata', 'GF1_WFV3_E113.0_N34.0_20220624_L1A0006547030.xml');
+    const { sunElevationDeg, earthSunDistance } = readProductMetadata(gfXml);
+    const cancelling = (Math.PI * earthSunDistance! ** 2) / Math.sin((sunElevationDeg! * Math.PI) / 180);
+    const [reference, calibrated, raw, viaXml] = await Promise.all([
       run('dn-reference', ['--sensor', 'landsat8-biome']),
       run('dn-calibrated', ['--sensor', 'gf1-wfv', '--gain', '1', '--esun', String(Math.PI), '--sun-elevation', '90']),
       run('dn-raw', ['--sensor', 'gf1-wfv']),
+      run('dn-xml', ['--metadata', gfXml, '--gain', '1', '--esun', String(cancelling)]),
     ]);
     assert.deepEqual(calibrated.pixels, reference.pixels);
+    assert.deepEqual(viaXml.pixels, reference.pixels);
+    assert.equal(viaXml.summary.sensor, 'gf1-wfv');
+    assert.equal(viaXml.summary.calibrated, true);
     assert.ok(reference.summary.calibrated && calibrated.summary.calibrated);
     assert.doesNotMatch(calibrated.r.stderr, /without radiometric calibration/);
     assert.equal(raw.summary.calibrated, false);

@@ -71,6 +71,30 @@ describe('product metadata', () => {
     assert.ok(close(readProductMetadata(edited).offset, [-0.1, -0.1, -0.1, -0.05]));
   });
 
+  it('GaoFen-1 XML: the sensor, the sun angle and the Earth-Sun distance complete --gain/--esun', () => {
+    const m = readProductMetadata(join(FIXTURES, 'GF1_WFV3_E113.0_N34.0_20220624_L1A0006547030.xml'));
+    assert.equal(m.sensor, 'gf1-wfv');
+    assert.equal(m.product, 'GF1 WFV3 LEVEL1A DN, sun elevation 64.83 degrees');
+    assert.equal(m.scale, undefined);
+    assert.ok(Math.abs(m.sunElevationDeg! - 64.8293) < 1e-9);
+    // 24 June is day 175, near aphelion (about 1.0167 AU on 4 July).
+    assert.ok(Math.abs(m.earthSunDistance! - (1 - 0.01672 * Math.cos((0.9856 * 171 * Math.PI) / 180))) < 1e-12);
+    assert.ok(m.earthSunDistance! > 1.016 && m.earthSunDistance! < 1.017);
+    // Without gains the DN stay uncalibrated, and the message says what is missing.
+    const raw = resolveBands('gf1-wfv', 4, { metadata: m });
+    assert.equal(raw.calibrated, false);
+    assert.match(raw.uncalibrated!, /give --gain and --esun; .*GF1_WFV3.*\.xml gives the sun angle/);
+    // With them: the same reflectance as giving the sun angle and distance by hand.
+    const gains = { gain: [0.2, 0.18, 0.16, 0.14], offset: [0], esun: [1950, 1840, 1550, 1090] };
+    const viaMetadata = resolveBands('gf1-wfv', 4, { metadata: m, calibration: gains });
+    const byHand = resolveBands('gf1-wfv', 4, { calibration: { ...gains, sunElevationDeg: m.sunElevationDeg, earthSunDistance: m.earthSunDistance } });
+    assert.ok(viaMetadata.calibrated && close(viaMetadata.scale, byHand.scale));
+    assert.ok(!close(viaMetadata.scale, resolveBands('gf1-wfv', 4, { calibration: { ...gains, sunElevationDeg: m.sunElevationDeg } }).scale), 'the distance counts');
+    assert.throws(() => resolveBands('gf1-wfv', 4, { metadata: m, calibration: { ...gains, sunElevationDeg: 50 } }), inputError(/gives it already; leave it out/, '--sun-elevation'));
+    assert.throws(() => resolveBands('gf1-pms', 4, { metadata: m }), inputError(/applies to --sensor gf1-wfv, not gf1-pms/));
+    assert.throws(() => resolveBands('gf1-wfv', 4, { calibration: gains }), inputError(/needs --sun-elevation \(or --metadata/, '--sun-elevation'));
+  });
+
   it('band files in the wrong order are refused, naming the file; files the metadata does not list are not checked', () => {
     const m = readProductMetadata(L1);
     const file = (b: number) => `/data/LC08_L1TP_013031_20151022_20200908_02_T1_B${b}.TIF`;
@@ -97,6 +121,9 @@ describe('product metadata', () => {
       [write('mss_MTL.txt', l1.replace('"LANDSAT_8"', '"LANDSAT_1"')), /SPACECRAFT_ID is LANDSAT_1: wdcd reads the MTL files of LANDSAT_8, LANDSAT_9, LANDSAT_7, LANDSAT_5, LANDSAT_4/],
       [write('noadd_MTL.txt', l1.replace(/ {4}REFLECTANCE_ADD_BAND_4 = .*\n/, '')), /REFLECTANCE_ADD_BAND_4 is missing in LEVEL1_RADIOMETRIC_RESCALING/],
       [write('night_MTL.txt', l1.replace('SUN_ELEVATION = 37.56247232', 'SUN_ELEVATION = -3.2')), /SUN_ELEVATION -3.2 is not above the horizon/],
+      [write('GF6_WFV.xml', '<ProductMetaData><SatelliteID>GF6</SatelliteID><SensorID>WFV</SensorID></ProductMetaData>'), /SatelliteID GF6, SensorID WFV: wdcd reads the XML of GaoFen-1 WFV and PMS and GaoFen-2 PMS/],
+      [write('GF2_night.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>95.5</SolarZenith></ProductMetaData>'), /SolarZenith 95.5 is not a sun above the horizon/],
+      [write('GF2_undated.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>35.5</SolarZenith></ProductMetaData>'), /CenterTime is missing/],
       [write('bad.json', '{"LANDSAT_METADATA_FILE": {'), /is not valid JSON/],
       [write('MTD_MSIL1C.xml', readText(join(FIXTURES, 'MTD_MSIL1C.xml')).replace(/<RADIO_ADD_OFFSET band_id="3">-1000<\/RADIO_ADD_OFFSET>/, '')), /RADIO_ADD_OFFSET of band_id 3 is missing/],
     ];
