@@ -9,14 +9,12 @@
  * - Sentinel-2 `MTD_MSIL1C.xml` / `MTD_MSIL2A.xml`: reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE
  *   (L2A: BOA_ADD_OFFSET, BOA_QUANTIFICATION_VALUE); the offsets exist from processing baseline 04.00 on and are
  *   0 before. Blue, green, red, NIR are B02, B03, B04, B08 (band_id 1, 2, 3, 7).
- *
  * - GaoFen-1 and GaoFen-2 `<ProductMetaData>` XML (the `.xml` beside the scene's TIFF): the sensor, the sun angle
  *   (`SolarZenith`) and the Earth-Sun distance of the date (`CenterTime`). It holds no radiometric gains (CRESDA
  *   publishes them apart), so `--gain` and `--esun` are still needed; with them the metadata completes the calibration.
  *
  * Landsat and Sentinel-2 files also name each band's image file, so a band given in the wrong place is caught
- * (`checkBandFiles`).
- * The formats are flat and the keys few, so they are parsed here rather than with an ODL or XML library.
+ * (`checkBandFiles`). The formats are flat and the keys few, so they are parsed here rather than with an ODL or XML library.
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
@@ -65,6 +63,7 @@ export function readProductMetadata(file: string): ProductMetadata {
   }
   if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
   if (/<ProductMetaData\b/.test(text)) return gaofenMetadata(file, text);
+  if (/^\s*<[^>]*\bLANDSAT_METADATA_FILE\b/m.test(text)) throw new InputError("is a Landsat MTL.xml; give the product's MTL.txt or MTL.json", file);
   if (/\bLANDSAT_METADATA_FILE\b|\bL1_METADATA_FILE\b/.test(text)) return landsatMetadata(file, text.trimStart().startsWith('{') ? jsonGroups(file, text) : odlGroups(text));
   throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml, or a GaoFen-1/2 product XML)', file);
 }

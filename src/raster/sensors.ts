@@ -98,7 +98,7 @@ export interface BandOverrides {
   sunElevationDeg?: number;
   /** Sentinel-2 processing baseline >= 04.00: apply the -1000 DN offset. */
   sentinel2Baseline04?: boolean;
-  /** The product's own DN-to-reflectance coefficients (Landsat MTL, Sentinel-2 MTD; product-metadata.ts). */
+  /** The product's metadata: its DN-to-reflectance scaling (Landsat MTL, Sentinel-2 MTD) or its sun angle (GaoFen XML). */
   metadata?: ProductMetadata;
 }
 

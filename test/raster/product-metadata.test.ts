@@ -124,6 +124,7 @@ describe('product metadata', () => {
       [write('GF6_WFV.xml', '<ProductMetaData><SatelliteID>GF6</SatelliteID><SensorID>WFV</SensorID></ProductMetaData>'), /SatelliteID GF6, SensorID WFV: wdcd reads the XML of GaoFen-1 WFV and PMS and GaoFen-2 PMS/],
       [write('GF2_night.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>95.5</SolarZenith></ProductMetaData>'), /SolarZenith 95.5 is not a sun above the horizon/],
       [write('GF2_undated.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>35.5</SolarZenith></ProductMetaData>'), /CenterTime is missing/],
+      [write('LC08_MTL.xml', '<?xml version="1.0"?>\n<LANDSAT_METADATA_FILE>\n  <PRODUCT_CONTENTS/>\n</LANDSAT_METADATA_FILE>'), /is a Landsat MTL\.xml; give the product's MTL\.txt or MTL\.json/],
       [write('bad.json', '{"LANDSAT_METADATA_FILE": {'), /is not valid JSON/],
       [write('MTD_MSIL1C.xml', readText(join(FIXTURES, 'MTD_MSIL1C.xml')).replace(/<RADIO_ADD_OFFSET band_id="3">-1000<\/RADIO_ADD_OFFSET>/, '')), /RADIO_ADD_OFFSET of band_id 3 is missing/],
     ];
