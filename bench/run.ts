@@ -3,7 +3,7 @@
  *
  *   npm run bench [-- --sizes 1,16,100] [--model DIR] [--prune all|last] [--chunk-rows N] [--stripe-width N] [--stripe-threads N] [--threads N]
  *                    [--device cpu|gpu] [--train-archs wdcd-light,wdcd-vgg16] [--train-batches 16,64] [--feature-window WxH]
- *                    [--cloud mixed|low] [--work-dir DIR] [--keep] [--no-json] [--from-source]
+ *                    [--cloud mixed|low] [--refine R] [--work-dir DIR] [--keep] [--no-json] [--from-source]
  *
  * Default sizes 1,16 (about 3 minutes on 2 cores); add 100 for the flat-memory check (several minutes more).
  * A size is megapixels (a square scene) or WIDTHxHEIGHT: memory follows the width (rows are processed across
@@ -23,6 +23,8 @@
  * 3. Inference alone: pooled scoring in blocks/s (one by one, and convolutionally as detection scores them),
  *    pruned-feature pass in MP/s for prune `last` and `all`.
  *
+ * `--refine R` adds the map's guided-filter refinement (radius R px; detect/guided-refinement.ts), which the
+ * default model does not use: its second pass over the scene is timed as the `refine` stage.
  * `--device gpu` runs every network pass on the GPU (engine/device.ts); the main thread's work stays on the CPU.
  *
  * Results go to stdout (with a markdown table for the README) and to bench/results.json (with --prune last:
@@ -193,7 +195,7 @@ interface ChildArgs {
   model: string;
   scene: string[];
   out: string;
-  options: Partial<Pick<DetectOptions, 'chunkRows' | 'stripeWidth' | 'stripeThreads' | 'threads' | 'prune' | 'device'>>;
+  options: Partial<Pick<DetectOptions, 'chunkRows' | 'stripeWidth' | 'stripeThreads' | 'threads' | 'prune' | 'device' | 'refine'>>;
 }
 
 /** One end-to-end run in its own process (so that maxRSS is this run's alone), built or from source. */
@@ -343,6 +345,7 @@ async function main(): Promise<void> {
       'feature-window': { type: 'string', default: '1024x256' },
       'work-dir': { type: 'string' },
       cloud: { type: 'string', default: 'mixed' },
+      refine: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'no-json': { type: 'boolean', default: false },
       seconds: { type: 'string', default: '4' },
@@ -359,6 +362,8 @@ async function main(): Promise<void> {
   const device = values.device;
   if (values.cloud !== 'mixed' && values.cloud !== 'low') throw new Error('--cloud takes mixed or low');
   const cover = values.cloud;
+  const refine = values.refine === undefined ? undefined : Number(values.refine);
+  if (refine !== undefined && !(Number.isInteger(refine) && refine > 0)) throw new Error('--refine takes a radius in pixels');
   const runtime: SessionOptions = { threads, device };
 
   const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -400,12 +405,12 @@ async function main(): Promise<void> {
     const scene = await buildScene(join(work, 'scenes'), width, height, cover);
     const built = (performance.now() - t) / 1000;
     t = performance.now();
-    const options: ChildArgs['options'] = { chunkRows, stripeWidth, stripeThreads, threads, prune, device: device as 'cpu' | 'gpu' };
+    const options: ChildArgs['options'] = { chunkRows, stripeWidth, stripeThreads, threads, prune, device: device as 'cpu' | 'gpu', refine };
     const run = runChild({ model: modelDir, scene, out: join(work, `mask-${width}x${height}.tif`), options }, values['from-source']);
     runs.push(run);
     const s = run.stages;
     log(`  ${width} x ${height} (${f(run.megapixels, 1)} MP${built > 0.5 ? `, scene built in ${f(built, 0)} s` : ''}): ${f(run.seconds, 1)} s, ${f(run.megapixelsPerSecond)} MP/s, peak RSS ${f(run.peakRssMB, 0)} MB ` +
-      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's workers, added; ${run.blocks} blocks, ${run.gatedClear} gated clear, features at ${f(100 * run.featureShare, 1)} % of points)`);
+      `(busy: read ${f(s.read, 1)} s, mosaic ${f(s.mosaic, 1)} s, ${s.refine === undefined ? '' : `refine ${f(s.refine, 1)} s, `}write ${f(s.write, 1)} s on the main thread; score blocks ${f(s.scoreBlocks, 1)} s, features ${f(s.features, 1)} s on the network's workers, added; ${run.blocks} blocks, ${run.gatedClear} gated clear, features at ${f(100 * run.featureShare, 1)} % of points)`);
   }
   if (!values.keep) for (const run of runs) rmSync(join(work, `mask-${run.width}x${run.height}.tif`), { force: true });
 
@@ -451,12 +456,12 @@ async function main(): Promise<void> {
       machine: info,
       model: { note: modelNote, architecture: d.architecture.name, blockSize: d.architecture.blockSize, stride: d.detection.stride, prunedPools: d.prunedPools, gate: d.detection.gate },
       scenes: `tiled from ${SCENES[cover]} (bands 1-4, float32 TOA reflectance), four single-band tiled deflate GeoTIFFs`,
-      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, stripeThreads: stripeThreads ?? null, threads: threads ?? null, prune: prune ?? null, device, featureWindow: featureWindow.join('x') },
+      options: { chunkRows: chunkRows ?? null, stripeWidth: stripeWidth ?? null, stripeThreads: stripeThreads ?? null, threads: threads ?? null, prune: prune ?? null, refine: refine ?? null, device, featureWindow: featureWindow.join('x') },
       detect: runs,
       training,
       inference: infer,
     };
-    const file = `results${device === 'gpu' ? '-gpu' : ''}${prune ? `-prune-${prune}` : ''}${cover === 'mixed' ? '' : `-${cover}-cloud`}.json`;
+    const file = `results${device === 'gpu' ? '-gpu' : ''}${prune ? `-prune-${prune}` : ''}${refine ? `-refine-${refine}` : ''}${cover === 'mixed' ? '' : `-${cover}-cloud`}.json`;
     writeFileSync(join(root, 'bench', file), `${JSON.stringify(results, null, 2)}\n`);
     log(`written bench/${file}`);
   }

@@ -2,8 +2,8 @@
  * `npm run experiments`: the accuracy table of the README, reproduced in one command.
  * Rows: the one-rule spectral baseline, the bundled GCP-head default and its GAP-head twin (same recipe), the
  * default's map without LPP (pooled resolution) and with the last / all pools pruned, with and without the block
- * gate, with both spectral guards, the dark guard alone and none, several k, the recipe's other seeds, and
- * test-time augmentation (`--tta`).
+ * gate, with both spectral guards, the dark guard alone and none, several k, the recipe's other seeds,
+ * test-time augmentation (`--tta`), and the map's refinement (`--refine`; the rgb model with and without its own).
  * k is chosen on val for every L8 Biome row by the default's rule (mean per-image kappa of the map alone; the
  * guards veto afterwards, as `wdcd train` does); the rgb row uses the model's own k (tuned by its recipe). Test is
  * reported as measured.
@@ -13,14 +13,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gf1, l8biome, landsat38cloud, type CatalogScene } from '../src/datasets/index.js';
+import { gf1, l8biome, l8biomeRgb, landsat38cloud, type CatalogScene } from '../src/datasets/index.js';
 import { addConfusion, confusion, emptyConfusion, metrics, type Metrics } from '../src/evaluate/index.js';
 import { readMask } from '../src/evaluate/mask-codings.js';
 import { loadModel, type Model } from '../src/model/model-file.js';
 import { openRaster } from '../src/raster/open.js';
 import { thresholdOf } from '../src/detect/clear-sky.js';
 import type { CamOptions } from '../src/detect/detect.js';
-import { K_GRID, sceneCams, scoreThresholds, tuningScores } from '../src/detect/tune-k.js';
+import { K_GRID, sceneCams, scoreThresholds, tuningScores, type TuneMetric } from '../src/detect/tune-k.js';
 import { spawnSync } from 'node:child_process';
 import { RECIPES } from './model-recipes.js';
 
@@ -50,20 +50,30 @@ async function baseline(scenes: CatalogScene[]): Promise<Metrics> {
   return metrics(m);
 }
 
+/** The k of K_GRID that `wdcd train` would choose on these scenes by this metric (the map alone; guards veto after). */
+async function tunedK(model: Model, options: CamOptions, scenes: CatalogScene[], metric: TuneMetric): Promise<number> {
+  const stats = model.description.detection.clearSky!;
+  const cams = await sceneCams(model, scenes, options);
+  const tuning = tuningScores(cams.map((c) => ({ ...c, ruledOut: undefined })), K_GRID.map((k) => thresholdOf(stats, k)), metric);
+  return K_GRID[tuning.reduce((b, s, i) => (s > tuning[b] ? i : b), 0)];
+}
+
 /**
- * k tuned on val by the bundled default's rule (mean per-image kappa), or the model's own k (`ownK`), plus fixed
- * k values, each scored on val and test.
+ * k tuned on val by the bundled default's rule (mean per-image kappa), the model's own k (`'own'`), or a given k
+ * with how it was chosen, plus fixed k values, each scored on val and test.
  */
-async function camRows(label: string, model: Model, options: CamOptions, val: CatalogScene[], test: CatalogScene[], fixedK: number[], ownK = false): Promise<Row[]> {
+async function camRows(
+  label: string, model: Model, options: CamOptions, val: CatalogScene[], test: CatalogScene[], fixedK: number[], kRule: 'val' | 'own' | { k: number; how: string } = 'val',
+): Promise<Row[]> {
   const stats = model.description.detection.clearSky!;
   const valCams = await sceneCams(model, val, options);
   const testCams = await sceneCams(model, test, options);
-  const tuning = tuningScores(valCams.map((c) => ({ ...c, ruledOut: undefined })), K_GRID.map((k) => thresholdOf(stats, k)), 'image-kappa');
-  const first = ownK ? model.description.detection.k : K_GRID[tuning.reduce((b, s, i) => (s > tuning[b] ? i : b), 0)];
+  const first = kRule === 'own' ? model.description.detection.k : kRule === 'val' ? await tunedK(model, options, val, 'image-kappa') : kRule.k;
+  const how = kRule === 'own' ? "the model's" : kRule === 'val' ? 'tuned on val' : kRule.how;
   const ks = [first, ...fixedK.filter((k) => k !== first)];
   const testScores = scoreThresholds(testCams, ks.map((k) => thresholdOf(stats, k)));
   const valAt = scoreThresholds(valCams, ks.map((k) => thresholdOf(stats, k)));
-  return ks.map((k, i) => ({ method: label, k: i === 0 ? `${k} (${ownK ? "the model's" : 'tuned on val'})` : String(k), val: valAt[i], test: testScores[i] }));
+  return ks.map((k, i) => ({ method: label, k: i === 0 ? `${k} (${how})` : String(k), val: valAt[i], test: testScores[i] }));
 }
 
 /**
@@ -93,6 +103,9 @@ function ablationModel(): Model | null {
 /** The seeds besides the bundled model's (1) that the recipe is rerun with, to show the spread training has. */
 const SEEDS = [2, 3, 4, 5, 6];
 
+/** Refinement radii measured with the default model (the rgb model's own is in its row). */
+const REFINE_RADII = [32, 64];
+
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const cells = (m: Metrics) => [m.oa, m.precision, m.recall, m.f1, m.iou].map(pct).concat(Number.isFinite(m.kappa) ? m.kappa.toFixed(3) : 'n/a');
 
@@ -114,11 +127,13 @@ async function main() {
   rows.push(...(await camRows(`${head}, LPP (all pools), gate, dark guard only (the former default)`, model, { prune: 'all', gate: true, hotGuard: null }, val, test, [])));
   rows.push(...(await camRows(`**${head}, LPP (all pools), gate, dark + HOT guards = bundled \`default\`**`, model, { prune: 'all', gate: true }, val, test, [2, 3, 4, 6, 8])));
   // Test-time augmentation as users run it (`--tta N`): the model's own k.
-  for (const tta of [2, 8]) rows.push(...(await camRows(`bundled \`default\` with \`--tta ${tta}\` (map averaged over ${tta} orientations)`, model, { tta }, val, test, [], true)));
+  for (const tta of [2, 8]) rows.push(...(await camRows(`bundled \`default\` with \`--tta ${tta}\` (map averaged over ${tta} orientations)`, model, { tta }, val, test, [], 'own')));
+  // The edge-aware refinement (guided filter; detect/guided-refinement.ts), k tuned on val with it.
+  for (const refine of REFINE_RADII) rows.push(...(await camRows(`bundled \`default\` with \`--refine ${refine}\` (guided filter, radius ${refine} px)`, model, { refine }, val, test, [])));
   if (!args.includes('--skip-seeds')) {
     for (const seed of SEEDS) {
       const other = recipeModel(`seed-${seed}`, `the default recipe with seed ${seed}`, ['--seed', String(seed)]);
-      rows.push(...(await camRows(`the default's recipe, seed ${seed} (its own k, tuned on val by the recipe)`, other, {}, val, test, [], true)));
+      rows.push(...(await camRows(`the default's recipe, seed ${seed} (its own k, tuned on val by the recipe)`, other, {}, val, test, [], 'own')));
     }
   }
 
@@ -131,7 +146,12 @@ async function main() {
     ['bundled `default`, dark guard only', { hotGuard: null }],
     ['**bundled `default` (dark + HOT guards)**', {}],
   ] as [string, CamOptions][]) {
-    const [row] = await camRows(label, model, guards, patch, patch, [], true);
+    const [row] = await camRows(label, model, guards, patch, patch, [], 'own');
+    otherRows.push({ method: row.method, k: row.k, test: row.test });
+  }
+  for (const refine of REFINE_RADII) {
+    const k = await tunedK(model, { refine }, val, 'image-kappa');
+    const [row] = await camRows(`bundled \`default\` with \`--refine ${refine}\``, model, { refine }, patch, patch, [], { k, how: 'tuned on L8 Biome val' });
     otherRows.push({ method: row.method, k: row.k, test: row.test });
   }
 
@@ -144,8 +164,16 @@ async function main() {
     // the rendered L8 Biome val scenes; k is the model's own.
     const rgbVal = gf1('train');
     rgbRows.push({ method: 'spectral baseline (mean visible > 0.17)', k: '-', val: await baseline(rgbVal), test: await baseline(gfTest) });
-    rgbRows.push(...(await camRows('bundled `rgb`: GCP + LPP (all pools), gate', rgb, {}, rgbVal, gfTest, [], true)));
-    rgbRows.push(...(await camRows('bundled `rgb` with `--tta 8`', rgb, { tta: 8 }, rgbVal, gfTest, [], true)));
+    const refine = rgb.description.detection.refine;
+    const refined = refine ? `, refined (guided filter, radius ${refine.radius} px)` : '';
+    rgbRows.push(...(await camRows(`**bundled \`rgb\`: GCP + LPP (all pools), gate${refined}**`, rgb, {}, rgbVal, gfTest, [], 'own')));
+    rgbRows.push(...(await camRows('bundled `rgb` with `--tta 8`', rgb, { tta: 8 }, rgbVal, gfTest, [], 'own')));
+    if (refine) {
+      // The same weights without the refinement, k chosen by the recipe's rule (pooled kappa on its --tune scenes).
+      const tuneScenes = [...(await l8biomeRgb('val')), ...rgbVal];
+      const k = await tunedK(rgb, { refine: null }, tuneScenes, 'kappa');
+      rgbRows.push(...(await camRows('bundled `rgb` without the refinement (`--refine none`, the WDCD map)', rgb, { refine: null }, rgbVal, gfTest, [], { k, how: "tuned by the recipe's rule" })));
+    }
   }
 
   const header = '| method | k | val OA | P | R | F1 | IoU | kappa | test OA | P | R | F1 | IoU | kappa |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';

@@ -14,6 +14,7 @@ export async function modelsCommand(argv: string[]): Promise<void> {
         `  LPP pruned pools ${JSON.stringify(d.prunedPools)}, stride ${d.detection.stride}, gate ${d.detection.gate ? 'on' : 'off'}, ` +
         (stats ? `T = ${stats.mean.toFixed(3)} + ${d.detection.k} x ${stats.std.toFixed(3)} = ${thresholdOf(stats, d.detection.k).toFixed(3)}\n` : 'no threshold statistics\n') +
         `  spectral guards: ${guardText(d.detection) || 'none'}\n` +
+        `  map refinement: ${d.detection.refine ? `guided filter, radius ${d.detection.refine.radius} px, eps ${d.detection.refine.eps}` : 'none'}\n` +
         (d.training?.command ? `  trained by: ${d.training.command}\n` : ''),
     );
   }

@@ -25,6 +25,7 @@ import { channelWeights, emptyWeights } from './channel-weights.js';
 import { blockSpans, gridCoverage, latticeRowToPixels, rowSource, type AxisCoverage } from './coverage.js';
 import { FeatureLattice } from './feature-lattice.js';
 import { ruleOutRow, type LinearGuard } from './spectral-guards.js';
+import { linearRow, type LinearForm } from './guided-refinement.js';
 import { BlockFeatureSums } from './block-sums.js';
 import { MosaicKernels, type FeatureRow, type LaidRuns, type WeightRuns } from './mosaic-kernels.js';
 
@@ -36,6 +37,8 @@ export interface CamRows {
   valid: Uint8Array;
   /** 1 where a spectral guard rules cloud out (only with options.guards). */
   ruledOut?: Uint8Array;
+  /** The refinement's guide at each pixel (only with options.guide). */
+  guide?: Float32Array;
 }
 
 export interface CamOptions {
@@ -47,6 +50,8 @@ export interface CamOptions {
   scores?: BlockScores;
   /** Spectral tests a cloud pixel must pass (spectral-guards.ts); none: no pixel is ruled out. */
   guards?: LinearGuard[];
+  /** A per-pixel form of the input to output beside the map (the refinement's guide; guided-refinement.ts). */
+  guide?: LinearForm;
   /** Seconds this thread spends reading ('read') and mosaicking ('mosaic'), added to as the pass runs. */
   seconds?: Record<string, number>;
   /** Lattice rows per feature pass; larger is faster per pixel and holds more memory. */
@@ -160,6 +165,8 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
   const pixelValid = new Map<number, Uint8Array>(); // pixel row -> [width]
   const pixelRuledOut = new Map<number, Uint8Array>(); // pixel row -> [width], with guards
   const guards = options.guards?.length ? options.guards : undefined;
+  const pixelGuide = new Map<number, Float32Array>(); // pixel row -> [width], with options.guide
+  const guide = options.guide;
   const camRows = new Map<number, Float32Array>(); // relative lattice row -> [NX]
   const rowDone = new Uint8Array(ny);
   let next = 0; // next lattice row (relative) to compute
@@ -337,6 +344,11 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
           ruleOutRow(guards, win.data, sw * sh, at, width, ruledOut);
           pixelRuledOut.set(y, ruledOut);
         }
+        if (guide) {
+          const g = new Float32Array(width);
+          linearRow(guide, win.data, sw * sh, at, width, g);
+          pixelGuide.set(y, g);
+        }
       }
       sharedFloats.give(win.data); // its tiles are done (computeChunk awaited them)
       for (let j = next; j < end; j++) features.set(j, { row: featureRows[j - next], segments });
@@ -384,6 +396,7 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
       const cam = new Float32Array(count * outWidth);
       const valid = new Uint8Array(count * outWidth);
       const ruledOut = guards ? new Uint8Array(count * outWidth) : undefined;
+      const guideOut = guide ? new Float32Array(count * outWidth) : undefined;
       for (let i = 0; i < count; i++) {
         const y = firstY + i;
         const { upper, lower, fy } = rowSource(lattice, rows, y);
@@ -392,11 +405,13 @@ export async function* mosaicCam(network: Network, source: PreparedSource, grid:
         pixelValid.delete(y);
         if (ruledOut) ruledOut.set(pixelRuledOut.get(y)!.subarray(ox0, ox1), i * outWidth);
         pixelRuledOut.delete(y);
+        if (guideOut) guideOut.set(pixelGuide.get(y)!.subarray(ox0, ox1), i * outWidth);
+        pixelGuide.delete(y);
       }
       const keepFrom = rowSource(lattice, rows, Math.min(yOut, height - 1)).upper - rows.first;
       for (const j of camRows.keys()) if (j < keepFrom) camRows.delete(j);
       stop();
-      yield { y: firstY, height: count, cam, valid, ruledOut };
+      yield { y: firstY, height: count, cam, valid, ruledOut, guide: guideOut };
     } else {
       stop();
       if (ahead.length === 0 && next >= rows.count && finalized >= rows.count) throw new Error('activation map mosaic stalled');

@@ -34,6 +34,8 @@ export interface CamWindow {
   valid: Uint8Array;
   /** 1 where a spectral guard rules cloud out (only with guards). */
   ruledOut?: Uint8Array;
+  /** The refinement's guide (only with a guide; guided-refinement.ts). */
+  guide?: Float32Array;
 }
 
 export interface ColumnStripe {

@@ -9,11 +9,12 @@ import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import type { SessionOptions } from '../engine/session.js';
 import { cpuWorkerLayout } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
-import { loadModel, type Model } from '../model/model-file.js';
+import { loadModel, type Model, type RefinementSettings } from '../model/model-file.js';
 import { dihedralCopies } from '../model/dihedral-copies.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
-import { preparedRaster, StripMemory, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
+import { preparedRaster, StripMemory, STRIP_ROWS, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
+import { sharedFloats } from '../engine/shared-floats.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raster/sensors.js';
@@ -27,7 +28,8 @@ import { chunkRowsOf, GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic
 import { columnStripes, stripedCam, STRIPE_WIDTH, type CamWindow } from './column-stripes.js';
 import { parallelStripedCam } from './stripe-workers.js';
 import { thresholdOf } from './clear-sky.js';
-import { guardsOf, type GuardOverrides, type LinearGuard } from './spectral-guards.js';
+import { guardsOf, ruleOutRow, type GuardOverrides, type LinearGuard } from './spectral-guards.js';
+import { brightnessGuide, DEFAULT_REFINEMENT_EPS, GuidedRefinement, linearRow, type LinearForm } from './guided-refinement.js';
 
 /** Which max-pools LPP removes: all (full-resolution map), the last one, or an explicit list of layer indices. */
 export type PruneChoice = 'all' | 'last' | number[];
@@ -58,6 +60,13 @@ export interface CamOptions extends BandOverrides, GuardOverrides {
    * as one network of that many turned copies (model/dihedral-copies.ts): N times the network's work.
    */
   tta?: number;
+  /**
+   * Radius in pixels of the map's edge-aware refinement (detect/guided-refinement.ts); 0 or null turns it off.
+   * Default the model's. A model's k was tuned with its own refinement: change it and the threshold may want --k.
+   */
+  refine?: number | null;
+  /** The refinement's regularisation (squared guide units); default the model's, else 1e-3. */
+  refineEps?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -89,6 +98,8 @@ export interface DetectSummary {
   sensor: string;
   threshold: number;
   k: number | null;
+  /** The map's refinement (guided filter radius and eps), or null. */
+  refine: RefinementSettings | null;
   /** Red reflectance below which no pixel is cloud, or null. */
   darkGuard: number | null;
   /** HOT offset: no pixel with blue - 0.5 red below it is cloud, or null. */
@@ -132,6 +143,9 @@ export interface Prepared {
   gate: boolean;
   stride: number;
   guards: LinearGuard[];
+  refine: RefinementSettings | null;
+  /** The refinement's guide, with a refinement. */
+  guide?: LinearForm;
 }
 
 function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number> {
@@ -141,6 +155,19 @@ function prunedPools(model: Model, choice: PruneChoice | undefined): Set<number>
   if (choice === 'last') return new Set(pools.slice(-1));
   for (const p of choice) if (!pools.includes(p)) throw new InputError(`layer ${p} is not a max-pool (pools: ${pools.join(', ')})`, '--prune');
   return new Set(choice);
+}
+
+/** The refinement the options ask for: the model's, another radius or eps, or none. */
+export function refinementOf(model: Model, options: Pick<CamOptions, 'refine' | 'refineEps'>): RefinementSettings | null {
+  const own = model.description.detection.refine ?? null;
+  if (options.refine === null || options.refine === 0) return null;
+  if (options.refine !== undefined && !(Number.isInteger(options.refine) && options.refine > 0)) {
+    throw new InputError('the refinement radius must be a whole number of pixels (0 turns it off)', '--refine');
+  }
+  if (options.refineEps !== undefined && !(options.refineEps > 0)) throw new InputError('the refinement eps must be > 0', '--refine-eps');
+  const radius = options.refine ?? own?.radius;
+  if (radius === undefined) return null;
+  return { radius, eps: options.refineEps ?? own?.eps ?? DEFAULT_REFINEMENT_EPS };
 }
 
 /** The scene opened and checked against the model, with its network; also what each stripe thread does first. */
@@ -169,6 +196,13 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
     if (!Number.isInteger(stride) || stride < 1 || stride > description.architecture.blockSize) {
       throw new InputError(`stride must be a whole number from 1 to the block size (${description.architecture.blockSize})`, '--stride');
     }
+    const refine = refinementOf(model, options);
+    let guide: LinearForm | undefined;
+    try {
+      guide = refine ? brightnessGuide(model) : undefined;
+    } catch (e) {
+      throw new InputError((e as Error).message, '--refine');
+    }
     const device = await resolveDevice(options.device ?? 'auto');
     // The network runs on a worker thread, so reading and mosaicking go on while it computes.
     const network = new Network(model, prunedPools(model, options.prune), networkRuntime(device, options.threads));
@@ -189,6 +223,8 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
       gate: options.gate ?? description.detection.gate,
       stride,
       guards: guardsOf(model, options),
+      refine,
+      guide,
     };
   } catch (e) {
     await source.close();
@@ -231,13 +267,59 @@ async function* camStream(
     return logits;
   }
   const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
-    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, guards: p.guards, points: run.points,
+    gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, guards: p.guards, guide: p.guide,
+    points: run.points,
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.
   const busy = await p.network.busySeconds();
   Object.assign(run.timings, { read: seconds.read ?? 0, scoreBlocks: busy.score, features: busy.features, mosaic: seconds.mosaic ?? 0 });
   return logits;
+}
+
+/**
+ * The map detection thresholds: the mosaic's windows as they come, or with a refinement, the mosaic pass feeding
+ * the refinement's cell sums, then a second pass that reads the scene again, stripe by stripe, and yields the
+ * refined map (guided-refinement.ts). Neither pass holds the scene.
+ */
+async function* mapStream(
+  inputs: string[], p: Prepared, onProgress: ProgressCallback, run: CamRun, options: CamOptions,
+): AsyncGenerator<CamWindow, Float32Array> {
+  const stream = camStream(inputs, p, onProgress, run, options);
+  if (!p.refine) return yield* stream;
+  const { width, height } = p.source;
+  const refinement = new GuidedRefinement(width, height, p.refine);
+  let step;
+  while (!(step = await stream.next()).done) {
+    const w = step.value;
+    refinement.add(w, w.cam, w.guide!, w.valid);
+  }
+  const started = performance.now();
+  onProgress({ kind: 'stage', stage: 'refinement' });
+  refinement.finish();
+  // Column stripes again, each top to bottom, so that what this pass holds is bounded by the stripe's width too.
+  const stripeWidth = options.stripeWidth ?? STRIPE_WIDTH;
+  for (let x0 = 0; x0 < width; x0 += stripeWidth) {
+    const x1 = Math.min(width, x0 + stripeWidth);
+    const source = p.prepared([x0, x1]);
+    for (let y = 0; y < height; y += STRIP_ROWS) {
+      const window = { x: x0, y, width: x1 - x0, height: Math.min(STRIP_ROWS, height - y) };
+      const { data, valid } = await source.read(window);
+      const n = window.width * window.height;
+      // The strip's planes are [bands][rows][columns]: each plane is one run of n pixels.
+      const guide = new Float32Array(n);
+      linearRow(p.guide!, data, n, 0, n, guide);
+      const ruledOut = p.guards.length > 0 ? new Uint8Array(n) : undefined;
+      if (ruledOut) ruleOutRow(p.guards, data, n, 0, n, ruledOut);
+      sharedFloats.give(data);
+      yield { ...window, cam: refinement.refine(window, guide, valid), valid, ruledOut };
+      // Progress in rows of the whole scene's width.
+      onProgress({ kind: 'progress', stage: 'refinement', done: Math.round((x0 * height + window.width * (y + window.height)) / width), total: height, unit: 'rows' });
+    }
+    source.release?.();
+  }
+  run.timings.refine = (performance.now() - started) / 1000;
+  return step.value;
 }
 
 /** The mosaicked activation map of a whole scene, in memory (for evaluation, threshold tuning and tests). */
@@ -248,7 +330,7 @@ export async function sceneCam(inputs: string[], options: CamOptions = {}): Prom
     const cam = new Float32Array(width * height);
     const valid = new Uint8Array(width * height);
     const ruledOut = p.guards.length > 0 ? new Uint8Array(width * height) : undefined;
-    for await (const w of camStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1, points: { features: 0, total: 0 } }, options)) {
+    for await (const w of mapStream(inputs, p, options.onProgress ?? noProgress, { timings: {}, stripeThreads: 1, points: { features: 0, total: 0 } }, options)) {
       for (let r = 0; r < w.height; r++) {
         const at = (w.y + r) * width + w.x;
         cam.set(w.cam.subarray(r * w.width, (r + 1) * w.width), at);
@@ -340,7 +422,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     let cloud = 0;
     let nodata = 0;
     const run: CamRun = { timings, stripeThreads: 1, points: { features: 0, total: 0 } };
-    const stream = camStream(inputs, p, onProgress, run, options);
+    const stream = mapStream(inputs, p, onProgress, run, options);
     let writing = 0; // seconds spent thresholding and writing windows
     let step = await stream.next();
     while (!step.done) {
@@ -393,6 +475,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       sensor: p.sensor,
       threshold,
       k,
+      refine: p.refine,
       darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
       calibrated,

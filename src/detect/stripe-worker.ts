@@ -35,13 +35,14 @@ async function handle(request: StripeRequest): Promise<void> {
       const stripes = columnStripes(grid, p.source.width, request.stripeWidth, latticeOf(p.network).stride);
       const s = stripes[request.index];
       const stream = stripeCam(p.network, p.prepared, p.source.width, grid, s, false, {
-        gate: p.gate, kernels, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), guards: p.guards, seconds, points,
+        gate: p.gate, kernels, chunkRows: request.chunkRows, tileWidth: tileWidthFor(p.device), guards: p.guards, guide: p.guide, seconds, points,
         onProgress: (e) => e.kind === 'progress' && post({ op: 'progress', index: request.index, rows: e.done }),
       });
       let step;
       while (!(step = await stream.next()).done) {
         const w = step.value;
-        post({ op: 'window', window: w }, [w.cam.buffer, w.valid.buffer, ...(w.ruledOut ? [w.ruledOut.buffer] : [])] as ArrayBuffer[]);
+        const optional = [w.ruledOut, w.guide].flatMap((a) => (a ? [a.buffer] : []));
+        post({ op: 'window', window: w }, [w.cam.buffer, w.valid.buffer, ...optional] as ArrayBuffer[]);
       }
       post({ op: 'stripe-done', index: request.index, logits: step.value });
     } else {

@@ -36,9 +36,18 @@ export interface ModelDescription {
   prunedPools: number[];
   /**
    * Detection defaults: sliding-window stride, block gate, the clear-sky statistics and k (T = mean + k std),
-   * and the spectral guards (detect/spectral-guards.ts): tests from the literature that a cloud pixel must pass.
+   * the spectral guards (detect/spectral-guards.ts): tests from the literature that a cloud pixel must pass, and
+   * the edge-aware refinement of the map (detect/guided-refinement.ts; k is tuned on the refined map).
    */
-  detection: { stride: number; gate: boolean; k: number; clearSky: ClearSkyStatistics | null; darkGuard?: DarkGuard | null; hotGuard?: HotGuard | null };
+  detection: {
+    stride: number;
+    gate: boolean;
+    k: number;
+    clearSky: ClearSkyStatistics | null;
+    darkGuard?: DarkGuard | null;
+    hotGuard?: HotGuard | null;
+    refine?: RefinementSettings | null;
+  };
   training?: Record<string, unknown>;
 }
 
@@ -59,6 +68,15 @@ export interface DarkGuard {
  */
 export interface HotGuard {
   offset: number;
+}
+
+/**
+ * The activation map refined by a guided filter with the scene's brightness as guide (detect/guided-refinement.ts):
+ * windows of `radius` pixels, regularisation `eps` in squared guide units (reflectance or display values 0-1).
+ */
+export interface RefinementSettings {
+  radius: number;
+  eps: number;
 }
 
 export interface Model {

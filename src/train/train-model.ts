@@ -12,6 +12,7 @@ import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { clearSkyStatistics } from '../detect/clear-sky.js';
 import { tuneK, type KScore, type TuneMetric } from '../detect/tune-k.js';
+import { DEFAULT_REFINEMENT_EPS } from '../detect/guided-refinement.js';
 import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
 
 export interface TrainModelOptions {
@@ -37,6 +38,13 @@ export interface TrainModelOptions {
   darkGuard?: number;
   /** HOT guard stored in the model (offset of blue - 0.5 red; see HotGuard); default none. */
   hotGuard?: number;
+  /**
+   * Refinement stored in the model (guided filter radius in px; detect/guided-refinement.ts); default none. The
+   * clear-sky statistics stay those of the unrefined map of clear blocks; k is tuned on the refined map.
+   */
+  refine?: number;
+  /** Its regularisation (default DEFAULT_REFINEMENT_EPS). */
+  refineEps?: number;
   tuneMetric?: TuneMetric;
   statistic?: 'pixel' | 'block';
   bandOptions?: BandOptions;
@@ -91,6 +99,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
   const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
   if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
+  const unseen = ['blue', 'green', 'red'].filter((b) => !bands.includes(b));
+  if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
   onProgress({ kind: 'stage', stage: 'train' });
@@ -119,6 +129,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   model.description.detection.gate = options.gate ?? model.description.detection.gate;
   model.description.detection.darkGuard = options.darkGuard === undefined ? null : { band: 'red', reflectance: options.darkGuard };
   model.description.detection.hotGuard = options.hotGuard === undefined ? null : { offset: options.hotGuard };
+  model.description.detection.refine = options.refine === undefined ? null : { radius: options.refine, eps: options.refineEps ?? DEFAULT_REFINEMENT_EPS };
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
   const network = new Network(model, undefined, { threads: options.threads, device });

@@ -2,7 +2,7 @@
 // detect on the real Landsat 8 scene and on L8 Biome test images, check every output with GDAL, evaluate.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -54,6 +54,8 @@ describe('wdcd end to end', () => {
     assert.equal(one.code, 0, show(one));
     assert.match(one.stdout, /wdcd-light, 48 px blocks, bands blue, green, red, nir/);
     assert.match(one.stdout, /T = -?[\d.]+ \+ -?[\d.]+ x [\d.]+ = -?[\d.]+/);
+    assert.match(one.stdout, /map refinement: none/);
+    if (bundled.includes('rgb')) assert.match(list.stdout, /^rgb: [^]*?map refinement: guided filter, radius 64 px/m);
   });
 
   it('detect on the Landsat 8 scene: mask, CAM and overlay with the input georeferencing', { skip: noGdal }, async () => {
@@ -206,6 +208,32 @@ describe('wdcd end to end', () => {
     assert.equal(swapped.r.code, 2, show(swapped.r));
     assert.match(swapped.r.stderr, new RegExp(`${landsat[2]}: is band B4 in .*_MTL\\.txt, but it would go to the model as blue \\(B2\\)`));
     assert.ok(!existsSync(swapped.mask));
+  });
+
+  it('the rgb model refines its map by default: on the GF-1 train slices it beats --refine none at the same k; a bad radius is refused', async () => {
+    const root = '/work/shared/data/gf1/train';
+    const slices = readdirSync(root).flatMap((kind) => readdirSync(join(root, kind)).filter((f) => f.endsWith('.jpg')).map((f) => join(root, kind, f)));
+    assert.equal(slices.length, 6);
+    const pooledKappa = async (name: string, extra: string[]) => {
+      const outdir = join(out, name);
+      const r = await wdcd(['detect', ...slices, '--model', 'rgb', '-O', outdir, '--json', '-q', ...extra]);
+      assert.equal(r.code, 0, show(r));
+      const summaries = JSON.parse(r.stdout);
+      const pairs = slices.flatMap((s, i) => [summaries[i].outputs.mask, s.replace(/\.jpg$/, '.png')]);
+      const e = await wdcd(['eval', ...pairs, '--coding', 'gf1-png', '--json']);
+      assert.equal(e.code, 0, show(e));
+      return { summary: summaries[0], kappa: JSON.parse(e.stdout).pooled.kappa as number };
+    };
+    const refined = await pooledKappa('gf1-refined', []);
+    const plain = await pooledKappa('gf1-plain', ['--refine', 'none']);
+    assert.deepEqual(refined.summary.refine, { radius: 64, eps: 1e-3 });
+    assert.equal(plain.summary.refine, null);
+    assert.equal(refined.summary.threshold, plain.summary.threshold, 'the same k');
+    assert.ok(refined.kappa > plain.kappa + 0.05, `refined kappa ${refined.kappa} vs ${plain.kappa}`);
+    const bad = await wdcd(['detect', slices[0], '--model', 'rgb', '--refine', '-3', '-o', join(out, 'bad.tif')]);
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--refine/);
+    assert.ok(!existsSync(join(out, 'bad.tif')));
   });
 
   it('-O with two inputs writes one mask each; eval prints a table and JSON; no overwrite without --overwrite', { skip: noGdal }, async () => {
