@@ -1,1 +1,2 @@
-export { startViewer, type Viewer, type ViewerOptions, type ViewerSummary } from './server.js';
+export { startViewer, type Viewer, type ViewerOptions } from './server.js';
+export type { PixelValues, ViewerInfo, ViewerSummary } from './viewer-api.js';

@@ -34,6 +34,7 @@ import {
 import { ERROR_COLOURS, MASK_COLOURS, infernoTable, type Rgba } from './colormap.js';
 import { Pyramid, TILE_SIZE, quantiles } from './pyramid.js';
 import { loadPage, type PageAssets } from './page-assets.js';
+import type { PixelValues, ViewerInfo, ViewerSummary } from './viewer-api.js';
 
 export interface ViewerOptions {
   /** The cloud mask (wdcd's coding 0 clear / 1 cloud / 255 nodata unless `maskCoding` says otherwise). */
@@ -63,29 +64,6 @@ export interface Viewer {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-/** Fractions and counts of the mask, and metrics against the truth when one was given. */
-export interface ViewerSummary {
-  pixels: number;
-  cloud: number;
-  clear: number;
-  nodata: number;
-  cloudFraction: number;
-  nodataFraction: number;
-  /** Cloud as a fraction of the valid (non-nodata) pixels. */
-  cloudFractionOfValid: number | null;
-  threshold: { value: number; source: string } | null;
-  /** Scalar fields of the sidecar `<mask>.json`, if present. */
-  sidecar: { path: string; fields: Record<string, string | number | boolean> } | null;
-  warnings: string[];
-  truth: {
-    path: string;
-    coding: string;
-    confusion: Confusion;
-    /** Fractions; null where undefined (NaN). */
-    metrics: Record<keyof Metrics, number | null>;
-  } | null;
 }
 
 interface Layer {
@@ -562,7 +540,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }
 
   // --- pixel values --------------------------------------------------------------------------------------
-  async function pixel(col: number, row: number): Promise<unknown> {
+  async function pixel(col: number, row: number): Promise<PixelValues> {
     const win = { x: col, y: row, width: 1, height: 1 };
     const [img, m, c, t] = await Promise.all([
       image.source.readWindow(win),
@@ -593,7 +571,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     };
   }
 
-  async function info(): Promise<unknown> {
+  async function info(): Promise<ViewerInfo> {
     const { stretch, camRange } = await stats();
     const georef: GeoReference | null = mask.source.georef;
     return {
@@ -611,7 +589,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       },
       cam: cam && camRange ? { path: basename(cam.path), lo: camRange[0], hi: camRange[1], colormap: 'inferno' } : null,
       mask: { path: basename(options.mask), coding: maskCoding, codingDescription: CODINGS[maskCoding].description },
-      truth: truth ? { path: basename(truth.path), coding: truthCoding } : null,
+      truth: truth && truthCoding ? { path: basename(truth.path), coding: truthCoding } : null,
       threshold,
       colours: { mask: MASK_COLOURS, errors: ERROR_COLOURS },
     };

@@ -12,57 +12,8 @@ import ZoomToExtent from 'ol/control/ZoomToExtent.js';
 import ScaleLine from 'ol/control/ScaleLine.js';
 import Overlay from 'ol/Overlay.js';
 import { cssColour, infernoTable, type Rgba } from '../colormap.js';
+import type { PixelValues, ViewerInfo, ViewerSummary } from '../viewer-api.js';
 
-interface BandInfo {
-  name: string;
-  lo: number;
-  hi: number;
-}
-interface Info {
-  title: string;
-  width: number;
-  height: number;
-  tileSize: number;
-  maxZoom: number;
-  georef: { geoTransform: number[]; epsg: number | null } | null;
-  image: { paths: string[]; sampleType: string; bands: BandInfo[]; rgb: [number, number, number] };
-  cam: { path: string; lo: number; hi: number; colormap: string } | null;
-  mask: { path: string; coding: string; codingDescription: string };
-  truth: { path: string; coding: string } | null;
-  threshold: { value: number; source: string } | null;
-  colours: {
-    mask: { cloud: Rgba; nodata: Rgba; nodataStripe: Rgba };
-    errors: { falsePositive: Rgba; miss: Rgba; truePositive: Rgba };
-  };
-}
-interface Summary {
-  pixels: number;
-  cloud: number;
-  clear: number;
-  nodata: number;
-  cloudFraction: number;
-  nodataFraction: number;
-  cloudFractionOfValid: number | null;
-  threshold: { value: number; source: string } | null;
-  sidecar: { path: string; fields: Record<string, string | number | boolean> } | null;
-  warnings: string[];
-  truth: {
-    path: string;
-    coding: string;
-    confusion: { tp: number; fp: number; tn: number; fn: number; excluded: number };
-    metrics: Record<'oa' | 'precision' | 'recall' | 'f1' | 'iou' | 'kappa', number | null>;
-  } | null;
-}
-interface PixelInfo {
-  col: number;
-  row: number;
-  map: { x: number; y: number } | null;
-  image: { name: string; value: number | null }[];
-  imageNodata: boolean;
-  cam: number | null;
-  mask: { value: number | null; class: string };
-  truth: { value: number | null; class: string } | null;
-}
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -98,7 +49,7 @@ function swatch(c: Rgba, stripe?: Rgba): HTMLElement {
   return s;
 }
 
-const info: Info = await (await fetch('/api/info')).json();
+const info: ViewerInfo = await (await fetch('/api/info')).json();
 document.title = `wdcd view – ${info.title}`;
 const pixelSize = info.georef ? Math.abs(info.georef.geoTransform[1]!) : null;
 $('title').textContent =
@@ -347,7 +298,7 @@ function crsLabel(): string {
   return info.georef?.epsg ? `EPSG:${info.georef.epsg}` : 'map units';
 }
 
-function showPixel(p: PixelInfo): void {
+function showPixel(p: PixelValues): void {
   const rows: HTMLElement[] = [];
   const row = (label: string | Node, ...value: (Node | string)[]): void => {
     rows.push(el('tr', {}, el('th', {}, label), el('td', {}, ...value)));
@@ -390,7 +341,7 @@ async function pump(): Promise<void> {
   try {
     const res = await fetch(`/api/pixel?x=${col}&y=${row}`);
     if (res.ok) {
-      showPixel((await res.json()) as PixelInfo);
+      showPixel((await res.json()) as PixelValues);
       shown = key;
       readout.dataset.pixel = key;
     }
@@ -423,7 +374,7 @@ async function loadSummary(): Promise<void> {
     body.textContent = `summary failed: ${await res.text()}`;
     return;
   }
-  const s = (await res.json()) as Summary;
+  const s = (await res.json()) as ViewerSummary;
   const rows: HTMLElement[] = [];
   const row = (k: string, v: string, cls = ''): void => {
     rows.push(el('tr', { class: cls }, el('th', { text: k }), el('td', { text: v })));
