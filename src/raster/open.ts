@@ -37,6 +37,11 @@ async function sniff(path: string): Promise<{ format: Format; size: number }> {
   if (magic === 'II*\0' || magic === 'MM\0*' || magic === 'II+\0' || magic === 'MM\0+') return { format: 'tiff', size };
   if (head.readUInt32BE(0) === 0x89504e47) return { format: 'png', size };
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { format: 'jpeg', size };
+  // JPEG 2000 (Sentinel-2, Pleiades, ...): no npm decoder reads it by window, and the whole-image one we tried
+  // (OpenJPEG in wasm) held 1.1 GB for one 10980 px band; GDAL converts it keeping the georeferencing.
+  if (head.toString('latin1', 4, 8) === 'jP  ' || head.readUInt32BE(0) === 0xff4fff51) {
+    throw new InputError(`is JPEG 2000, which wdcd does not read; convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
+  }
   throw new InputError(
     size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, PNG or JPEG)',
     path,

@@ -30,6 +30,12 @@ describe('bad input gives an InputError naming the file', () => {
     await rejectsNaming(() => openRaster([path]), path, /not a raster/);
   });
 
+  it('JPEG 2000 (written by GDAL) is named, with the command that converts it', { skip: noGdal }, async () => {
+    const path = join(dir, 'B02.jp2');
+    gdal('gdal_translate', '-q', '-of', 'JP2OpenJPEG', '-b', '1', L7, path);
+    await rejectsNaming(() => openRaster([path]), path, /JPEG 2000.*gdal_translate -of COG .*B02\.jp2 .*B02\.tif/);
+  });
+
   it('empty file', async () => {
     const path = join(dir, 'empty.tif');
     writeFileSync(path, '');
