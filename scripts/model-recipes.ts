@@ -55,8 +55,8 @@ export const RECIPES: Record<string, string[]> = {
   // 64 0.511, with train 0.423 against 0.392 / 0.376 / 0.369, so the default does not refine (pooled val kappa
   // rose, 0.804 -> 0.824-0.852: the experiments' table).
   // Also measured on these weights, not taken (tuning-scene pooled kappa against 0.764 at R 64, eps 1e-3): eps 1e-4
-  // 0.763 and 3e-4 0.763; a colour (red, green, blue) guide instead of brightness 0.773 against 0.774 for a second
-  // brightness pass; a per-scene threshold moved from T toward the scene's Otsu threshold of the map (T + a (Otsu -
+  // 0.763 and 3e-4 0.763; a second guided filter over the refined map, with a colour (red, green, blue) guide 0.773,
+  // with brightness 0.774; a per-scene threshold moved from T toward the scene's Otsu threshold of the map (T + a (Otsu -
   // T), a 0.25-1, when Otsu's separability is at least 0-0.8; k retuned each time): every variant but one scored
   // lower (0.362-0.755), a 0.25 at separability 0.8 scored 0.789, and on the default model (val, mean per-image
   // kappa) none beat the plain threshold, so the one-off gain was not taken. (`.gpu/s14/adaptive.mts`, git-ignored.)
