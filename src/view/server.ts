@@ -21,8 +21,6 @@ import {
   confusion,
   emptyConfusion,
   metrics as computeMetrics,
-  type Confusion,
-  type Metrics,
   CODINGS,
   decodeMask,
   guessCoding,
