@@ -13,6 +13,7 @@ import { loadModel, type Model, type RefinementSettings } from '../model/model-f
 import { dihedralCopies } from '../model/dihedral-copies.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
+import { checkInputRange, type InputRange } from '../prepare/input-range.js';
 import { preparedRaster, StripMemory, STRIP_ROWS, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
 import { sharedFloats } from '../engine/shared-floats.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
@@ -109,6 +110,8 @@ export interface DetectSummary {
    * (GF/ZY without --gain, --esun and --sun-elevation) or Landsat 8 DN lack the sun angle (--sun-elevation).
    */
   calibrated: boolean;
+  /** A sample of the input in the model's units, and what looks wrong in it (input-range.ts). */
+  inputRange: InputRange;
   /** The product metadata file the reflectance scaling came from, and what it describes. */
   metadata?: { file: string; product: string };
   gate: boolean;
@@ -182,7 +185,10 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
       resolved = resolveBands(sensor, source.bandCount, options);
     } catch (e) {
       // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model).
-      throw e instanceof InputError && !e.path ? new InputError(e.message, inputs.join(', ')) : e;
+      if (!(e instanceof InputError) || e.path) throw e;
+      // The usual case: a photo or display render given to the 4-band reflectance model.
+      const rgbHint = source.bandCount === 3 && source.sampleType === 'uint8' && description.bands.length === 4 ? '; for 8-bit RGB imagery use --model rgb' : '';
+      throw new InputError(e.message + rgbHint, inputs.join(', '));
     }
     if (options.metadata && source.bandCount === inputs.length) checkBandFiles(options.metadata, inputs, resolved.bands, resolved.channels);
     if (resolved.bands.length !== description.bands.length) {
@@ -375,29 +381,32 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
   const p = await prepareScene(inputs, options);
-  const { width, height, georef } = p.source;
-  const { threshold, k } = resolveThreshold(p.model, options);
-  const calibrated = inputCalibrated(p);
-  if (options.metadata) {
-    const m = options.metadata;
-    onProgress({ kind: 'log', message: `${m.file}: ${m.product}` });
-    // Atmospheric correction lowers blue most, which the model's threshold and HOT guard were set without.
-    if (m.surface && PRESETS[p.model.description.sensor as Sensor]?.calibrated) {
-      onProgress({ kind: 'log', message: `warning: ${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
-    }
-  }
-  if (!calibrated) {
-    onProgress({
-      kind: 'log',
-      message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} gives ${p.mapping.uncalibrated}, but model ${p.model.description.name} ` +
-        `expects ${p.model.description.units}, and its threshold and spectral guards assume it`,
-    });
-  }
-  const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
   const writers: { abort(): Promise<void> }[] = [];
-  const outputs: Record<string, string> = { mask: options.mask };
-  const timings: Record<string, number> = {};
   try {
+    const { width, height, georef } = p.source;
+    const { threshold, k } = resolveThreshold(p.model, options);
+    const calibrated = inputCalibrated(p);
+    if (options.metadata) {
+      const m = options.metadata;
+      onProgress({ kind: 'log', message: `${m.file}: ${m.product}` });
+      // Atmospheric correction lowers blue most, which the model's threshold and HOT guard were set without.
+      if (m.surface && PRESETS[p.model.description.sensor as Sensor]?.calibrated) {
+        onProgress({ kind: 'log', message: `warning: ${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
+      }
+    }
+    // Wrong units give a quietly wrong mask (all clear or all cloud): say so before the long pass.
+    const inputRange = await checkInputRange(p.source, p.mapping);
+    if (inputRange.problem) onProgress({ kind: 'log', message: `warning: ${inputs.join(', ')}: ${inputRange.problem}` });
+    if (!calibrated) {
+      onProgress({
+        kind: 'log',
+        message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} gives ${p.mapping.uncalibrated}, but model ${p.model.description.name} ` +
+          `expects ${p.model.description.units}, and its threshold and spectral guards assume it`,
+      });
+    }
+    const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
+    const outputs: Record<string, string> = { mask: options.mask };
+    const timings: Record<string, number> = {};
     const common = { width, height, georef, cog: options.cog, overwrite: options.overwrite };
     const maskWriter = await createGeoTiffWriter(options.mask, { ...common, sampleType: 'uint8', nodata: 255 });
     writers.push(maskWriter);
@@ -479,6 +488,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
       calibrated,
+      inputRange,
       ...(options.metadata ? { metadata: { file: options.metadata.file, product: options.metadata.product } } : {}),
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],

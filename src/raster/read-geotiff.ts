@@ -4,22 +4,24 @@
  */
 import { fromFile, getDecoder, type BaseDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import './zlib-deflate.js';
+import './sharp-webp.js';
 import { InputError } from '../errors.js';
 import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 import { checkWindow, type OpenLimits } from './limits.js';
 import { BlockReader } from './block-reader.js';
 
-/** Compressions geotiff.js decodes in Node (WebP needs a browser canvas; LZMA, JPEG-XL, CCITT have no decoder). */
+/** Compressions decoded in Node: geotiff.js's decoders, and WebP through sharp (LZMA, JPEG-XL, CCITT have no decoder). */
 const DECODABLE = new Map<number, string>([
   [1, 'none'], [5, 'LZW'], [7, 'JPEG'], [8, 'Deflate'], [32946, 'Deflate'], [32773, 'PackBits'],
-  [34887, 'LERC'], [50000, 'ZSTD'],
+  [34887, 'LERC'], [50000, 'ZSTD'], [50001, 'WebP'],
 ]);
 const UNSUPPORTED_NAMES = new Map<number, string>([
   [2, 'CCITT RLE'], [3, 'CCITT Group 3'], [4, 'CCITT Group 4'], [6, 'old-style JPEG'], [34712, 'JPEG 2000'],
-  [34925, 'LZMA'], [50001, 'WebP'], [50002, 'JPEG-XL'], [52546, 'JPEG-XL'],
+  [34925, 'LZMA'], [50002, 'JPEG-XL'], [52546, 'JPEG-XL'],
 ]);
 const PHOTOMETRIC_YCBCR = 6;
+const JPEG = 7;
 
 function sampleTypeOf(path: string, format: number, bits: number): SampleType {
   // Sub-byte and odd widths (1-bit, 12-bit) are widened by geotiff.js to the next byte size.
@@ -128,11 +130,13 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
         path,
       );
     }
-    if (Number(fd.getValue('PhotometricInterpretation')) === PHOTOMETRIC_YCBCR) {
-      // geotiff.js returns raw Y/Cb/Cr samples for these, not the RGB values GDAL reports.
-      throw new InputError('stores YCbCr (JPEG PHOTOMETRIC=YCBCR) pixels, which this tool cannot convert; convert it with gdal_translate -co COMPRESS=DEFLATE', path);
-    }
     const spp = image.getSamplesPerPixel();
+    // JPEG-compressed YCbCr (GDAL's usual RGB orthophoto: COMPRESS=JPEG PHOTOMETRIC=YCBCR) is read as RGB, as GDAL
+    // reports it. Other YCbCr layouts (uncompressed, chroma subsampled in the TIFF itself) geotiff.js cannot convert.
+    const ycbcr = Number(fd.getValue('PhotometricInterpretation')) === PHOTOMETRIC_YCBCR;
+    if (ycbcr && !(compression === JPEG && spp === 3 && image.getBitsPerSample(0) === 8)) {
+      throw new InputError('stores YCbCr pixels without JPEG compression, which this tool cannot convert; convert it with gdal_translate -co COMPRESS=DEFLATE', path);
+    }
     const types = new Set<SampleType>();
     for (let s = 0; s < spp; s++) types.add(sampleTypeOf(path, image.getSampleFormat(s) ?? 1, image.getBitsPerSample(s)));
     if (types.size !== 1) throw new InputError('bands of different sample types in one file are not supported', path);
@@ -148,6 +152,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       georefFromTags(await loadTags(image)),
       nodataValue === null || Number.isNaN(nodataValue) ? null : nodataValue,
       direct ? { compression, reader: await BlockReader.open(path, blocks.offsets, blocks.counts) } : null,
+      ycbcr,
     );
   } catch (err) {
     await tiff.close();
@@ -208,6 +213,8 @@ class GeoTiffSource implements RasterSource {
     readonly nodata: number | null,
     /** Present where samples are whole little-endian numbers of the declared type: blocks are copied with typed arrays. */
     private readonly direct: DirectBlocks | null,
+    /** JPEG-compressed YCbCr: converted to red, green, blue on reading. */
+    private readonly ycbcr: boolean,
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();
@@ -224,10 +231,13 @@ class GeoTiffSource implements RasterSource {
     }
     let rasters;
     try {
-      rasters = await this.image.readRasters({
-        window: [window.x, window.y, window.x + window.width, window.y + window.height],
-        samples,
-      });
+      const box = [window.x, window.y, window.x + window.width, window.y + window.height];
+      if (this.ycbcr) {
+        // geotiff.js's readRasters gives the stored Y, Cb, Cr; readRGB converts them (JFIF coefficients). On a GF-1
+        // scene its values were 0.3 DN from GDAL's (libjpeg's) on average and 9 at most, where chroma changes.
+        const rgb = (await this.image.readRGB({ window: box, interleave: false })) as unknown as ArrayLike<number>[];
+        rasters = samples.map((s) => rgb[s]);
+      } else rasters = await this.image.readRasters({ window: box, samples });
     } catch (err) {
       throw new InputError(`cannot decode pixels in window ${JSON.stringify(window)} (corrupt data): ${(err as Error).message}`, this.paths[0]);
     }

@@ -86,6 +86,12 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     await refuses('two-bands', [path], path, /2 band/);
   });
 
+  it('an 8-bit RGB photo given to the 4-band model is pointed to the rgb model', { skip: noGdal }, async () => {
+    const path = input('photo', 'photo.tif');
+    gdal('gdal_translate', '-q', '-b', '3', '-b', '2', '-b', '1', L7, path);
+    await refuses('photo', [path], path, /3 band.*for 8-bit RGB imagery use --model rgb/);
+  });
+
   it('band files that do not match', { skip: noGdal }, async () => {
     const path = input('mismatch', 'small.tif');
     gdal('gdal_translate', '-q', '-srcwin', '0', '0', '100', '100', BANDS[1], path);

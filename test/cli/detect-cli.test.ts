@@ -144,12 +144,18 @@ describe('wdcd end to end', () => {
     const gfXml = join(REPO, 'test', 'fixtures', 'metadata', 'GF1_WFV3_E113.0_N34.0_20220624_L1A0006547030.xml');
     const { sunElevationDeg, earthSunDistance } = readProductMetadata(gfXml);
     const cancelling = (Math.PI * earthSunDistance! ** 2) / Math.sin((sunElevationDeg! * Math.PI) / 180);
-    const [reference, calibrated, raw, viaXml] = await Promise.all([
+    const [reference, calibrated, raw, viaXml, twice] = await Promise.all([
       run('dn-reference', ['--sensor', 'landsat8-biome']),
       run('dn-calibrated', ['--sensor', 'gf1-wfv', '--gain', '1', '--esun', String(Math.PI), '--sun-elevation', '90']),
       run('dn-raw', ['--sensor', 'gf1-wfv']),
       run('dn-xml', ['--metadata', gfXml, '--gain', '1', '--esun', String(cancelling)]),
+      // Reflectance through a DN preset (Sentinel-2's DN / 10000): the units check warns before the pass.
+      run('dn-twice', ['--sensor', 'sentinel2']),
     ]);
+    assert.equal(reference.summary.inputRange.problem, undefined);
+    assert.doesNotMatch(reference.r.stderr, /warning/);
+    assert.match(twice.r.stderr, new RegExp(`warning: ${image}: the brightest sampled value is [0-9.e-]+ once scaled: the input looks scaled twice`));
+    assert.ok(twice.summary.inputRange.max < 0.001, `max ${twice.summary.inputRange.max}`);
     assert.deepEqual(calibrated.pixels, reference.pixels);
     assert.deepEqual(viaXml.pixels, reference.pixels);
     assert.equal(viaXml.summary.sensor, 'gf1-wfv');
