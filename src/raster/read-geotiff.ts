@@ -131,6 +131,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       );
     }
     const spp = image.getSamplesPerPixel();
+    const transparency = await transparencyOf(tiff, image, spp);
     // JPEG-compressed YCbCr (GDAL's usual RGB orthophoto: COMPRESS=JPEG PHOTOMETRIC=YCBCR) is read as RGB, as GDAL
     // reports it. Other YCbCr layouts (uncompressed, chroma subsampled in the TIFF itself) geotiff.js cannot convert.
     const ycbcr = Number(fd.getValue('PhotometricInterpretation')) === PHOTOMETRIC_YCBCR;
@@ -153,6 +154,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       nodataValue === null || Number.isNaN(nodataValue) ? null : nodataValue,
       direct ? { compression, reader: await BlockReader.open(path, blocks.offsets, blocks.counts) } : null,
       ycbcr,
+      transparency,
     );
   } catch (err) {
     await tiff.close();
@@ -166,6 +168,42 @@ const TYPED_ARRAYS = {
   uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
   uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
 } as const;
+
+/**
+ * Pixels the file itself marks as holding no data, besides GDAL_NODATA: an alpha sample (TIFF ExtraSamples 1 or
+ * 2, or GDAL's colour interpretation "Alpha"; ExtraSamples 0 is an ordinary extra band, such as NIR after RGB) at 0, or GDAL's internal mask (an IFD of the same size
+ * with NewSubfileType 4, as `GDAL_TIFF_INTERNAL_MASK` writes beside JPEG-compressed data, which cannot hold a
+ * nodata value) at 0. They read as NaN, which every stage treats as no data, as GDAL's mask does.
+ */
+interface Transparency {
+  /** 0-based sample index of the alpha band, or null. */
+  alpha: number | null;
+  mask: GeoTIFFImage | null;
+}
+
+const ALPHA_KINDS = new Set([1, 2]);
+const MASK_SUBFILE = 4;
+
+async function transparencyOf(tiff: GeoTIFF, image: GeoTIFFImage, spp: number): Promise<Transparency> {
+  const extra = toNumbers(await image.getFileDirectory().loadValue('ExtraSamples')) ?? [];
+  // GDAL keeps each band's colour interpretation in its GDAL_METADATA tag where the TIFF's own tags cannot say it,
+  // and reads it back over them: a band GDAL copied as "Undefined" is no alpha to GDAL, whatever ExtraSamples says.
+  const interpretation = async (s: number) => ((await image.getGDALMetadata(s)) ?? {}).COLORINTERP as string | undefined;
+  let alpha: number | null = null;
+  for (let s = 0; s < spp && alpha === null; s++) {
+    const named = await interpretation(s);
+    const extraKind = s >= spp - extra.length ? extra[s - (spp - extra.length)] : 0;
+    if (named === undefined ? ALPHA_KINDS.has(extraKind) : named.toLowerCase() === 'alpha') alpha = s;
+  }
+  let mask: GeoTIFFImage | null = null;
+  const count = await tiff.getImageCount();
+  for (let i = 1; i < count && !mask; i++) {
+    const candidate = await tiff.getImage(i);
+    const kind = Number((await candidate.getFileDirectory().loadValue('NewSubfileType')) ?? 0);
+    if (kind === MASK_SUBFILE && candidate.getWidth() === image.getWidth() && candidate.getHeight() === image.getHeight()) mask = candidate;
+  }
+  return { alpha, mask };
+}
 
 /**
  * Compressions whose decoders take geotiff.js's default parameters (JPEG and LERC read more tags: those go
@@ -215,6 +253,7 @@ class GeoTiffSource implements RasterSource {
     private readonly direct: DirectBlocks | null,
     /** JPEG-compressed YCbCr: converted to red, green, blue on reading. */
     private readonly ycbcr: boolean,
+    private readonly transparency: Transparency,
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();
@@ -222,6 +261,30 @@ class GeoTiffSource implements RasterSource {
 
   async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     const samples = checkWindow(this, window, bands);
+    const { alpha, mask } = this.transparency;
+    if (alpha === null && mask === null) return this.readSamples(window, samples, into);
+    // The alpha sample is read with the others (pixel-interleaved, it lies in the same blocks).
+    const read = alpha !== null && !samples.includes(alpha) ? [...samples, alpha] : samples;
+    const planes = await this.readSamples(window, read, into);
+    const opaque = alpha === null ? null : planes[read.indexOf(alpha)];
+    const unmasked = mask === null ? null : await this.readMask(mask, window);
+    const n = window.width * window.height;
+    for (let i = 0; i < n; i++) {
+      if ((opaque && opaque[i] === 0) || (unmasked && unmasked[i] === 0)) for (let b = 0; b < samples.length; b++) planes[b][i] = NaN;
+    }
+    return planes.slice(0, samples.length);
+  }
+
+  private async readMask(mask: GeoTIFFImage, window: PixelWindow): Promise<ArrayLike<number>> {
+    try {
+      const [values] = (await mask.readRasters({ window: [window.x, window.y, window.x + window.width, window.y + window.height], samples: [0] })) as ArrayLike<number>[];
+      return values;
+    } catch (err) {
+      throw new InputError(`cannot decode the mask in window ${JSON.stringify(window)} (corrupt data): ${(err as Error).message}`, this.paths[0]);
+    }
+  }
+
+  private async readSamples(window: PixelWindow, samples: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     if (this.direct) {
       try {
         return await this.readBlocks(this.direct, window, samples, into);

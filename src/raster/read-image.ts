@@ -27,7 +27,7 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
       path,
     );
   }
-  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8');
+  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null);
 }
 
 class DecodedImageSource implements RasterSource {
@@ -36,7 +36,11 @@ class DecodedImageSource implements RasterSource {
   readonly nodata = null;
   private pixels: Promise<Uint8Array | Uint16Array> | null = null;
 
-  constructor(path: string, readonly width: number, readonly height: number, readonly bandCount: number, readonly sampleType: SampleType) {
+  constructor(
+    path: string, readonly width: number, readonly height: number, readonly bandCount: number, readonly sampleType: SampleType,
+    /** The alpha channel (last): fully transparent pixels read as NaN in every band, i.e. no data. */
+    private readonly alpha: number | null,
+  ) {
     this.paths = [path];
   }
 
@@ -71,7 +75,11 @@ class DecodedImageSource implements RasterSource {
       for (let row = 0; row < window.height; row++) {
         let src = ((window.y + row) * this.width + window.x) * n + b;
         const dst = row * window.width;
-        for (let col = 0; col < window.width; col++, src += n) out[dst + col] = pixels[src];
+        if (this.alpha === null) for (let col = 0; col < window.width; col++, src += n) out[dst + col] = pixels[src];
+        else {
+          const toAlpha = this.alpha - b;
+          for (let col = 0; col < window.width; col++, src += n) out[dst + col] = pixels[src + toAlpha] === 0 ? NaN : pixels[src];
+        }
       }
       return out;
     });

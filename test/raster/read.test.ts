@@ -134,6 +134,39 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
     await source.close();
   });
 
+  it('pixels the file marks transparent (alpha 0) or masked (GDAL internal mask) read as NaN, as GDAL masks them', async () => {
+    // A real alpha: 0 where the L7 scene's NIR is dark (water), 255 elsewhere.
+    const rgba = join(dir, 'rgba.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-scale_4', '40', '41', '0', '255', '-colorinterp', 'red,green,blue,alpha', L7, rgba);
+    // The same bands as GDAL copies them from a 6-band stack (ExtraSamples says alpha, GDAL's own metadata says
+    // "Undefined", and GDAL masks nothing): no pixel may be lost.
+    const undeclared = join(dir, 'undeclared.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-scale_4', '40', '41', '0', '255', '-co', 'ALPHA=YES', L7, undeclared);
+    const masked = join(dir, 'masked.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-mask', '4', '-co', 'COMPRESS=JPEG', '--config', 'GDAL_TIFF_INTERNAL_MASK', 'YES', rgba, masked);
+    const png = join(dir, 'rgba.png');
+    gdal('gdal_translate', '-q', '-of', 'PNG', rgba, png);
+    // [file, least share masked, largest difference in value from GDAL (JPEG decoders round differently)]
+    for (const [path, share, tolerance] of [[rgba, 0.05, 0], [masked, 0.05, 3], [png, 0.05, 0], [undeclared, 0, 0]] as const) {
+      const maskPath = `${path}.gdal-mask.tif`;
+      gdal('gdal_translate', '-q', '-of', 'GTiff', '-b', 'mask', path, maskPath);
+      const gdalMask = readWithGdal(maskPath, dir).bands[0];
+      const expected = readWithGdal(path, dir);
+      const source = await openRaster([path]);
+      const got = await source.readWindow({ x: 0, y: 0, width: source.width, height: source.height }, [0, 1, 2]);
+      await source.close();
+      let hidden = 0;
+      for (let i = 0; i < gdalMask.length; i++) {
+        for (let b = 0; b < 3; b++) {
+          const want = gdalMask[i] === 0 ? NaN : Math.fround(expected.bands[b][i]);
+          if (!(Object.is(got[b][i], want) || Math.abs(got[b][i] - want) <= tolerance)) assert.fail(`${path}: band ${b + 1} pixel ${i} is ${got[b][i]}, expected ${want} (GDAL mask ${gdalMask[i]})`);
+        }
+        if (gdalMask[i] === 0) hidden++;
+      }
+      assert.ok(share === 0 ? hidden === 0 : hidden > share * gdalMask.length && hidden < 0.5 * gdalMask.length, `${path}: ${hidden} of ${gdalMask.length} pixels masked`);
+    }
+  });
+
   it('stacks single-band files in the order given', async () => {
     const names = ['red', 'green', 'blue'].map(
       (c) => `${DATA}/landsat8-38cloud/${c}_patch_192_10_by_12_LC08_L1TP_002053_20160520_20170324_01_T1.TIF`,
