@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
+import { checkOutputPaths } from '../raster/output-paths.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
@@ -153,19 +154,26 @@ export async function detectCommand(argv: string[]): Promise<void> {
     if (v.cam || v.png || v.heatmap) throw new InputError('with -O use --with cam,png,heatmap instead of file names', '--outdir');
     const extras = new Set((v.with ?? '').split(',').filter(Boolean));
     for (const e of extras) if (!['cam', 'png', 'heatmap'].includes(e)) throw new InputError(`unknown extra "${e}" (cam, png, heatmap)`, '--with');
-    makeFolder(outdir);
-    for (const input of inputs) {
+    const jobs = inputs.map((input) => {
       const stem = join(outdir, basename(input, extname(input)));
+      return {
+        input,
+        mask: `${stem}_mask.tif`,
+        cam: extras.has('cam') ? `${stem}_cam.tif` : undefined,
+        png: extras.has('png') ? `${stem}_overlay.png` : undefined,
+        heatmap: extras.has('heatmap') ? `${stem}_heatmap.png` : undefined,
+      };
+    });
+    // Every scene's outputs at once, before the first is written: two inputs of one name in different folders
+    // would share outputs, and one scene's mask could be named as another input.
+    checkOutputPaths(
+      Object.fromEntries(jobs.flatMap(({ input, ...out }) => Object.entries(out).flatMap(([kind, path]) => (path ? [[`the ${OUTPUT_NAMES[kind]} of ${input}`, path]] : [])))),
+      inputs,
+    );
+    makeFolder(outdir);
+    for (const { input, ...outputs } of jobs) {
       progress({ kind: 'log', message: `${input}` });
-      summaries.push(
-        await detect([input], {
-          ...common,
-          mask: `${stem}_mask.tif`,
-          cam: extras.has('cam') ? `${stem}_cam.tif` : undefined,
-          png: extras.has('png') ? `${stem}_overlay.png` : undefined,
-          heatmap: extras.has('heatmap') ? `${stem}_heatmap.png` : undefined,
-        }),
-      );
+      summaries.push(await detect([input], { ...common, ...outputs }));
     }
   }
   progress.done();
@@ -176,6 +184,8 @@ export async function detectCommand(argv: string[]): Promise<void> {
     }
   }
 }
+
+const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', cam: 'CAM', png: 'overlay', heatmap: 'heat map' };
 
 /** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */
 function makeFolder(dir: string): void {

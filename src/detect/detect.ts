@@ -22,6 +22,7 @@ import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raste
 import { checkBandFiles } from '../raster/product-metadata.js';
 import type { PixelWindow, RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
+import { checkOutputPaths } from '../raster/output-paths.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
@@ -380,6 +381,11 @@ export function resolveThreshold(model: Model, options: { k?: number; threshold?
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
+  const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap };
+  checkOutputPaths(
+    Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined)),
+    options.metadata ? [...inputs, options.metadata.file] : inputs,
+  );
   const p = await prepareScene(inputs, options);
   const writers: { abort(): Promise<void> }[] = [];
   try {

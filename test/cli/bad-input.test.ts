@@ -111,6 +111,30 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     assert.equal(readFileSync(file, 'utf8'), 'x');
   });
 
+  it('an output that is one of the inputs, even with --overwrite: the input is kept', async () => {
+    const path = input('self', 'B2.tif');
+    copyFileSync(BANDS[0], path);
+    await refuses('self', [path, ...BANDS.slice(1), '--overwrite'], path, /is one of the inputs; writing the mask there would destroy it/, path);
+    assert.deepEqual(readFileSync(path), readFileSync(BANDS[0]));
+  });
+
+  it('two outputs on one path', async () => {
+    const cam = join(dir, 'out', 'twice', 'cam.tif');
+    await refuses('twice', [...BANDS, '--png', cam], cam, /is given to both the CAM and the overlay/);
+  });
+
+  it('-O with two inputs of one name in different folders: refused before anything is written', async () => {
+    const a = input('same-name-a', 'scene.tif');
+    const b = input('same-name-b', 'scene.tif');
+    copyFileSync(L7, a);
+    copyFileSync(L7, b);
+    const outdir = join(dir, 'out', 'same-name');
+    const r = await wdcd(['detect', '--model', model, '--bands', '1,2,3,4', a, b, '-O', outdir]);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, new RegExp(`scene_mask\\.tif: is given to both the mask of ${a} and the mask of ${b}`));
+    assert.deepEqual(filesUnder(outdir), []);
+  });
+
   for (const [option, value, pattern] of [
     ['--stride', 'abc', /expected a whole number of pixels, got "abc"/],
     ['--stride', '500', /stride must be a whole number from 1 to the block size \(48\)/],

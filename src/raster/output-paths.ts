@@ -1,0 +1,32 @@
+/**
+ * Output paths checked before anything is written. Outputs go to a temporary file renamed over the target at the
+ * end, so an output that is one of the inputs (`detect scene.tif -o scene.tif --overwrite`) would replace the
+ * user's scene with its mask, and two outputs on one path would leave only the last.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+
+const real = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+/** The directory entry a rename onto `path` replaces: a link there is replaced itself, not the file it names. */
+const entryOf = (path: string): string => join(real(dirname(path)), basename(path));
+
+/** Throws an InputError naming the first output that is an input or another output (`outputs`: option -> path). */
+export function checkOutputPaths(outputs: Record<string, string>, inputs: string[]): void {
+  const read = new Set(inputs.map(real));
+  const taken = new Map<string, string>();
+  for (const [option, path] of Object.entries(outputs)) {
+    const entry = entryOf(path);
+    if (read.has(entry)) throw new InputError(`is one of the inputs; writing ${option} there would destroy it`, path);
+    const other = taken.get(entry);
+    if (other) throw new InputError(`is given to both ${other} and ${option}`, path);
+    taken.set(entry, option);
+  }
+}
