@@ -1,6 +1,7 @@
 /** Evaluation of mask files on disk: what `wdcd eval` calls. */
 import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
+import { gridDifference } from '../raster/georef.js';
 import { confusion } from './confusion.js';
 import { parseCoding, readMask, type CodingName } from './mask-codings.js';
 import { buildReport, type Report, type ReportEntry } from './report.js';
@@ -32,7 +33,8 @@ function defaultName(path: string): string {
 /**
  * Reads each (prediction, truth) pair, decodes both to 0/1/255, and reports per-image and pooled metrics.
  * Pairs are read one at a time (only one pair of masks in memory). Throws InputError for unreadable files, unknown
- * or ambiguous codings, and predictions whose size differs from their truth.
+ * or ambiguous codings, predictions whose size differs from their truth, and georeferenced predictions on another
+ * grid than their georeferenced truth.
  */
 export async function evaluateFiles(pairs: EvaluationPair[], options: EvaluateOptions = {}): Promise<Report> {
   if (pairs.length === 0) throw new InputError('nothing to evaluate: no (prediction, truth) pairs given');
@@ -49,6 +51,14 @@ export async function evaluateFiles(pairs: EvaluationPair[], options: EvaluateOp
           `${truth.width} x ${truth.height} px; they must cover the same pixels`,
         pair.prediction,
       );
+    }
+    // A truth of the right size but another place scores as if it were right; masks without georeferencing
+    // (PNG, plain TIFF) are taken as aligned.
+    if (prediction.georef && truth.georef) {
+      const difference = gridDifference(truth.georef, prediction.georef, { tolerance: 0.01, sameCrsKeys: false });
+      if (difference) {
+        throw new InputError(`does not lie on the pixel grid of its truth ${pair.truth}: ${difference}`, pair.prediction);
+      }
     }
     const name = pair.name ?? defaultName(pair.truth);
     entries.push({ name, coding: truth.coding, confusion: confusion(prediction.mask, truth.mask) });

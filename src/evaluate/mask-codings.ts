@@ -27,6 +27,7 @@ import { extname, basename } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { InputError } from '../errors.js';
 import { openRaster } from '../raster/open.js';
+import type { GeoReference } from '../raster/types.js';
 
 export type CodingName = 'l8biome' | 'gf1-png' | '38cloud' | 'gf1-whu' | 'hrc-whu' | 'sparcs' | 'approx' | 'wdcd';
 
@@ -111,6 +112,8 @@ export interface RawMask {
   width: number;
   height: number;
   values: Uint8Array | Float32Array;
+  /** The file's georeferencing (PNG and JPEG masks have none). */
+  georef: GeoReference | null;
 }
 
 const SHARP_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif']);
@@ -143,7 +146,7 @@ export async function readRawMask(path: string): Promise<RawMask> {
       }
       values[i] = v;
     }
-    return { path, width: info.width, height: info.height, values };
+    return { path, width: info.width, height: info.height, values, georef: null };
   }
   // Read in strips into bytes (masks are small integers); switch to float32 only if a value needs it (NaN, 1000).
   const source = await openRaster([path]);
@@ -167,7 +170,7 @@ export async function readRawMask(path: string): Promise<RawMask> {
       }
       values.set(strip!, base);
     }
-    return { path, width, height, values };
+    return { path, width, height, values, georef: source.georef };
   } finally {
     await source.close();
   }
@@ -302,6 +305,7 @@ export interface DecodedMask {
   path: string;
   width: number;
   height: number;
+  georef: GeoReference | null;
   coding: CodingName;
   /** 0 clear, 1 cloud, 255 excluded; row-major. */
   mask: Uint8Array;
@@ -312,5 +316,5 @@ export async function readMask(path: string, coding: CodingName | 'auto' | strin
   const chosen = parseCoding(coding);
   const raw = await readRawMask(path);
   const name = chosen === 'auto' ? guessCoding(path, raw.values) : chosen;
-  return { path, width: raw.width, height: raw.height, coding: name, mask: decodeMask(raw.values, name, path) };
+  return { path, width: raw.width, height: raw.height, georef: raw.georef, coding: name, mask: decodeMask(raw.values, name, path) };
 }

@@ -99,3 +99,24 @@ export function tagsForGeoref(georef: GeoReference): RawGeoTags {
   }
   return tags;
 }
+
+export interface GridComparison {
+  /** Largest difference allowed in each geotransform term, in pixels. */
+  tolerance: number;
+  /** Require the same CRS keys as stored (band files of one product); otherwise EPSG codes are compared where both
+   * files have one, since other tools store one CRS in different keys. */
+  sameCrsKeys: boolean;
+}
+
+/** Why two georeferenced rasters do not lie on the same pixel grid, or null when they do. */
+export function gridDifference(a: GeoReference | null, b: GeoReference | null, how: GridComparison): string | null {
+  if (!a || !b) return a === b ? null : `${a ? 'the first file' : 'this file'} is georeferenced and the other is not`;
+  const tolerance = how.tolerance * Math.max(Math.abs(a.geoTransform[1]), Math.abs(a.geoTransform[5]));
+  if (a.geoTransform.some((v, i) => Math.abs(v - b.geoTransform[i]) > tolerance)) {
+    return `geotransform [${b.geoTransform.join(', ')}] differs from [${a.geoTransform.join(', ')}]`;
+  }
+  const crsDiffers = how.sameCrsKeys
+    ? a.epsg !== b.epsg || JSON.stringify(a.geoKeyDirectory) !== JSON.stringify(b.geoKeyDirectory)
+    : a.epsg !== undefined && b.epsg !== undefined && a.epsg !== b.epsg;
+  return crsDiffers ? `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}` : null;
+}

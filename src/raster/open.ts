@@ -4,6 +4,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { gridDifference } from './georef.js';
 import { DEFAULT_LIMITS, checkWindow, type OpenLimits } from './limits.js';
 import { openGeoTiff } from './read-geotiff.js';
 import { openImage } from './read-image.js';
@@ -53,19 +54,6 @@ async function openOne(path: string, limits: OpenLimits): Promise<RasterSource> 
   return format === 'tiff' ? openGeoTiff(path, size, limits) : openImage(path, format, limits);
 }
 
-/** Same grid: equal geotransforms (to a millionth of a pixel) and the same CRS keys. */
-function sameGeoref(a: GeoReference | null, b: GeoReference | null): string | null {
-  if (!a || !b) return a === b ? null : `${a ? 'the first file' : 'this file'} is georeferenced and the other is not`;
-  const tolerance = 1e-6 * Math.max(Math.abs(a.geoTransform[1]), Math.abs(a.geoTransform[5]));
-  if (a.geoTransform.some((v, i) => Math.abs(v - b.geoTransform[i]) > tolerance)) {
-    return `geotransform [${b.geoTransform.join(', ')}] differs from [${a.geoTransform.join(', ')}]`;
-  }
-  if (a.epsg !== b.epsg || JSON.stringify(a.geoKeyDirectory) !== JSON.stringify(b.geoKeyDirectory)) {
-    return `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}`;
-  }
-  return null;
-}
-
 /**
  * Opens one raster file, or several stacked in the order given (all bands of the first file, then of the
  * second, ...). Stacked files must share size and georeferencing. Throws InputError for anything wrong with
@@ -87,7 +75,7 @@ export async function openRaster(paths: string[], options: OpenRasterOptions = {
             path,
           );
         }
-        const difference = sameGeoref(first.georef, source.georef);
+        const difference = gridDifference(first.georef, source.georef, { tolerance: 1e-6, sameCrsKeys: true });
         if (difference) throw new InputError(`band file does not match ${first.paths[0]}: ${difference}`, path);
       }
     }

@@ -12,6 +12,8 @@ import {
 } from '../../src/evaluate/index.js';
 import { dataRoot } from '../../src/datasets/catalog.js';
 import { tempDir, writeTiff } from '../datasets/helpers.js';
+import { createGeoTiffWriter } from '../../src/raster/write-geotiff.js';
+import type { GeoReference } from '../../src/raster/types.js';
 
 const a = { tp: 40, fp: 10, tn: 45, fn: 5, excluded: 3 };
 const b = { tp: 0, fp: 0, tn: 20, fn: 0, excluded: 0 };
@@ -102,6 +104,41 @@ test('evaluateFiles refuses predictions of another size, naming both files', asy
     );
     await assert.rejects(evaluateFiles([]), InputError);
     await assert.rejects(evaluateFiles([{ prediction: pred, truth }], { coding: 'bogus' }), /unknown mask coding/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('evaluateFiles refuses a georeferenced prediction on another grid than its georeferenced truth', async () => {
+  const { dir, cleanup } = tempDir('eval');
+  try {
+    const mask = new Uint8Array(64 * 32).map((_, i) => (i % 7 === 0 ? 1 : 0));
+    const write = async (name: string, georef: GeoReference | null) => {
+      const path = join(dir, name);
+      const w = await createGeoTiffWriter(path, { width: 64, height: 32, sampleType: 'uint8', georef, nodata: 255 });
+      await w.writeRows(0, 32, mask);
+      await w.finish();
+      return path;
+    };
+    const utm = (x0: number, epsg: number): GeoReference => ({ geoTransform: [x0, 30, 0, 4_500_000, 0, -30], epsg });
+    const truth = await write('truth.tif', utm(600_000, 32618));
+    const [same, plain, shifted, otherZone] = await Promise.all([
+      write('same.tif', utm(600_000, 32618)),
+      write('plain.tif', null),
+      write('shifted.tif', utm(600_030, 32618)),
+      write('zone19.tif', utm(600_000, 32619)),
+    ]);
+    // The same grid, and a mask without georeferencing, are compared pixel for pixel.
+    for (const prediction of [same, plain]) {
+      const report = await evaluateFiles([{ prediction, truth }], { coding: 'wdcd' });
+      assert.equal(report.pooled.fp + report.pooled.fn, 0);
+      assert.equal(report.pooled.tp, mask.filter((v) => v === 1).length);
+    }
+    await assert.rejects(
+      evaluateFiles([{ prediction: shifted, truth }], { coding: 'wdcd' }),
+      (e: unknown) => e instanceof InputError && e.message.includes('shifted.tif') && e.message.includes('truth.tif') && /geotransform/.test(e.message),
+    );
+    await assert.rejects(evaluateFiles([{ prediction: otherZone, truth }], { coding: 'wdcd' }), /EPSG 32619\) differs from EPSG 32618/);
   } finally {
     cleanup();
   }
