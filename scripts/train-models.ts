@@ -4,7 +4,7 @@ import { RECIPES } from './model-recipes.js';
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(RECIPES);
 for (const name of names) {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'train', ...RECIPES[name], '-o', `models/${name}`];
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'train', ...RECIPES[name], '-o', `models/${name}`, '--overwrite'];
   process.stderr.write(`wdcd train ${RECIPES[name].join(' ')} -o models/${name}\n`);
   const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);

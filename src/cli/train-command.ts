@@ -15,6 +15,7 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   SOURCE: ${SOURCE_SPEC_HELP}
 
   -o, --output DIR       model folder to write (model.json + weights.bin)
+  --overwrite            replace a model already in that folder (default: refused before training)
   --val SOURCE           held-out blocks for validation and best-epoch choice (repeatable)
   --tune SOURCE          scenes with pixel masks for choosing k (default: the --val scenes)
   --arch NAME            ${Object.keys(ARCHITECTURES).join(' | ')} (default wdcd-light)
@@ -50,6 +51,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       val: { type: 'string', multiple: true },
       tune: { type: 'string', multiple: true },
       output: { type: 'string', short: 'o' },
+      overwrite: { type: 'boolean' },
       arch: { type: 'string' },
       'block-size': { type: 'string' },
       'train-stride': { type: 'string' },
@@ -87,6 +89,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const bands = numberList(v.bands, '--bands');
   const result = await trainModel({
     output: v.output,
+    overwrite: v.overwrite,
     train: v.train,
     val: v.val,
     tune: v.tune,

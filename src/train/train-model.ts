@@ -2,6 +2,8 @@
  * `wdcd train` as one library call: block labels from the named sources, training, the clear-sky statistics of
  * the clear training blocks, k tuned on validation scenes with pixel masks, and the model folder written.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
 import { bandNamesOf, blocksOf, scenesOf } from '../datasets/source-spec.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
@@ -18,6 +20,8 @@ import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
 export interface TrainModelOptions {
   /** Model folder to write. */
   output: string;
+  /** Replace a model already in `output`. Default false: a folder holding a model is refused before training. */
+  overwrite?: boolean;
   train: string[];
   val?: string[];
   /** Scenes with pixel masks to choose k on; default the validation sources that are scenes. */
@@ -72,6 +76,13 @@ export interface TrainModelResult {
   blocks: { train: { clear: number; cloudy: number }; val: { clear: number; cloudy: number } };
 }
 
+/** Refuses, before hours of training, an output that is a file or a folder that already holds a model. */
+function checkOutputFolder(output: string, overwrite: boolean): void {
+  if (!existsSync(output)) return;
+  if (!statSync(output).isDirectory()) throw new InputError('is a file; the model is written as a folder (model.json + weights.bin)', output);
+  if (!overwrite && existsSync(join(output, 'model.json'))) throw new InputError('already holds a model; give --overwrite to replace it', output);
+}
+
 async function load(specs: string[], size: number, stride: number, bandOptions: BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
   const all: LabelledBlock[] = [];
   for (const spec of specs) {
@@ -89,12 +100,18 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
   const size = arch.blockSize;
   const bandOptions = options.bandOptions ?? {};
+  checkOutputFolder(options.output, options.overwrite ?? false);
   const device = await resolveDevice(options.device ?? 'auto'); // before the slow part: a GPU asked for and missing fails now
   onProgress({ kind: 'stage', stage: 'load blocks' });
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
   const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, minCloudPixels, onProgress, 'training');
   const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
+  const counts = labelCounts(trainBlocks);
+  if (counts.cloudy === 0 || counts.clear === 0) {
+    // The loss would be one class's alone, and the clear-sky statistics need clear blocks.
+    throw new InputError(`the training blocks are all ${counts.cloudy === 0 ? 'clear' : 'cloudy'} (${trainBlocks.length}); the network learns from both cloudy and clear blocks`, options.train.join(' '));
+  }
   const bands = options.bandNames ?? (await bandNamesOf(options.train[0])) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
   const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
   const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];

@@ -1,4 +1,4 @@
-// Malformed inputs through `wdcd detect` as a user meets them: each exits with code 2, prints one line that names
+// Malformed inputs through `wdcd detect` (and `wdcd train`) as a user meets them: each exits with code 2, prints one line that names
 // the file or option at fault, and leaves no output (and no temporary file) behind.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { gpuUnavailable } from '../../src/engine/device.js';
 import { saveModel } from '../../src/model/model-file.js';
 import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
-import { L7, L8, craftTiff, gdal, noGdal } from '../raster/helpers.js';
+import { DATA, L7, L8, craftTiff, gdal, noGdal } from '../raster/helpers.js';
 import { filesUnder, show, wdcd } from './helpers.js';
 
 const BANDS = [2, 3, 4, 5].map((b) => `${L8}B${b}_toa.tif`);
@@ -167,5 +167,49 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     const r = await wdcd(['detect', '--model', model, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), path, ...BANDS.slice(1), '--stride', '48', '-q']);
     assert.equal(r.code, 0, show(r));
     assert.ok(filesUnder(out).includes('mask.tif') && filesUnder(out).includes('cam.tif'));
+  });
+});
+
+describe('wdcd train refuses, before training, what would lose a model or learn nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdcd-bad-train-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const csv = (name: string, rows: string[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, rows.join('\n') + '\n');
+    return `blocks:${path}`;
+  };
+  const args = ['--block-size', '48', '--epochs', '1', '--threads', '1', '-q'];
+
+  before(() => {
+    if (noGdal) return;
+    // Two real 48 px blocks of an L8 Biome training scene (their labels here need not be right).
+    for (const [name, x] of [['cloudy', '100'], ['clear', '0']]) {
+      gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-srcwin', x, x, '48', '48', `${DATA}/l8biome/train/images/Barren_00_0214.tif`, join(dir, `${name}.tif`));
+    }
+  });
+
+  it('blocks of one class only', { skip: noGdal }, async () => {
+    const r = await wdcd(['train', '--train', csv('clear.csv', ['clear.tif,0', 'clear.tif,clear']), '-o', join(dir, 'none'), ...args]);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /clear\.csv: the training blocks are all clear \(2\); the network learns from both cloudy and clear blocks/);
+    assert.deepEqual(filesUnder(join(dir, 'none')), []);
+  });
+
+  it('an output folder that holds a model, unless --overwrite; an output that is a file', { skip: noGdal }, async () => {
+    const both = csv('both.csv', ['cloudy.tif,1', 'clear.tif,0']);
+    const model = join(dir, 'model');
+    const first = await wdcd(['train', '--train', both, '-o', model, ...args]);
+    assert.equal(first.code, 0, show(first));
+    const saved = readFileSync(join(model, 'weights.bin'));
+    const again = await wdcd(['train', '--train', both, '-o', model, '--seed', '2', ...args]);
+    assert.equal(again.code, 2, show(again));
+    assert.match(again.stderr, /model: already holds a model; give --overwrite to replace it/);
+    assert.ok(readFileSync(join(model, 'weights.bin')).equals(saved), 'the model is untouched');
+    const replaced = await wdcd(['train', '--train', both, '-o', model, '--seed', '2', '--overwrite', ...args]);
+    assert.equal(replaced.code, 0, show(replaced));
+    assert.ok(!readFileSync(join(model, 'weights.bin')).equals(saved), 'another seed, other weights');
+    const file = await wdcd(['train', '--train', both, '-o', join(dir, 'both.csv'), ...args]);
+    assert.equal(file.code, 2, show(file));
+    assert.match(file.stderr, /both\.csv: is a file; the model is written as a folder/);
   });
 });
