@@ -160,11 +160,25 @@ function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
   into.other += h.other;
 }
 
-/** Histogram of band 1 at full resolution, gathered while the layer's overview is built (one pass). */
+/**
+ * Histogram of band 1 at full resolution, gathered while the layer's overview is built (one pass). A mask stored
+ * as grey RGB (GF-1's PNGs) has equal colour bands; differing ones are an image given as the mask.
+ */
 async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback, stage: string): Promise<ValueHistogram> {
   const total: ValueHistogram = { counts: new Float64Array(256), nan: 0, other: 0 };
   await layer.pyramid.overview((strip, y, rows, height) => {
-    addHistogram(total, histogram(strip[0]!));
+    const first = strip[0]!;
+    for (const band of strip.slice(1, 3)) {
+      const i = band.findIndex((v, j) => v !== first[j] && !(Number.isNaN(v) && Number.isNaN(first[j]!)));
+      if (i >= 0) {
+        throw new InputError(
+          `bands 1 and ${strip.indexOf(band) + 1} differ at pixel (${i % layer.source.width}, ${y + Math.floor(i / layer.source.width)}); ` +
+            'a mask is one band of class values (is this the image?)',
+          layer.path,
+        );
+      }
+    }
+    addHistogram(total, histogram(first));
     onProgress({ kind: 'progress', stage, done: y + rows, total: height, unit: 'rows' });
   });
   return total;

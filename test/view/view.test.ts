@@ -322,6 +322,13 @@ describe('wdcd view inputs', () => {
       await assert.rejects(startViewer({ mask: scene.mask, image: scene.image, truth: scene.truth }), (e: unknown) =>
         e instanceof InputError && /--coding/.test(e.message),
       );
+      // A GF-1 slice given as the mask (colour bands differ) is refused; its grey RGB truth PNG is a mask.
+      const slice = '/work/shared/data/gf1/test/bg_slice/GF1_WFV1_E4.4_N9.5_20141201_L1A0000489018_0';
+      await assert.rejects(startViewer({ mask: `${slice}.jpg`, image: [`${slice}.jpg`] }), (e: unknown) =>
+        e instanceof InputError && /\.jpg: bands 1 and 2 differ at pixel \(\d+, \d+\); a mask is one band/.test(e.message),
+      );
+      const grey = await startViewer({ mask: `${slice}.png`, image: [`${slice}.jpg`] });
+      await grey.close();
       const first = await startViewer({ mask: scene.mask, image: scene.image });
       try {
         await assert.rejects(startViewer({ mask: scene.mask, image: scene.image, port: first.port }), (e: unknown) =>
