@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `wdcd` command: argument parsing and printing only; every command calls the library. */
 import { InputError } from '../errors.js';
+import { removeTemporaryFilesSync } from '../raster/temporary-files.js';
 import { DETECT_USAGE, detectCommand } from './detect-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { MODELS_USAGE, modelsCommand } from './models-command.js';
@@ -37,6 +38,18 @@ async function main(argv: string[]): Promise<number> {
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(entry.usage + '\n');
     return 0;
+  }
+  // A signal ends the process without the writers' clean-up: remove their unfinished files here. (`view` writes
+  // nothing and stops its server on its own handlers.)
+  if (command !== 'view') {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        const removed = removeTemporaryFilesSync();
+        process.stderr.write(`\nwdcd ${command}: stopped by ${signal}${removed > 0 ? `; removed ${removed} unfinished output file${removed > 1 ? 's' : ''}` : ''}\n`);
+        // Die of the signal itself: process.exit would tear down onnxruntime under its running threads (abort).
+        process.kill(process.pid, signal);
+      });
+    }
   }
   try {
     await entry.run(rest);

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../errors.js';
 import { openRaster } from '../raster/open.js';
+import { settleTemporary, temporaryPath } from '../raster/temporary-files.js';
 
 export const DISPLAY_RENDERINGS = ['gamma', 'soft', 'linear'] as const;
 export type DisplayRendering = (typeof DISPLAY_RENDERINGS)[number];
@@ -80,8 +81,9 @@ export async function displayRgbFile(source: string, rgbBands: [number, number, 
     rgb[3 * i + 2] = fill ? 0 : displayValue(b[i], rendering);
   }
   mkdirSync(dir, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
+  const tmp = temporaryPath(out);
   await sharp(rgb, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toFile(tmp);
   renameSync(tmp, out);
+  settleTemporary(tmp);
   return out;
 }

@@ -6,12 +6,11 @@
  * the reduced image is kept: about 9-21 bytes per output pixel (at most ~350 MB at 4096 x 4096; pass a smaller
  * maxSize to use less). Files are written to a temporary name and renamed when complete.
  */
-import { randomBytes } from 'node:crypto';
 import { rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { VIRIDIS, viridisCss } from './colormap.js';
+import { settleTemporary, temporaryPath } from './temporary-files.js';
 import type { PixelWindow } from './types.js';
 
 export const DEFAULT_QUICKLOOK_SIZE = 4096;
@@ -131,12 +130,14 @@ async function checkTarget(path: string, overwrite: boolean | undefined): Promis
 /** Writes a PNG via a temporary file in the same folder. */
 async function writePng(path: string, image: Sharp, overwrite: boolean | undefined): Promise<void> {
   await checkTarget(path, overwrite);
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = temporaryPath(path);
   try {
     await image.png({ compressionLevel: 6 }).toFile(tmp);
     await rename(tmp, path);
+    settleTemporary(tmp);
   } catch (err) {
     await unlink(tmp).catch(() => {});
+    settleTemporary(tmp);
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot write the quicklook (${code ?? (err as Error).message})`, path);
   }

@@ -14,14 +14,14 @@
  * overview to full resolution. Directories come first but need every tile's offset, so each level is first
  * streamed to its own temporary part file and the parts are concatenated at the end.
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate as deflateCb } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { Downsampler, type Resampling, type Samples } from './downsample.js';
 import { tagsForGeoref } from './georef.js';
+import { settleTemporary, temporaryPath } from './temporary-files.js';
 import { encodeHeader, encodeIfd, ifdByteSize, type IfdEntry } from './tiff-ifd.js';
 import type { GeoReference, PixelWindow } from './types.js';
 
@@ -216,10 +216,11 @@ function directoryEntries(
 }
 
 async function createTemp(path: string, suffix: string): Promise<{ tmp: string; handle: FileHandle }> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}${suffix}.tmp`);
+  const tmp = temporaryPath(path, suffix);
   try {
     return { tmp, handle: await open(tmp, 'wx+') };
   } catch (err) {
+    settleTemporary(tmp);
     throw new InputError(`cannot create a file in folder ${dirname(path)} (${(err as NodeJS.ErrnoException).code})`, path);
   }
 }
@@ -258,6 +259,7 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
     for (const f of [{ tmp, handle }, ...parts]) {
       await f.handle.close().catch(() => {});
       await unlink(f.tmp).catch(() => {});
+      settleTemporary(f.tmp);
     }
   };
 
@@ -401,10 +403,12 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
       await rename(tmp, path).catch((err: NodeJS.ErrnoException) => {
         throw new InputError(`cannot move the finished file into place (${err.code})`, path);
       });
+      settleTemporary(tmp);
       closed = true;
       for (const p of parts) {
         await p.handle.close();
         await unlink(p.tmp);
+        settleTemporary(p.tmp);
       }
     }),
     abort: cleanup,

@@ -1,7 +1,8 @@
 // Malformed inputs through `wdcd detect` (and `wdcd train`) as a user meets them: each exits with code 2, prints one line that names
 // the file or option at fault, and leaves no output (and no temporary file) behind.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import { gpuUnavailable } from '../../src/engine/device.js';
 import { saveModel } from '../../src/model/model-file.js';
 import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
 import { DATA, L7, L8, craftTiff, gdal, noGdal } from '../raster/helpers.js';
-import { filesUnder, show, wdcd } from './helpers.js';
+import { REPO, filesUnder, show, wdcd } from './helpers.js';
 
 const BANDS = [2, 3, 4, 5].map((b) => `${L8}B${b}_toa.tif`);
 
@@ -212,4 +213,37 @@ describe('wdcd train refuses, before training, what would lose a model or learn 
     assert.equal(file.code, 2, show(file));
     assert.match(file.stderr, /both\.csv: is a file; the model is written as a folder/);
   });
+});
+
+describe('an interrupted detect leaves no file behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wdcd-interrupt-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} while the outputs are being written`, { skip: noGdal, timeout: 120_000 }, async () => {
+      // The sample scene at 4 times its size (3.7 MP, a few seconds of work) so that the signal lands mid-pass.
+      const input = join(dir, 'big.tif');
+      if (!existsSync(input)) {
+        gdal('gdalbuildvrt', '-q', '-separate', join(dir, 'stack.vrt'), ...BANDS);
+        gdal('gdal_translate', '-q', '-outsize', '400%', '400%', join(dir, 'stack.vrt'), input);
+      }
+      const out = join(dir, `out-${signal}`);
+      mkdirSync(out);
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'detect', input, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), '--png', join(out, 'overlay.png'), '--cog', '-q'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, s) => done({ code, signal: s })));
+      // Wait for the writers' temporary files, then interrupt.
+      const started = Date.now();
+      while (!readdirSync(out).some((f) => f.endsWith('.tmp'))) {
+        assert.ok(Date.now() - started < 60_000, `no temporary file appeared; stderr: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      child.kill(signal);
+      const end = await exited;
+      assert.equal(end.signal, signal, `killed by the signal, not an abort or a clean exit (${JSON.stringify(end)}); stderr: ${stderr}`);
+      assert.match(stderr, new RegExp(`stopped by ${signal}; removed \\d+ unfinished output files?`));
+      assert.deepEqual(readdirSync(out), [], 'neither outputs nor temporary files remain');
+    });
+  }
 });
