@@ -15,6 +15,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
 
   INPUT is one multi-band raster, or several single-band rasters in band order (one scene).
   With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
+  A scene that fails (unreadable, wrong bands) is named and skipped, the others go on, and the exit code is 2.
 
   -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
   -O, --outdir DIR       one mask per input
@@ -146,6 +147,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     onProgress: progress,
   };
   const summaries: DetectSummary[] = [];
+  const failures: string[] = [];
   if (v.output) {
     for (const file of [v.output, v.cam, v.png, v.heatmap]) if (file) makeFolder(dirname(file));
     summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap }));
@@ -173,7 +175,15 @@ export async function detectCommand(argv: string[]): Promise<void> {
     makeFolder(outdir);
     for (const { input, ...outputs } of jobs) {
       progress({ kind: 'log', message: `${input}` });
-      summaries.push(await detect([input], { ...common, ...outputs }));
+      try {
+        summaries.push(await detect([input], { ...common, ...outputs }));
+      } catch (e) {
+        // One bad scene (corrupt, truncated, of the wrong bands) must not cost the rest of a long batch; it leaves
+        // no output, is named now and again at the end, and the exit code says so. A bug still stops the batch.
+        if (!(e instanceof InputError)) throw e;
+        failures.push(e.message);
+        progress({ kind: 'log', message: `skipped: ${e.message}` });
+      }
     }
   }
   progress.done();
@@ -182,6 +192,9 @@ export async function detectCommand(argv: string[]): Promise<void> {
     for (const s of summaries) {
       process.stderr.write(`${s.outputs.mask}: ${s.width} x ${s.height}, cloud ${(100 * s.cloudFraction).toFixed(2)} %, nodata ${(100 * s.nodataFraction).toFixed(2)} %, threshold ${s.threshold.toFixed(3)}, ${s.seconds.total.toFixed(1)} s\n`);
     }
+  }
+  if (failures.length > 0) {
+    throw new InputError(`${failures.length} of ${inputs.length} scenes failed and have no mask:\n  ${failures.join('\n  ')}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // detect on the real Landsat 8 scene and on L8 Biome test images, check every output with GDAL, evaluate.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -304,5 +304,20 @@ describe('wdcd end to end', () => {
     onlyOutputs();
     const forced = await wdcd(['detect', inputs[0], '--model', model, '--bands', '1,2,3,4', '-o', masks[0], '--overwrite', '-q', '--stride', '48']);
     assert.equal(forced.code, 0, show(forced));
+  });
+
+  it('-O goes on past a scene that fails, names it, writes nothing for it, and exits 2', async () => {
+    // A real L8 Biome test image cut short between two good ones: the copy a failed transfer leaves.
+    const folder = join(out, 'batch-in');
+    mkdirSync(folder);
+    const [good1, good2] = BIOME.map((n) => join(BIOME_TEST, 'images', `${n}.tif`));
+    const truncated = join(folder, 'truncated.tif');
+    writeFileSync(truncated, readFileSync(good1).subarray(0, 100_000));
+    const outdir = join(out, 'batch-out');
+    const r = await wdcd(['detect', good1, truncated, good2, '--model', model, '--bands', '1,2,3,4', '-O', outdir, '--json', '-q']);
+    assert.equal(r.code, 2, show(r));
+    assert.deepEqual(JSON.parse(r.stdout).map((s: { outputs: { mask: string } }) => basename(s.outputs.mask)), BIOME.map((n) => `${n}_mask.tif`));
+    assert.match(r.stderr, /1 of 3 scenes failed and have no mask:\n  \S*truncated\.tif: truncated: data block \d+ ends at byte/);
+    assert.deepEqual(filesUnder(outdir).sort(), BIOME.flatMap((n) => [`${n}_mask.tif`, `${n}_mask.tif.json`]).sort());
   });
 });
