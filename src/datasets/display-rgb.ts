@@ -65,7 +65,7 @@ export async function displayRgbFile(source: string, rgbBands: [number, number, 
   let planes: Float32Array[];
   try {
     for (const b of rgbBands) {
-      if (b >= raster.bandCount) throw new InputError(`band ${b} does not exist (the file has ${raster.bandCount} bands, numbered from 0)`, source);
+      if (b >= raster.bandCount) throw new InputError(`band ${b + 1} does not exist: the file has ${raster.bandCount} bands (1-${raster.bandCount})`, source);
     }
     planes = await raster.readWindow({ x: 0, y: 0, width: raster.width, height: raster.height }, rgbBands);
   } finally {

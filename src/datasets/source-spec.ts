@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { CODING_NAMES, isCodingName } from '../evaluate/mask-codings.js';
 import { blockCsv, blockFolder } from './block-folder.js';
 import type { BandOptions, BlockSource } from './blocks.js';
 import { approxFigureLabels, gf1, l8biome, l8biomeRgb, landsat38cloud, type CatalogScene } from './catalog.js';
@@ -68,10 +69,14 @@ function sceneList(csvPath: string): SceneSpec[] {
     const cells = splitCsvLine(line);
     if (n === 0 && cells[0].toLowerCase() === 'image') return;
     if (cells.length < 2) throw new InputError(`line ${n + 1}: expected image[;image...],mask[,coding]`, csvPath);
+    const coding = cells[2]?.trim() || 'auto';
+    if (coding !== 'auto' && !isCodingName(coding)) {
+      throw new InputError(`line ${n + 1}: unknown mask coding "${coding}"; use auto or one of: ${CODING_NAMES.join(', ')}`, csvPath);
+    }
     scenes.push({
       image: cells[0].split(';').map((p) => resolve(base, p.trim())),
       mask: resolve(base, cells[1].trim()),
-      coding: (cells[2]?.trim() || 'auto') as SceneSpec['coding'],
+      coding,
     });
   });
   if (scenes.length === 0) throw new InputError('the scene list names no scenes', csvPath);

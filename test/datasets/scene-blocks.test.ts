@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { readRawMask } from '../../src/evaluate/index.js';
 import { openRaster } from '../../src/raster/open.js';
 import { blockOffsets, l8biome, loadBlocks, sceneBlocks, type SceneBlockStats } from '../../src/datasets/index.js';
+import { dataRoot } from '../../src/datasets/catalog.js';
+import { scenesOf } from '../../src/datasets/source-spec.js';
 import { tempDir, writeTiff } from './helpers.js';
 
 test('blockOffsets covers the axis; the last block is shifted to end at the edge', () => {
@@ -101,6 +104,21 @@ test('nodata: blocks over 50 % fill/NaN are dropped, exactly 50 % kept; cloud un
     const small = join(dir, 'small_fixedmask.tif');
     await writeTiff(small, 4, 4, [new Uint8Array(16).fill(128)]);
     await assert.rejects(sceneBlocks({ image: [imagePath], mask: small }, { size: 4 }), /8 x 8 px but its mask/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a scene list (scenes:LIST.csv): paths relative to it, a header, an unknown coding named with its line', async () => {
+  const { dir, cleanup } = tempDir('scene-list');
+  try {
+    const biome = join(dataRoot(), 'l8biome/train');
+    const list = join(dir, 'scenes.csv');
+    writeFileSync(list, `image,mask,coding\n${relative(dir, join(biome, 'images/Barren_00_0214.tif'))},${join(biome, 'masks/Barren_00_0214.tif')},l8biome\n`);
+    const [scene] = (await scenesOf(`scenes:${list}`))!;
+    assert.deepEqual(scene, { image: [join(biome, 'images/Barren_00_0214.tif')], mask: join(biome, 'masks/Barren_00_0214.tif'), coding: 'l8biome' });
+    writeFileSync(list, `${join(biome, 'images/Barren_00_0214.tif')},${join(biome, 'masks/Barren_00_0214.tif')},fmask\n`);
+    await assert.rejects(scenesOf(`scenes:${list}`), (e: unknown) => e instanceof InputError && /scenes\.csv: line 1: unknown mask coding "fmask"/.test(e.message));
   } finally {
     cleanup();
   }

@@ -88,7 +88,7 @@ test('a WDCD-layout folder loads with the right labels, values and splits', asyn
     await assert.rejects(wdcdLayout(dir, { listFile: join(dir, 'bad.txt') }), /line 1: no block image "no_such_block"/);
     writeFileSync(join(dir, 'bad2.txt'), 'unlabelled\n');
     await assert.rejects(wdcdLayout(dir, { listFile: join(dir, 'bad2.txt') }), /has no label file unlabelled_bl\.npy/);
-    await assert.rejects(wdcdLayout(dir, { bands: [4] }), /band 4 does not exist/);
+    await assert.rejects(wdcdLayout(dir, { bands: [4] }), /band 5 does not exist: the file has 4 bands \(1-4\)/); // named 1-based, as --bands
   } finally {
     cleanup();
   }
