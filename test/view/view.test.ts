@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -321,6 +322,12 @@ describe('wdcd view inputs', () => {
       await assert.rejects(startViewer({ mask: scene.mask, image: [] }), InputError);
       await assert.rejects(startViewer({ mask: scene.mask, image: scene.image, truth: scene.truth }), (e: unknown) =>
         e instanceof InputError && /--coding/.test(e.message),
+      );
+      // The scene's mask moved one pixel east: the right size, another grid.
+      const shifted = join(scene.dir, 'shifted.tif');
+      execFileSync('gdal_translate', ['-q', '-a_ullr', '696465', '4563375', '757425', '4508415', scene.mask, shifted]);
+      await assert.rejects(startViewer({ mask: scene.mask, image: scene.image, truth: shifted, truthCoding: 'wdcd' }), (e: unknown) =>
+        e instanceof InputError && /shifted\.tif: --truth must cover the same grid as the mask: geotransform \[696465, 120/.test(e.message),
       );
       // A GF-1 slice given as the mask (colour bands differ) is refused; its grey RGB truth PNG is a mask.
       const slice = '/work/shared/data/gf1/test/bg_slice/GF1_WFV1_E4.4_N9.5_20141201_L1A0000489018_0';
