@@ -58,7 +58,9 @@ export async function makeScene(): Promise<Scene> {
     mask[i] = fill ? 255 : cam[i]! >= 0.5 ? 1 : 0;
     truth[i] = v >= 0.17 && v >= 0.95 * b4[i]! ? 255 : 0;
   }
-  const common = { width, height, ...geo };
+  // geotiff.js's writer replaces the tiepoint with its whole-globe default (-180, 90) unless a CRS key is named,
+  // even with a GeoKeyDirectory given; the scene is UTM 18N.
+  const common = { width, height, ...geo, ProjectedCSTypeGeoKey: 32618 };
   const files = {
     mask: join(dir, 'mask.tif'),
     cam: join(dir, 'cam.tif'),
