@@ -17,8 +17,10 @@
  */
 import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
-import { readMask, type CodingName } from '../evaluate/mask-codings.js';
+import { readMask, type CodingName, type DecodedMask } from '../evaluate/mask-codings.js';
+import { gridDifference } from '../raster/georef.js';
 import { openRaster } from '../raster/open.js';
+import type { RasterSource } from '../raster/types.js';
 import { blockRef, resolveBands, type BandOptions, type BlockRef, type BlockSource } from './blocks.js';
 import { bandOptionsOf } from './wdcd-layout.js';
 
@@ -107,12 +109,7 @@ export async function sceneBlocks(
   let bandCount: number;
   try {
     const where = source.paths.join(', ');
-    if (source.width !== width || source.height !== height) {
-      throw new InputError(
-        `image is ${source.width} x ${source.height} px but its mask ${scene.mask} is ${width} x ${height} px`,
-        where,
-      );
-    }
+    checkMaskCoversImage(source, truth);
     const bands = resolveBands(bandOptions, source.bandCount, where);
     bandCount = bands.length;
     const extra = bandOptions.nodataValue === undefined ? undefined : Math.fround(bandOptions.nodataValue);
@@ -205,4 +202,17 @@ export async function scenesBlocks(
     warnings.push(...one.warnings);
   }
   return { blocks, size: options.size, bandCount: bandCount!, warnings };
+}
+
+/**
+ * Refuses a scene whose mask does not cover the image's pixels: another size, or, where both are georeferenced,
+ * another grid (a mask of the right size but another place would label blocks wrongly without a word).
+ */
+export function checkMaskCoversImage(source: RasterSource, truth: DecodedMask): void {
+  const where = source.paths.join(', ');
+  if (source.width !== truth.width || source.height !== truth.height) {
+    throw new InputError(`image is ${source.width} x ${source.height} px but its mask ${truth.path} is ${truth.width} x ${truth.height} px`, where);
+  }
+  const difference = source.georef && truth.georef ? gridDifference(source.georef, truth.georef, { tolerance: 0.01, sameCrsKeys: false }) : null;
+  if (difference) throw new InputError(`its mask ${truth.path} lies on another grid: ${difference}`, where);
 }

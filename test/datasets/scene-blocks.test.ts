@@ -8,6 +8,9 @@ import { openRaster } from '../../src/raster/open.js';
 import { blockOffsets, l8biome, loadBlocks, sceneBlocks, type SceneBlockStats } from '../../src/datasets/index.js';
 import { dataRoot } from '../../src/datasets/catalog.js';
 import { scenesOf } from '../../src/datasets/source-spec.js';
+import { sceneCams } from '../../src/detect/tune-k.js';
+import { createGeoTiffWriter } from '../../src/raster/write-geotiff.js';
+import { tinyModel } from '../model/tiny-model.js';
 import { tempDir, writeTiff } from './helpers.js';
 
 test('blockOffsets covers the axis; the last block is shifted to end at the edge', () => {
@@ -119,6 +122,34 @@ test('a scene list (scenes:LIST.csv): paths relative to it, a header, an unknown
     assert.deepEqual(scene, { image: [join(biome, 'images/Barren_00_0214.tif')], mask: join(biome, 'masks/Barren_00_0214.tif'), coding: 'l8biome' });
     writeFileSync(list, `${join(biome, 'images/Barren_00_0214.tif')},${join(biome, 'masks/Barren_00_0214.tif')},fmask\n`);
     await assert.rejects(scenesOf(`scenes:${list}`), (e: unknown) => e instanceof InputError && /scenes\.csv: line 1: unknown mask coding "fmask"/.test(e.message));
+  } finally {
+    cleanup();
+  }
+});
+
+test('a georeferenced mask on another grid than its image is refused, for training blocks and for tuning k', async () => {
+  const { dir, cleanup } = tempDir('scene-grid');
+  try {
+    // The real Landsat 8 scene (UTM 18N, 120 m) and a mask of its size, on its grid and one pixel east of it.
+    const bands = [2, 3, 4, 5].map((b) => join(dataRoot(), `landsat8-scene-120m/LC80130312015295LGN00_B${b}_toa.tif`));
+    const image = await openRaster(bands);
+    const { width, height } = image;
+    const georef = image.georef!;
+    await image.close();
+    const writeMask = async (name: string, x0: number) => {
+      const path = join(dir, name);
+      const w = await createGeoTiffWriter(path, { width, height, sampleType: 'uint8', nodata: 255, georef: { geoTransform: [x0, 120, 0, georef.geoTransform[3], 0, -120], epsg: georef.epsg } });
+      await w.writeRows(0, height, new Uint8Array(width * height).map((_, i) => (i % width < width / 2 ? 1 : 0)));
+      await w.finish();
+      return path;
+    };
+    const aligned = await writeMask('aligned.tif', georef.geoTransform[0]);
+    const shifted = await writeMask('shifted.tif', georef.geoTransform[0] + 120);
+    const blocks = await sceneBlocks({ image: bands, mask: aligned, coding: 'wdcd' }, { size: 64 });
+    assert.ok(blocks.blocks.some((b) => b.label === 1) && blocks.blocks.some((b) => b.label === 0));
+    const refused = (e: unknown) => e instanceof InputError && /B2_toa\.tif.*: its mask \S*shifted\.tif lies on another grid: geotransform/.test(e.message);
+    await assert.rejects(sceneBlocks({ image: bands, mask: shifted, coding: 'wdcd' }, { size: 64 }), refused);
+    await assert.rejects(sceneCams(tinyModel(), [{ image: bands, mask: shifted, coding: 'wdcd' }]), refused);
   } finally {
     cleanup();
   }
