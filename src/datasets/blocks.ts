@@ -83,7 +83,7 @@ export function resolveBands(options: BandOptions, fileBandCount: number, path: 
   const bands = options.bands ?? Array.from({ length: fileBandCount }, (_, i) => i);
   for (const b of bands) {
     if (!Number.isInteger(b) || b < 0 || b >= fileBandCount) {
-      throw new InputError(`band ${b + 1} does not exist: the file has ${fileBandCount} band${fileBandCount > 1 ? `s (1-${fileBandCount})` : ""}`, path);
+      throw new InputError(`band ${b + 1} does not exist: the file has ${fileBandCount} band${fileBandCount > 1 ? `s (1-${fileBandCount})` : ''}`, path);
     }
   }
   return bands;

@@ -18,7 +18,7 @@
 import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
 import { readMask, type CodingName, type DecodedMask } from '../evaluate/mask-codings.js';
-import { gridDifference } from '../raster/georef.js';
+import { maskGridDifference } from '../raster/georef.js';
 import { openRaster } from '../raster/open.js';
 import type { RasterSource } from '../raster/types.js';
 import { blockRef, resolveBands, type BandOptions, type BlockRef, type BlockSource } from './blocks.js';
@@ -213,6 +213,6 @@ export function checkMaskCoversImage(source: RasterSource, truth: DecodedMask): 
   if (source.width !== truth.width || source.height !== truth.height) {
     throw new InputError(`image is ${source.width} x ${source.height} px but its mask ${truth.path} is ${truth.width} x ${truth.height} px`, where);
   }
-  const difference = source.georef && truth.georef ? gridDifference(source.georef, truth.georef, { tolerance: 0.01, sameCrsKeys: false }) : null;
+  const difference = maskGridDifference(source.georef, truth.georef);
   if (difference) throw new InputError(`its mask ${truth.path} lies on another grid: ${difference}`, where);
 }

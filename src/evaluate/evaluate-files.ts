@@ -1,7 +1,7 @@
 /** Evaluation of mask files on disk: what `wdcd eval` calls. */
 import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
-import { gridDifference } from '../raster/georef.js';
+import { maskGridDifference } from '../raster/georef.js';
 import { confusion } from './confusion.js';
 import { parseCoding, readMask, type CodingName } from './mask-codings.js';
 import { buildReport, type Report, type ReportEntry } from './report.js';
@@ -52,14 +52,9 @@ export async function evaluateFiles(pairs: EvaluationPair[], options: EvaluateOp
         pair.prediction,
       );
     }
-    // A truth of the right size but another place scores as if it were right; masks without georeferencing
-    // (PNG, plain TIFF) are taken as aligned.
-    if (prediction.georef && truth.georef) {
-      const difference = gridDifference(truth.georef, prediction.georef, { tolerance: 0.01, sameCrsKeys: false });
-      if (difference) {
-        throw new InputError(`does not lie on the pixel grid of its truth ${pair.truth}: ${difference}`, pair.prediction);
-      }
-    }
+    // A truth of the right size but of another place would score as if it were right.
+    const difference = maskGridDifference(truth.georef, prediction.georef);
+    if (difference) throw new InputError(`does not lie on the pixel grid of its truth ${pair.truth}: ${difference}`, pair.prediction);
     const name = pair.name ?? defaultName(pair.truth);
     entries.push({ name, coding: truth.coding, confusion: confusion(prediction.mask, truth.mask) });
     options.onImage?.(i + 1, pairs.length, name);

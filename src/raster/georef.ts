@@ -120,3 +120,11 @@ export function gridDifference(a: GeoReference | null, b: GeoReference | null, h
     : a.epsg !== undefined && b.epsg !== undefined && a.epsg !== b.epsg;
   return crsDiffers ? `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}` : null;
 }
+
+/**
+ * gridDifference for a mask and the raster it describes, which other tools may have written: a file without
+ * georeferencing (PNG, plain TIFF) is taken as aligned, and CRSs are compared by EPSG code.
+ */
+export function maskGridDifference(raster: GeoReference | null, mask: GeoReference | null): string | null {
+  return raster && mask ? gridDifference(raster, mask, { tolerance: 0.01, sameCrsKeys: false }) : null;
+}

@@ -13,7 +13,7 @@ import { basename, extname } from 'node:path';
 import sharp from 'sharp';
 import { fromFile } from 'geotiff';
 import { InputError } from '../errors.js';
-import { gridDifference } from '../raster/georef.js';
+import { maskGridDifference } from '../raster/georef.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import type { GeoReference, RasterSource } from '../raster/types.js';
@@ -304,10 +304,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
           layer.path,
         );
       }
-      // Files without georeferencing (PNG, JPEG) are taken as aligned, as `wdcd eval` takes them.
-      const difference = layer?.source.georef && mask.source.georef
-        ? gridDifference(mask.source.georef, layer.source.georef, { tolerance: 0.01, sameCrsKeys: false })
-        : null;
+      const difference = layer ? maskGridDifference(mask.source.georef, layer.source.georef) : null;
       if (difference) throw new InputError(`${what} must cover the same grid as the mask: ${difference}`, layer!.path);
     }
     if (cam && cam.source.bandCount !== 1) warnings.push(`${cam.path}: ${cam.source.bandCount} bands, showing the first as CAM`);
