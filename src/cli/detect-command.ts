@@ -22,8 +22,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
   --metadata FILE        the product's metadata: Landsat 4-9 MTL (.txt or .json), Sentinel-2 MTD_MSIL1C.xml /
                          MTD_MSIL2A.xml: the sensor and the DN-to-reflectance scaling, and band files named
-                         in it must come in the model's order; GaoFen-1/2 product XML: the sensor, the sun
-                         angle and the Earth-Sun distance for --gain/--esun
+                         in it must come in the model's order; GaoFen-1/2 and ZiYuan-3 MUX product XML: the
+                         sensor, the sun angle and the Earth-Sun distance for --gain/--esun
   --sensor NAME          ${SENSORS.join(' | ')} (default: the metadata's, else the model's)
   --bands 1,2,3,4        input bands (1-based) in the model's band order
   --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)

@@ -9,9 +9,11 @@
  * - Sentinel-2 `MTD_MSIL1C.xml` / `MTD_MSIL2A.xml`: reflectance = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE
  *   (L2A: BOA_ADD_OFFSET, BOA_QUANTIFICATION_VALUE); the offsets exist from processing baseline 04.00 on and are
  *   0 before. Blue, green, red, NIR are B02, B03, B04, B08 (band_id 1, 2, 3, 7).
- * - GaoFen-1 and GaoFen-2 `<ProductMetaData>` XML (the `.xml` beside the scene's TIFF): the sensor, the sun angle
- *   (`SolarZenith`) and the Earth-Sun distance of the date (`CenterTime`). It holds no radiometric gains (CRESDA
- *   publishes them apart), so `--gain` and `--esun` are still needed; with them the metadata completes the calibration.
+ * - GaoFen-1 and GaoFen-2 (and ZiYuan-3 MUX as CRESDA distributes it) `<ProductMetaData>` XML (the `.xml` beside
+ *   the scene's TIFF): the sensor, the sun angle (`SolarZenith`) and the Earth-Sun distance of the date
+ *   (`CenterTime`). ZiYuan-3 MUX `<sensor_corrected_metadata>` XML (SASMAC's layout): the same from `SunAltitude`
+ *   and `AcquisitionTime` (or `TimeStamp/CenterTime`). Neither holds radiometric gains (they are published apart),
+ *   so `--gain` and `--esun` are still needed; with them the metadata completes the calibration.
  *
  * Landsat and Sentinel-2 files also name each band's image file, so a band given in the wrong place is caught
  * (`checkBandFiles`). The formats are flat and the keys few, so they are parsed here rather than with an ODL or XML library.
@@ -26,7 +28,7 @@ export interface ProductMetadata {
   file: string;
   /** What it describes, for messages and the summary: e.g. "LANDSAT_8 L1TP TOA reflectance". */
   product: string;
-  sensor: Extract<Sensor, 'landsat8' | 'landsat7' | 'sentinel2' | 'gf1-wfv' | 'gf1-pms' | 'gf2'>;
+  sensor: Extract<Sensor, 'landsat8' | 'landsat7' | 'sentinel2' | 'gf1-wfv' | 'gf1-pms' | 'gf2' | 'zy3'>;
   /** Level-2 surface reflectance rather than top-of-atmosphere. */
   surface: boolean;
   /**
@@ -62,10 +64,11 @@ export function readProductMetadata(file: string): ProductMetadata {
     throw new InputError(`cannot read the metadata file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
   }
   if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
-  if (/<ProductMetaData\b/.test(text)) return gaofenMetadata(file, text);
+  if (/<ProductMetaData\b/.test(text)) return cresdaMetadata(file, text);
+  if (/<sensor_corrected_metadata\b/.test(text)) return ziyuanMetadata(file, text);
   if (/^\s*<[^>]*\bLANDSAT_METADATA_FILE\b/m.test(text)) throw new InputError("is a Landsat MTL.xml; give the product's MTL.txt or MTL.json", file);
   if (/\bLANDSAT_METADATA_FILE\b|\bL1_METADATA_FILE\b/.test(text)) return landsatMetadata(file, text.trimStart().startsWith('{') ? jsonGroups(file, text) : odlGroups(text));
-  throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml, or a GaoFen-1/2 product XML)', file);
+  throw new InputError('is not a metadata file wdcd reads (a Landsat MTL.txt or MTL.json, a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml, or a GaoFen-1/2 or ZiYuan-3 MUX product XML)', file);
 }
 
 /** Keys by group: the MTL's `GROUP = NAME` ... `END_GROUP = NAME` blocks (innermost group name). */
@@ -199,25 +202,51 @@ function xmlTag(text: string, name: string): string | undefined {
   return new RegExp(`<${name}\\b[^>]*>\\s*([^<]*?)\\s*</${name}>`).exec(text)?.[1];
 }
 
-function gaofenMetadata(file: string, text: string): ProductMetadata {
+/** CRESDA's product XML: GaoFen-1 WFV and PMS, GaoFen-2 PMS, ZiYuan-3 MUX. */
+function cresdaMetadata(file: string, text: string): ProductMetadata {
   const satellite = xmlTag(text, 'SatelliteID') ?? '(none)';
   const sensorId = xmlTag(text, 'SensorID') ?? '(none)';
-  const sensor = /^GF1/.test(satellite) ? (/^WFV/.test(sensorId) ? 'gf1-wfv' : /^PMS/.test(sensorId) ? 'gf1-pms' : undefined) : /^GF2/.test(satellite) && /^PMS/.test(sensorId) ? 'gf2' : undefined;
-  if (!sensor) throw new InputError(`SatelliteID ${satellite}, SensorID ${sensorId}: wdcd reads the XML of GaoFen-1 WFV and PMS and GaoFen-2 PMS products`, file);
+  const sensor = /^GF1/.test(satellite) ? (/^WFV/.test(sensorId) ? 'gf1-wfv' : /^PMS/.test(sensorId) ? 'gf1-pms' : undefined)
+    : /^GF2/.test(satellite) && /^PMS/.test(sensorId) ? 'gf2'
+    : ZIYUAN3.test(satellite) && /^MUX/.test(sensorId) ? 'zy3' : undefined;
+  if (!sensor) throw new InputError(`SatelliteID ${satellite}, SensorID ${sensorId}: wdcd reads the XML of GaoFen-1 WFV and PMS, GaoFen-2 PMS and ZiYuan-3 MUX products`, file);
   const zenithText = xmlTag(text, 'SolarZenith');
   const zenith = Number(zenithText);
   if (zenithText === undefined || !(zenith >= 0 && zenith < 90)) throw new InputError(`SolarZenith ${zenithText === undefined ? 'is missing' : `${zenithText} is not a sun above the horizon`}`, file);
-  const time = xmlTag(text, 'CenterTime') ?? xmlTag(text, 'StartTime');
-  const date = time === undefined ? undefined : /^(\d{4})-(\d{2})-(\d{2})/.exec(time);
-  if (!date) throw new InputError(`CenterTime ${time === undefined ? 'is missing' : `"${time}" is not a date (YYYY-MM-DD ...)`}`, file);
+  return sunMetadata(file, text, sensor, `${satellite} ${sensorId}`, 90 - zenith, ['CenterTime', 'StartTime']);
+}
+
+/** ZiYuan-3 01-03 `sensor_corrected_metadata` (SASMAC): only the multispectral camera (MUX) has the four bands. */
+function ziyuanMetadata(file: string, text: string): ProductMetadata {
+  const satellite = xmlTag(text, 'SatelliteID') ?? '(none)';
+  const sensorId = xmlTag(text, 'SensorID') ?? '(none)';
+  if (!ZIYUAN3.test(satellite) || !/^MUX/.test(sensorId)) {
+    const why = ZIYUAN3.test(satellite) && /^(NAD|FWD|BWD|PAN)/.test(sensorId) ? ' (a panchromatic camera: one band, no blue, green, red and NIR)' : '';
+    throw new InputError(`SatelliteID ${satellite}, SensorID ${sensorId}${why}: of ZiYuan-3 metadata, wdcd reads the multispectral camera's (MUX)`, file);
+  }
+  const elevationText = xmlTag(text, 'SunAltitude');
+  const elevation = Number(elevationText);
+  if (elevationText === undefined || !(elevation > 0 && elevation <= 90)) throw new InputError(`SunAltitude ${elevationText === undefined ? 'is missing' : `${elevationText} is not a sun above the horizon`}`, file);
+  // GDAL's reader knows the tag misspelt as AcquistionTime too; older products carry only TimeStamp/CenterTime.
+  return sunMetadata(file, text, 'zy3', `${satellite} ${sensorId}`, elevation, ['AcquisitionTime', 'AcquistionTime', 'CenterTime', 'StartTime']);
+}
+
+const ZIYUAN3 = /^ZY-?3/i;
+
+/** The parts of a DN product's metadata that complete `--gain`/`--esun`: the sun's elevation and the date's Earth-Sun distance. */
+function sunMetadata(file: string, text: string, sensor: ProductMetadata['sensor'], what: string, elevationDeg: number, timeTags: string[]): ProductMetadata {
+  const found = timeTags.map((tag) => [tag, xmlTag(text, tag)] as const).find(([, value]) => value !== undefined);
+  // "2022-06-24 13:39:09", or compact "20120310104056.123"
+  const date = found && /^(\d{4})-?(\d{2})-?(\d{2})/.exec(found[1]!);
+  if (!date) throw new InputError(`${found ? `${found[0]} "${found[1]}" is not a date (YYYY-MM-DD ...)` : `${timeTags[0]} is missing`}`, file);
   const dayOfYear = (Date.UTC(+date[1], +date[2] - 1, +date[3]) - Date.UTC(+date[1], 0, 1)) / 86_400_000 + 1;
   const level = xmlTag(text, 'ProductLevel') ?? '';
   return {
     file,
-    product: `${satellite} ${sensorId} ${level} DN, sun elevation ${(90 - zenith).toFixed(2)} degrees`.replace(/ {2,}/g, ' '),
+    product: `${what} ${level} DN, sun elevation ${elevationDeg.toFixed(2)} degrees`.replace(/ {2,}/g, ' '),
     sensor,
     surface: false,
-    sunElevationDeg: 90 - zenith,
+    sunElevationDeg: elevationDeg,
     earthSunDistance: earthSunDistance(dayOfYear),
     channelBands: ['B1', 'B2', 'B3', 'B4'],
     fileBands: {},

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { checkBandFiles, readProductMetadata } from '../../src/raster/product-metadata.js';
+import { checkBandFiles, earthSunDistance, readProductMetadata } from '../../src/raster/product-metadata.js';
 import { resolveBands } from '../../src/raster/sensors.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'metadata');
@@ -95,6 +95,40 @@ describe('product metadata', () => {
     assert.throws(() => resolveBands('gf1-wfv', 4, { calibration: gains }), inputError(/needs --sun-elevation \(or --metadata/, '--sun-elevation'));
   });
 
+  it('ZiYuan-3 MUX XML, in SASMAC\'s layout or CRESDA\'s: the sun elevation and the date', () => {
+    const zy = join(FIXTURES, 'ZY3_MUX_sensor_corrected.xml');
+    const m = readProductMetadata(zy);
+    assert.equal(m.sensor, 'zy3');
+    assert.equal(m.product, 'ZY3 MUX SC DN, sun elevation 41.28 degrees');
+    assert.equal(m.sunElevationDeg, 41.276);
+    // 10 March is day 70.
+    assert.ok(Math.abs(m.earthSunDistance! - earthSunDistance(70)) < 1e-12);
+    const gains = { gain: [0.2, 0.18, 0.16, 0.14], offset: [0], esun: [1950, 1840, 1550, 1090] };
+    const byHand = resolveBands('zy3', 4, { calibration: { ...gains, sunElevationDeg: 41.276, earthSunDistance: earthSunDistance(70) } });
+    assert.ok(close(resolveBands('zy3', 4, { metadata: m, calibration: gains }).scale, byHand.scale));
+    assert.throws(() => resolveBands('gf1-wfv', 4, { metadata: m }), inputError(/applies to --sensor zy3, not gf1-wfv/));
+    // Older products date the scene only in TimeStamp/CenterTime, written without separators.
+    const compact = join(dir, 'ZY3_compact.xml');
+    writeFileSync(compact, readText(zy).replace(/ *<AcquisitionTime>.*\n/, '').replace('<CenterTime>20120310', '<CenterTime>20120930'));
+    assert.ok(Math.abs(readProductMetadata(compact).earthSunDistance! - earthSunDistance(274)) < 1e-12);
+    // ZiYuan-3 as CRESDA distributes it: the GaoFen layout.
+    const cresda = join(dir, 'ZY3_MUX_E116.4_N39.9_20200412_L1A0004512345.xml');
+    writeFileSync(cresda, '<ProductMetaData><SatelliteID>ZY3-02</SatelliteID><SensorID>MUX</SensorID><CenterTime>2020-04-12 03:10:00</CenterTime><SolarZenith>35</SolarZenith></ProductMetaData>');
+    const c = readProductMetadata(cresda);
+    assert.equal(c.sensor, 'zy3');
+    assert.equal(c.sunElevationDeg, 55);
+    // A panchromatic camera's XML is refused with the reason.
+    const nadir = join(dir, 'ZY3_NAD.xml');
+    writeFileSync(nadir, readText(zy).replace('<SensorID>MUX', '<SensorID>NAD'));
+    assert.throws(() => readProductMetadata(nadir), inputError(/SensorID NAD \(a panchromatic camera: one band, no blue, green, red and NIR\): of ZiYuan-3 metadata, wdcd reads the multispectral camera's \(MUX\)/, nadir));
+    const night = join(dir, 'ZY3_night.xml');
+    writeFileSync(night, readText(zy).replace('<SunAltitude>41.276', '<SunAltitude>-2'));
+    assert.throws(() => readProductMetadata(night), inputError(/SunAltitude -2 is not a sun above the horizon/, night));
+    const undated = join(dir, 'ZY3_undated.xml');
+    writeFileSync(undated, readText(zy).replace(/ *<(AcquisitionTime|StartTime|CenterTime)>.*\n/g, ''));
+    assert.throws(() => readProductMetadata(undated), inputError(/AcquisitionTime is missing/, undated));
+  });
+
   it('band files in the wrong order are refused, naming the file; files the metadata does not list are not checked', () => {
     const m = readProductMetadata(L1);
     const file = (b: number) => `/data/LC08_L1TP_013031_20151022_20200908_02_T1_B${b}.TIF`;
@@ -121,7 +155,7 @@ describe('product metadata', () => {
       [write('mss_MTL.txt', l1.replace('"LANDSAT_8"', '"LANDSAT_1"')), /SPACECRAFT_ID is LANDSAT_1: wdcd reads the MTL files of LANDSAT_8, LANDSAT_9, LANDSAT_7, LANDSAT_5, LANDSAT_4/],
       [write('noadd_MTL.txt', l1.replace(/ {4}REFLECTANCE_ADD_BAND_4 = .*\n/, '')), /REFLECTANCE_ADD_BAND_4 is missing in LEVEL1_RADIOMETRIC_RESCALING/],
       [write('night_MTL.txt', l1.replace('SUN_ELEVATION = 37.56247232', 'SUN_ELEVATION = -3.2')), /SUN_ELEVATION -3.2 is not above the horizon/],
-      [write('GF6_WFV.xml', '<ProductMetaData><SatelliteID>GF6</SatelliteID><SensorID>WFV</SensorID></ProductMetaData>'), /SatelliteID GF6, SensorID WFV: wdcd reads the XML of GaoFen-1 WFV and PMS and GaoFen-2 PMS/],
+      [write('GF6_WFV.xml', '<ProductMetaData><SatelliteID>GF6</SatelliteID><SensorID>WFV</SensorID></ProductMetaData>'), /SatelliteID GF6, SensorID WFV: wdcd reads the XML of GaoFen-1 WFV and PMS, GaoFen-2 PMS and ZiYuan-3 MUX/],
       [write('GF2_night.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>95.5</SolarZenith></ProductMetaData>'), /SolarZenith 95.5 is not a sun above the horizon/],
       [write('GF2_undated.xml', '<ProductMetaData><SatelliteID>GF2</SatelliteID><SensorID>PMS1</SensorID><SolarZenith>35.5</SolarZenith></ProductMetaData>'), /CenterTime is missing/],
       [write('LC08_MTL.xml', '<?xml version="1.0"?>\n<LANDSAT_METADATA_FILE>\n  <PRODUCT_CONTENTS/>\n</LANDSAT_METADATA_FILE>'), /is a Landsat MTL\.xml; give the product's MTL\.txt or MTL\.json/],
