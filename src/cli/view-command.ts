@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import { startViewer } from '../view/index.js';
-import { numberOption, wholeNumber } from './options.js';
+import { numberList, numberOption, wholeNumber } from './options.js';
 
 export const VIEW_USAGE = `wdcd view MASK.tif --image IMAGE [--image IMAGE ...] [--cam CAM.tif] [--truth TRUTH] [--coding NAME] [--port N]
 
@@ -10,22 +10,27 @@ export const VIEW_USAGE = `wdcd view MASK.tif --image IMAGE [--image IMAGE ...] 
   --image FILE    the image (repeat for single-band files in band order)
   --truth FILE    a truth mask: metrics, false positives and misses in their own colours
   --coding NAME   the truth mask's coding (default auto)
+  --rgb R,G,B     image bands (1-based) shown as red, green, blue at first, e.g. 4,3,2 for a Landsat 8 stack
+                  (default: 1,2,3 for 8-bit three-band images, else 3,2,1; the page can change them)
   --port N        port (default: a free one)`;
 
 export async function viewCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { image: { type: 'string', multiple: true }, cam: { type: 'string' }, truth: { type: 'string' }, coding: { type: 'string' }, port: { type: 'string' } },
+    options: { image: { type: 'string', multiple: true }, cam: { type: 'string' }, truth: { type: 'string' }, coding: { type: 'string' }, rgb: { type: 'string' }, port: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new InputError('give exactly one mask file\n\n' + VIEW_USAGE);
   if (!v.image?.length) throw new InputError('give the image with --image\n\n' + VIEW_USAGE);
+  const rgb = numberList(v.rgb, '--rgb');
+  if (rgb && rgb.length !== 3) throw new InputError(`give three bands (red, green, blue), got ${rgb.length}`, '--rgb');
   const viewer = await startViewer({
     mask: positionals[0],
     image: v.image,
     cam: v.cam,
     truth: v.truth,
     truthCoding: v.coding,
+    rgb: rgb?.map((b) => b - 1) as [number, number, number] | undefined,
     port: numberOption(v.port, '--port', wholeNumber, 'a port number'),
   });
   process.stdout.write(`${viewer.url}\n`);
