@@ -7,7 +7,9 @@ export type ProgressEvent =
   | { kind: 'progress'; stage: string; done: number; total: number; unit?: string }
   | { kind: 'epoch'; epoch: number; epochs: number; trainLoss: number; trainAccuracy: number; valLoss?: number; valAccuracy?: number; best: boolean }
   | { kind: 'step'; epoch: number; step: number; steps: number; loss: number }
-  | { kind: 'log'; message: string };
+  | { kind: 'log'; message: string }
+  /** Something that may make the result wrong (units, calibration, a skipped scene): shown even with --quiet. */
+  | { kind: 'warning'; message: string };
 
 export type ProgressCallback = (event: ProgressEvent) => void;
 

@@ -19,7 +19,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
 
   -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
   -O, --outdir DIR       one mask per input
-  --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default)
+  --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default); a folder
+                         named like a bundled model is given as a path, ./rgb
   --metadata FILE        the product's metadata: Landsat 4-9 MTL (.txt or .json), Sentinel-2 MTD_MSIL1C.xml /
                          MTD_MSIL2A.xml: the sensor and the DN-to-reflectance scaling, and band files named
                          in it must come in the model's order; GaoFen-1/2 and ZiYuan-3 MUX product XML: the
@@ -65,7 +66,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --stripe-threads N     threads that mosaic stripes at once, for machines with cores to spare or a
                          GPU (default 1; each holds a stripe's state, about 350 MB)
   --json                 print a JSON summary on stdout
-  -q, --quiet            no progress on stderr`;
+  -q, --quiet            no progress on stderr (warnings still print)`;
 
 export async function detectCommand(argv: string[]): Promise<void> {
   const { values: v, positionals: inputs } = parseArgs({
@@ -182,7 +183,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
         // no output, is named now and again at the end, and the exit code says so. A bug still stops the batch.
         if (!(e instanceof InputError)) throw e;
         failures.push(e.message);
-        progress({ kind: 'log', message: `skipped: ${e.message}` });
+        progress({ kind: 'warning', message: `skipped: ${e.message}` });
       }
     }
   }

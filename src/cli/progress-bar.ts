@@ -17,6 +17,7 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr, qui
     stream.write(line + '\n');
   };
   const handler = (event: ProgressEvent) => {
+    if (event.kind === 'warning') return print(`warning: ${event.message}`);
     if (quiet) return;
     switch (event.kind) {
       case 'stage':

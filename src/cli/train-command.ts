@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { ARCHITECTURES } from '../model/architecture.js';
 import { trainModel } from '../train/train-model.js';
 import { TUNE_METRICS } from '../detect/tune-k.js';
+import { SENSORS } from '../raster/sensors.js';
 import { choice, numberList, numberOption, positiveWhole, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
@@ -27,7 +28,9 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --band-names a,b,...   names recorded in the model (default: the source's)
   --scale S[,S...]       value * scale + offset, per band or one for all
   --offset O[,O...]
-  --sensor NAME          preset that detection applies to inputs by default (default: landsat8-biome, rgb for 3 bands)
+  --sensor NAME          preset that detection applies to inputs by default; its band order and scaling apply
+                         to blocks:, scenes: and wdcd: sources in training too (default: gf1-wfv for wdcd:
+                         sources alone, rgb for 3 bands, else landsat8-biome: reflectance as stored)
   --epochs N             (default 30)   --batch-size N (default 16)   --lr X (default 0.001)   --seed N (default 1)
   --patience N           stop after N epochs without a better validation loss (default 10)
   --prune all|last       LPP default stored in the model (default all: full-resolution map)
@@ -99,7 +102,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     minCloudFraction: numberOption(v['min-cloud'], '--min-cloud', (n) => n >= 0 && n < 1, 'a fraction from 0 to 1'),
     bandOptions: { bands: bands?.map((b) => b - 1), scale: scalarOrList(v.scale, '--scale'), offset: scalarOrList(v.offset, '--offset') },
     bandNames: v['band-names']?.split(','),
-    sensor: v.sensor,
+    sensor: choice(v.sensor, '--sensor', SENSORS),
     epochs: numberOption(v.epochs, '--epochs', positiveWhole, 'a whole number'),
     batchSize: numberOption(v['batch-size'], '--batch-size', positiveWhole, 'a whole number'),
     learningRate: numberOption(v.lr, '--lr', (n) => n > 0, 'a positive number'),

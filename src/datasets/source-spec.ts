@@ -49,6 +49,11 @@ export async function scenesOf(spec: string): Promise<SceneSpec[] | null> {
   }
 }
 
+/** Whether a spec names the user's own data (stored values as they are), not a catalogue source with its own preset. */
+export function isUserSource(spec: string): boolean {
+  return /^(scenes|blocks|wdcd):/.test(spec);
+}
+
 /** Band names of a catalogue spec (for the model description), when the spec fixes them. */
 export async function bandNamesOf(spec: string): Promise<string[] | undefined> {
   const scenes = await scenesOf(spec);

@@ -397,16 +397,16 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       onProgress({ kind: 'log', message: `${m.file}: ${m.product}` });
       // Atmospheric correction lowers blue most, which the model's threshold and HOT guard were set without.
       if (m.surface && PRESETS[p.model.description.sensor as Sensor]?.calibrated) {
-        onProgress({ kind: 'log', message: `warning: ${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
+        onProgress({ kind: 'warning', message: `${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
       }
     }
     // Wrong units give a quietly wrong mask (all clear or all cloud): say so before the long pass.
     const inputRange = await checkInputRange(p.source, p.mapping);
-    if (inputRange.problem) onProgress({ kind: 'log', message: `warning: ${inputs.join(', ')}: ${inputRange.problem}` });
+    if (inputRange.problem) onProgress({ kind: 'warning', message: `${inputs.join(', ')}: ${inputRange.problem}` });
     if (!calibrated) {
       onProgress({
-        kind: 'log',
-        message: `warning: ${inputs.join(', ')}: sensor ${p.sensor} gives ${p.mapping.uncalibrated}, but model ${p.model.description.name} ` +
+        kind: 'warning',
+        message: `${inputs.join(', ')}: sensor ${p.sensor} gives ${p.mapping.uncalibrated}, but model ${p.model.description.name} ` +
           `expects ${p.model.description.units}, and its threshold and spectral guards assume it`,
       });
     }

@@ -86,12 +86,16 @@ export interface Model {
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Folder of a bundled model by name (`default`, `rgb`), or the path itself. */
+/**
+ * Folder of a bundled model by name (`default`, `rgb`), or the path itself. A bundled name always means the bundled
+ * model, whatever folders the working directory holds (`--model` defaults to `default`, and a user's `rgb/` of
+ * images must not shadow it); a folder of the same name is reached as a path, `./rgb`.
+ */
 export function resolveModelPath(nameOrPath: string): string {
-  if (/^[a-z0-9-]+$/.test(nameOrPath) && !existsSync(nameOrPath)) {
+  if (/^[a-z0-9-]+$/.test(nameOrPath)) {
     const bundled = join(packageRoot, 'models', nameOrPath);
     if (existsSync(join(bundled, 'model.json'))) return bundled;
-    throw new InputError(`no bundled model named "${nameOrPath}" (bundled: default, rgb) and no such folder`, nameOrPath);
+    if (!existsSync(nameOrPath)) throw new InputError(`no bundled model named "${nameOrPath}" (bundled: ${bundledModelNames().join(', ')}) and no such folder`, nameOrPath);
   }
   return nameOrPath;
 }

@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
-import { bandNamesOf, blocksOf, scenesOf } from '../datasets/source-spec.js';
+import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/source-spec.js';
+import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { architectureByName, poolIndices } from '../model/architecture.js';
@@ -15,6 +16,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { clearSkyStatistics } from '../detect/clear-sky.js';
 import { tuneK, type KScore, type TuneMetric } from '../detect/tune-k.js';
 import { DEFAULT_REFINEMENT_EPS } from '../detect/guided-refinement.js';
+import { PRESETS, type Sensor } from '../raster/sensors.js';
 import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
 
 export interface TrainModelOptions {
@@ -51,10 +53,18 @@ export interface TrainModelOptions {
   refineEps?: number;
   tuneMetric?: TuneMetric;
   statistic?: 'pixel' | 'block';
+  /** Band choice and scaling for every source, catalogue ones included (they override the preset's). */
   bandOptions?: BandOptions;
   bandNames?: string[];
+  /** Default: from the sensor preset (reflectance, display values, or uncalibrated DN). */
   units?: string;
-  sensor?: string;
+  /**
+   * The preset detection applies to inputs by default. Its band order and scaling (and fill value) also apply
+   * in training to the user's sources (blocks:, scenes:, wdcd:), so that the network learns the values detection
+   * will give it; catalogue sources keep their own. Default: gf1-wfv where every training source is `wdcd:` (the
+   * WDCD dataset is GaoFen-1 WFV DN), else rgb for 3 bands and landsat8-biome (reflectance as stored) otherwise.
+   */
+  sensor?: Sensor;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -83,10 +93,23 @@ function checkOutputFolder(output: string, overwrite: boolean): void {
   if (!overwrite && existsSync(join(output, 'model.json'))) throw new InputError('already holds a model; give --overwrite to replace it', output);
 }
 
-async function load(specs: string[], size: number, stride: number, bandOptions: BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
+/** A sensor preset as the band options of a user source: 1-based bands to 0-based, its scaling and fill value. */
+function presetBandOptions(sensor: Sensor | undefined): BandOptions {
+  if (!sensor) return {};
+  const p = PRESETS[sensor];
+  return { bands: p.bands.map((b) => b - 1), scale: p.scale, offset: p.offset, ...(p.nodata === null ? {} : { nodataValue: p.nodata }) };
+}
+
+/** What the model's inputs are, for its description and detection's messages. */
+function unitsOf(sensor: Sensor): string {
+  if (PRESETS[sensor].calibrated) return 'reflectance (0-1)';
+  return sensor === 'rgb' ? 'display values (0-1)' : `${sensor} values scaled to 0-1, not calibrated`;
+}
+
+async function load(specs: string[], size: number, stride: number, optionsFor: (spec: string) => BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
   const all: LabelledBlock[] = [];
   for (const spec of specs) {
-    const source = await blocksOf(spec, size, stride, bandOptions, minCloudPixels);
+    const source = await blocksOf(spec, size, stride, optionsFor(spec), minCloudPixels);
     for (const w of source.warnings) onProgress({ kind: 'log', message: w });
     if (source.size !== size) throw new InputError(`blocks are ${source.size} px but the network is set for ${size} px blocks (use --block-size ${source.size})`, spec);
     all.push(...(await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) })));
@@ -99,20 +122,25 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const base = architectureByName(options.architecture ?? 'wdcd-light');
   const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
   const size = arch.blockSize;
-  const bandOptions = options.bandOptions ?? {};
+  // Explicit --bands/--scale/--offset win over the preset's, for every source.
+  const given = bandOptionsOf(options.bandOptions ?? {});
+  const presetSensor = options.sensor ?? (options.train.every((spec) => spec.startsWith('wdcd:')) ? 'gf1-wfv' : undefined);
+  const userOptions = { ...presetBandOptions(presetSensor), ...given };
+  const optionsFor = (spec: string) => (isUserSource(spec) ? userOptions : given);
   checkOutputFolder(options.output, options.overwrite ?? false);
   const device = await resolveDevice(options.device ?? 'auto'); // before the slow part: a GPU asked for and missing fails now
   onProgress({ kind: 'stage', stage: 'load blocks' });
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
-  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), bandOptions, minCloudPixels, onProgress, 'training');
-  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), bandOptions, minCloudPixels, onProgress, 'validation');
+  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), optionsFor, minCloudPixels, onProgress, 'training');
+  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), optionsFor, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
   const counts = labelCounts(trainBlocks);
   if (counts.cloudy === 0 || counts.clear === 0) {
     // The loss would be one class's alone, and the clear-sky statistics need clear blocks.
     throw new InputError(`the training blocks are all ${counts.cloudy === 0 ? 'clear' : 'cloudy'} (${trainBlocks.length}); the network learns from both cloudy and clear blocks`, options.train.join(' '));
   }
-  const bands = options.bandNames ?? (await bandNamesOf(options.train[0])) ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
+  const presetChannels = presetSensor && !given.bands && isUserSource(options.train[0]!) ? [...PRESETS[presetSensor].channels] : undefined;
+  const bands = options.bandNames ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
   const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
   const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
   if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
@@ -120,14 +148,16 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
+  const sensor = presetSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
+
   onProgress({ kind: 'stage', stage: 'train' });
   const { model, history } = await train({
     architecture: arch,
     train: trainBlocks,
     val: valBlocks,
     bands,
-    units: options.units ?? 'reflectance (0-1)',
-    sensor: options.sensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome'),
+    units: options.units ?? unitsOf(sensor),
+    sensor,
     name: options.output.split(/[\\/]/).filter(Boolean).pop(),
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: options.batchSize,
@@ -157,7 +187,9 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
 
   let kScores: KScore[] = [];
-  const tuneScenes = (await Promise.all((options.tune ?? options.val ?? []).map(scenesOf))).flatMap((scenes) => scenes ?? []);
+  // The tuning scenes are read with the training's band choice and scaling, or k would be chosen on other values.
+  const tuneSpecs = options.tune ?? options.val ?? [];
+  const tuneScenes = (await Promise.all(tuneSpecs.map(scenesOf))).flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!) })));
   if (tuneScenes.length > 0) {
     onProgress({ kind: 'stage', stage: 'tune k' });
     const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads, device }, onProgress);

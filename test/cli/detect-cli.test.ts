@@ -58,6 +58,17 @@ describe('wdcd end to end', () => {
     if (bundled.includes('rgb')) assert.match(list.stdout, /^rgb: [^]*?map refinement: guided filter, radius 64 px/m);
   });
 
+  it('a folder named like a bundled model does not shadow it; as a path it is a folder', async () => {
+    const place = join(dir, 'shadow');
+    mkdirSync(join(place, 'rgb'), { recursive: true });
+    mkdirSync(join(place, 'default'));
+    const [list, asPath] = await Promise.all([wdcd(['models'], { cwd: place }), wdcd(['models', './rgb'], { cwd: place })]);
+    assert.equal(list.code, 0, show(list));
+    for (const name of bundledModelNames()) assert.match(list.stdout, new RegExp(`^${name}: `, 'm'));
+    assert.equal(asPath.code, 2, show(asPath));
+    assert.match(asPath.stderr, /rgb: not a wdcd model folder \(no model\.json\)/);
+  });
+
   it('detect on the Landsat 8 scene: mask, CAM and overlay with the input georeferencing', { skip: noGdal }, async () => {
     const mask = join(out, 'scene', 'mask.tif'); // the folder does not exist yet: detect creates it
     const cam = join(out, 'scene', 'cam.tif');
@@ -147,7 +158,7 @@ describe('wdcd end to end', () => {
     const [reference, calibrated, raw, viaXml, twice] = await Promise.all([
       run('dn-reference', ['--sensor', 'landsat8-biome']),
       run('dn-calibrated', ['--sensor', 'gf1-wfv', '--gain', '1', '--esun', String(Math.PI), '--sun-elevation', '90']),
-      run('dn-raw', ['--sensor', 'gf1-wfv']),
+      run('dn-raw', ['--sensor', 'gf1-wfv', '-q']), // --quiet silences progress, not warnings
       run('dn-xml', ['--metadata', gfXml, '--gain', '1', '--esun', String(cancelling)]),
       // Reflectance through a DN preset (Sentinel-2's DN / 10000): the units check warns before the pass.
       run('dn-twice', ['--sensor', 'sentinel2']),
@@ -164,6 +175,7 @@ describe('wdcd end to end', () => {
     assert.doesNotMatch(calibrated.r.stderr, /without radiometric calibration/);
     assert.equal(raw.summary.calibrated, false);
     assert.match(raw.r.stderr, /warning: .*sensor gf1-wfv gives DN scaled to 0-1 without radiometric calibration \(give --gain, --esun and --sun-elevation\)/);
+    assert.ok(raw.r.stderr.trim().split('\n').every((line) => line.startsWith('warning: ')), `only warnings: ${raw.r.stderr}`);
     assert.notDeepEqual(raw.pixels, reference.pixels, 'DN / 1023 is not the reflectance');
   });
 

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const MAIN = join(REPO, 'src', 'cli', 'main.ts');
+/** tsx's loader by its full address, so that a run in another folder finds it. */
+const TSX = import.meta.resolve('tsx');
 
 export interface Run {
   code: number | null;
@@ -13,11 +15,11 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `wdcd ARGS...` (node --import tsx src/cli/main.ts) in the repository root. */
-export function wdcd(args: string[], options: { timeoutMs?: number } = {}): Promise<Run> {
+/** Runs `wdcd ARGS...` (node --import tsx src/cli/main.ts), in the repository root unless `cwd` is given. */
+export function wdcd(args: string[], options: { timeoutMs?: number; cwd?: string } = {}): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: REPO,
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+      cwd: options.cwd ?? REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });
