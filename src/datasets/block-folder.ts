@@ -85,6 +85,8 @@ function parseLabel(s: string): 0 | 1 | undefined {
   return undefined;
 }
 
+const HEADER = /^(labels?|class(es)?|target|y|is_?cloudy?)$/i;
+
 /** (b) A CSV of `path,label`. */
 export async function blockCsv(csvPath: string, options: BandOptions = {}): Promise<BlockSource> {
   const file = resolve(csvPath);
@@ -103,7 +105,8 @@ export async function blockCsv(csvPath: string, options: BandOptions = {}): Prom
     if (cells.length < 2) throw new InputError(`line ${i + 1}: expected "path,label", got "${raw}"`, csvPath);
     const label = parseLabel(cells[1]!);
     if (label === undefined) {
-      if (items.length === 0 && i === lines.findIndex((l) => l.trim())) continue; // header row
+      // A header row names its columns; a first row with a mistyped label is an error like any other.
+      if (items.length === 0 && i === lines.findIndex((l) => l.trim()) && HEADER.test(cells[1]!.trim())) continue;
       throw new InputError(`line ${i + 1}: label must be 0/1 (or clear/cloudy), got "${cells[1]}"`, csvPath);
     }
     items.push({ path: resolve(base, cells[0]!), label });

@@ -216,3 +216,15 @@ export function checkMaskCoversImage(source: RasterSource, truth: DecodedMask): 
   const difference = maskGridDifference(source.georef, truth.georef);
   if (difference) throw new InputError(`its mask ${truth.path} lies on another grid: ${difference}`, where);
 }
+
+/** A scene's decoded mask, once it is checked to cover the scene's image (checkMaskCoversImage). */
+export async function readSceneMask(scene: SceneSpec): Promise<DecodedMask> {
+  const truth = await readMask(scene.mask, scene.coding ?? 'auto');
+  const source = await openRaster(scene.image);
+  try {
+    checkMaskCoversImage(source, truth);
+  } finally {
+    await source.close();
+  }
+  return truth;
+}

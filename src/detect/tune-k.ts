@@ -4,11 +4,9 @@
  * pixel confusion matrix, and the k with the best chosen metric wins. The spectral guards take no part in the
  * choice; each k's scores (`KScore`) are of the masks with them.
  */
-import { checkMaskCoversImage, type SceneSpec } from '../datasets/scene-blocks.js';
+import { readSceneMask, type SceneSpec } from '../datasets/scene-blocks.js';
 import { addConfusion, confusion, emptyConfusion, metrics, type Metrics } from '../evaluate/index.js';
-import { readMask } from '../evaluate/mask-codings.js';
 import type { Model } from '../model/model-file.js';
-import { openRaster } from '../raster/open.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { thresholdOf } from './clear-sky.js';
 import { sceneCam, thresholdRows, type CamOptions } from './detect.js';
@@ -53,13 +51,7 @@ export function sceneInputOptions(scene: SceneSpec): CamOptions {
 export async function sceneCams(model: Model, scenes: SceneSpec[], options: CamOptions = {}, onProgress: ProgressCallback = noProgress) {
   const out: SceneMaps[] = [];
   for (const [i, scene] of scenes.entries()) {
-    const truth = await readMask(scene.mask, scene.coding ?? 'auto');
-    const source = await openRaster(scene.image);
-    try {
-      checkMaskCoversImage(source, truth);
-    } finally {
-      await source.close();
-    }
+    const truth = await readSceneMask(scene);
     const { cam, valid, ruledOut } = await sceneCam(scene.image, { ...sceneInputOptions(scene), ...options, model });
     out.push({ name: scene.name ?? scene.image[0], cam, valid, ruledOut, truth: truth.mask });
     onProgress({ kind: 'progress', stage: 'validation maps', done: i + 1, total: scenes.length, unit: 'scenes' });

@@ -32,6 +32,13 @@ export function outputSide(layers: LayerSpec[], size: number, prunedPools: Reado
   return side;
 }
 
+/** The smallest block side the network takes (a final feature map of one pixel). */
+export function minimumBlockSize(layers: LayerSpec[]): number {
+  let side = 1;
+  for (let i = layers.length - 1; i >= 0; i--) side = layers[i]!.kind === 'conv' ? side + 2 : side * 2;
+  return side;
+}
+
 /** Channels of the last convolution: the depth of the feature map the head pools. */
 export function featureChannels(layers: LayerSpec[]): number {
   const convs = layers.filter((l): l is { kind: 'conv'; channels: number } => l.kind === 'conv');

@@ -4,10 +4,10 @@
  * parameterSpecs). Nothing is downloaded: bundled models live in the package's `models/` folder.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
-import type { Architecture } from './architecture.js';
+import type { Architecture, LayerSpec } from './architecture.js';
 import { parameterSpecs, sizeOf, type Weights } from './parameters.js';
 
 export interface ClearSkyStatistics {
@@ -92,6 +92,7 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
  * images must not shadow it); a folder of the same name is reached as a path, `./rgb`.
  */
 export function resolveModelPath(nameOrPath: string): string {
+  if (basename(nameOrPath) === 'model.json' && existsSync(nameOrPath)) return dirname(nameOrPath); // the file named for its folder
   if (/^[a-z0-9-]+$/.test(nameOrPath)) {
     const bundled = join(packageRoot, 'models', nameOrPath);
     if (existsSync(join(bundled, 'model.json'))) return bundled;
@@ -119,7 +120,9 @@ export function loadModel(nameOrPath: string): Model {
   } catch (e) {
     throw new InputError(`model.json is not valid JSON (${(e as Error).message})`, jsonPath);
   }
-  if (description.format !== 'wdcd-model') throw new InputError('model.json is not a wdcd model description', jsonPath);
+  if (description?.format !== 'wdcd-model') throw new InputError('model.json is not a wdcd model description', jsonPath);
+  const damage = describeDamage(description);
+  if (damage) throw new InputError(`model.json is damaged: ${damage}`, jsonPath);
   const binPath = join(folder, 'weights.bin');
   if (!existsSync(binPath)) throw new InputError('missing weights.bin', folder);
   const bytes = readFileSync(binPath);
@@ -135,6 +138,24 @@ export function loadModel(nameOrPath: string): Model {
     offset += n;
   }
   return { description, weights };
+}
+
+/** What a hand-edited or damaged description lacks that loading and detection rely on, or null. */
+function describeDamage(d: ModelDescription): string | null {
+  const numbers = (v: unknown, n: number) => Array.isArray(v) && v.length === n && v.every((x) => Number.isFinite(x));
+  const a = d.architecture;
+  if (!a || typeof a !== 'object') return 'architecture is missing';
+  if (!(Number.isInteger(a.blockSize) && a.blockSize > 0)) return 'architecture.blockSize is not a positive whole number';
+  if (a.head !== 'gcp' && a.head !== 'gap') return 'architecture.head is neither gcp nor gap';
+  const layerOk = (l: LayerSpec) => l?.kind === 'pool' || (l?.kind === 'conv' && Number.isInteger(l.channels) && l.channels > 0);
+  if (!Array.isArray(a.layers) || !a.layers.some((l) => l?.kind === 'conv') || !a.layers.every(layerOk)) return 'architecture.layers are not convolutions (with channels) and pools';
+  if (!Array.isArray(d.bands) || d.bands.length === 0 || !d.bands.every((b) => typeof b === 'string')) return 'bands is not a list of band names';
+  if (!numbers(d.normalization?.mean, d.bands.length) || !numbers(d.normalization?.std, d.bands.length)) return `normalization needs a mean and a std for each of the ${d.bands.length} bands`;
+  if (!Array.isArray(d.prunedPools) || !d.prunedPools.every((i) => a.layers[i]?.kind === 'pool')) return 'prunedPools does not name pool layers';
+  const t = d.detection;
+  if (!t || typeof t !== 'object' || !Number.isFinite(t.k) || !(t.stride > 0) || typeof t.gate !== 'boolean') return 'detection needs stride, gate and k';
+  if (t.clearSky !== null && !(Number.isFinite(t.clearSky?.mean) && Number.isFinite(t.clearSky?.std))) return 'detection.clearSky needs a mean and a std';
+  return null;
 }
 
 /** Writes both files through temporary names and renames them, so a reader never sees half a model. */

@@ -5,11 +5,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
+import { readSceneMask } from '../datasets/scene-blocks.js';
+import { openRaster } from '../raster/open.js';
 import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/source-spec.js';
 import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
-import { architectureByName, poolIndices } from '../model/architecture.js';
+import { architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
 import { saveModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
@@ -100,6 +102,27 @@ function presetBandOptions(sensor: Sensor | undefined): BandOptions {
   return { bands: p.bands.map((b) => b - 1), scale: p.scale, offset: p.offset, ...(p.nodata === null ? {} : { nodataValue: p.nodata }) };
 }
 
+/**
+ * The preset for the user's sources when --sensor is not given, from what they hold: the WDCD dataset is GaoFen-1
+ * WFV DN; three bands are taken for 8-bit display RGB (what a JPEG or PNG holds); more bands for reflectance with
+ * blue, green, red and NIR first, as the L8 Biome subsets (bands 1-4, as stored).
+ */
+async function defaultSensor(train: string[], firstUser: string): Promise<Sensor> {
+  if (train.every((spec) => spec.startsWith('wdcd:'))) return 'gf1-wfv';
+  return (await storedBandCount(firstUser)) === 3 ? 'rgb' : 'landsat8-biome';
+}
+
+async function storedBandCount(spec: string): Promise<number> {
+  const scenes = await scenesOf(spec);
+  if (!scenes) return (await blocksOf(spec, 1, 1)).bandCount; // block sources open only their first file for this
+  const source = await openRaster(scenes[0]!.image);
+  try {
+    return source.bandCount;
+  } finally {
+    await source.close();
+  }
+}
+
 /** What the model's inputs are, for its description and detection's messages. */
 function unitsOf(sensor: Sensor): string {
   if (PRESETS[sensor].calibrated) return 'reflectance (0-1)';
@@ -122,30 +145,48 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const base = architectureByName(options.architecture ?? 'wdcd-light');
   const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
   const size = arch.blockSize;
-  // Explicit --bands/--scale/--offset win over the preset's, for every source.
+  try {
+    outputSide(arch.layers, size);
+  } catch {
+    throw new InputError(`${size} px blocks are too small for ${arch.name}: its convolutions and pools need at least ${minimumBlockSize(arch.layers)} px`, '--block-size');
+  }
+  checkOutputFolder(options.output, options.overwrite ?? false);
+  for (const spec of [...options.train, ...(options.val ?? []), ...(options.tune ?? [])]) {
+    if (/^[a-z0-9-]+:$/.test(spec)) throw new InputError('names no file or folder after the colon', spec);
+  }
+  // Mistakes in the tuning scenes would otherwise surface only after the training.
+  const tuneSpecs = options.tune ?? options.val ?? [];
+  const tuneSceneLists = await Promise.all(tuneSpecs.map(scenesOf));
+  options.tune?.forEach((spec, i) => {
+    if (!tuneSceneLists[i]) throw new InputError('holds block labels only; --tune needs scenes with pixel masks (scenes:LIST.csv or a catalogue split)', spec);
+  });
+  // The user's own sources are read through the sensor preset the model records, as detection will read its inputs;
+  // explicit --bands/--scale/--offset win over the preset's, for every source.
   const given = bandOptionsOf(options.bandOptions ?? {});
-  const presetSensor = options.sensor ?? (options.train.every((spec) => spec.startsWith('wdcd:')) ? 'gf1-wfv' : undefined);
+  const firstUser = options.train.find(isUserSource);
+  const presetSensor = options.sensor ?? (firstUser ? await defaultSensor(options.train, firstUser) : undefined);
   const userOptions = { ...presetBandOptions(presetSensor), ...given };
   const optionsFor = (spec: string) => (isUserSource(spec) ? userOptions : given);
-  checkOutputFolder(options.output, options.overwrite ?? false);
+  if (presetSensor && firstUser) onProgress({ kind: 'log', message: `your sources are read through the ${presetSensor} preset (${PRESETS[presetSensor].description}), as detection will read inputs` });
+  const tuneScenes = tuneSceneLists.flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!) })));
+  await Promise.all(tuneScenes.map(readSceneMask)); // a mask off its image's grid fails now, not after the training
   const device = await resolveDevice(options.device ?? 'auto'); // before the slow part: a GPU asked for and missing fails now
   onProgress({ kind: 'stage', stage: 'load blocks' });
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
   const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), optionsFor, minCloudPixels, onProgress, 'training');
   const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), optionsFor, minCloudPixels, onProgress, 'validation');
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
+  const bandCount = trainBlocks[0]!.bandCount;
+  const odd = [...trainBlocks, ...valBlocks].find((b) => b.bandCount !== bandCount);
+  if (odd) throw new InputError(`gives ${odd.bandCount}-band blocks, but the first training source gives ${bandCount} bands; choose the same bands with --bands`, odd.id);
   const counts = labelCounts(trainBlocks);
   if (counts.cloudy === 0 || counts.clear === 0) {
     // The loss would be one class's alone, and the clear-sky statistics need clear blocks.
     throw new InputError(`the training blocks are all ${counts.cloudy === 0 ? 'clear' : 'cloudy'} (${trainBlocks.length}); the network learns from both cloudy and clear blocks`, options.train.join(' '));
   }
-  const presetChannels = presetSensor && !given.bands && isUserSource(options.train[0]!) ? [...PRESETS[presetSensor].channels] : undefined;
-  const bands = options.bandNames ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: trainBlocks[0].bandCount }, (_, i) => `band${i + 1}`);
-  const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
-  const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
-  if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
-  const unseen = ['blue', 'green', 'red'].filter((b) => !bands.includes(b));
-  if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
+  const presetChannels = presetSensor && !given.bands && firstUser === options.train[0] ? [...PRESETS[presetSensor].channels] : undefined;
+  const bands = options.bandNames ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: bandCount }, (_, i) => `band${i + 1}`);
+  if (bands.length !== bandCount || bands.some((b) => !b.trim())) throw new InputError(`give ${bandCount} names, one per band of the training blocks (got "${bands.join(',')}")`, '--band-names');
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
   const sensor = presetSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
@@ -160,7 +201,8 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     sensor,
     name: options.output.split(/[\\/]/).filter(Boolean).pop(),
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
-    batchSize: options.batchSize,
+    // A batch larger than the blocks would repeat them to fill it (and could take all memory).
+    batchSize: Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, trainBlocks.length),
     learningRate: options.learningRate,
     seed: options.seed,
     patience: options.patience,
@@ -187,9 +229,6 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
 
   let kScores: KScore[] = [];
-  // The tuning scenes are read with the training's band choice and scaling, or k would be chosen on other values.
-  const tuneSpecs = options.tune ?? options.val ?? [];
-  const tuneScenes = (await Promise.all(tuneSpecs.map(scenesOf))).flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!) })));
   if (tuneScenes.length > 0) {
     onProgress({ kind: 'stage', stage: 'tune k' });
     const tuned = await tuneK(model, tuneScenes, options.tuneMetric ?? 'image-kappa', { threads: options.threads, device }, onProgress);

@@ -11,6 +11,7 @@ import type { Architecture } from '../model/architecture.js';
 import type { Model, ModelDescription } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { initialWeights, parameterSpecs, type Weights } from '../model/parameters.js';
+import { InputError } from '../errors.js';
 import { estimateNormalization, normalizeInPlace, type Normalization } from '../prepare/normalization.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { Random } from '../random.js';
@@ -180,7 +181,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
         for (const spec of specs) feeds[spec.name] = { data: state.weights.get(spec.name)!, dims: spec.shape };
         const out = await session.run(feeds);
         const loss = out.loss.data[0];
-        if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${state.epoch + 1} step ${step + 1} (loss ${loss}); lower the learning rate`);
+        if (!Number.isFinite(loss)) throw new InputError(`training diverged at epoch ${state.epoch + 1} step ${step + 1} (loss ${loss}); lower the learning rate`, '--lr');
         lossSum += loss;
         for (let k = 0; k < n; k++) correct += Number(out.logit.data[k] > 0) === labels[k] ? 1 : 0;
         adam.update(state.weights, new Map(specs.map((s) => [s.name, out[gradientName(s.name)].data])), state.learningRate, o.weightDecay);

@@ -213,6 +213,46 @@ describe('wdcd train refuses, before training, what would lose a model or learn 
     assert.equal(file.code, 2, show(file));
     assert.match(file.stderr, /both\.csv: is a file; the model is written as a folder/);
   });
+
+  it('bad options and tuning sources, before the first epoch', { skip: noGdal }, async () => {
+    const both = csv('options.csv', ['cloudy.tif,1', 'clear.tif,0']);
+    const run = (extra: string[]) => wdcd(['train', '--train', both, '-o', join(dir, 'never'), '--block-size', '48', '--epochs', '1', '--threads', '1', ...extra]);
+    const cases: [string[], RegExp][] = [
+      [['--tune', both], /options\.csv: holds block labels only; --tune needs scenes with pixel masks/],
+      [['--tune', `scenes:${join(dir, 'missing.csv')}`], /missing\.csv: cannot read the scene list \(ENOENT\)/],
+      [['--band-names', 'a,b'], /--band-names: give 4 names, one per band of the training blocks \(got "a,b"\)/],
+      [['--arch', 'wdcd-lean', '--block-size', '16'], /--block-size: 16 px blocks are too small for wdcd-lean: its convolutions and pools need at least 32 px/],
+      [['--sensor', 'bogus'], /--sensor/],
+      [['--val', 'wdcd:'], /wdcd:: names no file or folder after the colon/],
+    ];
+    const runs = await Promise.all(cases.map(([extra]) => run(extra)));
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, cases[i]![1]);
+      assert.doesNotMatch(r.stderr, /^epoch 1\/1/m, 'refused before training');
+    });
+    assert.deepEqual(filesUnder(join(dir, 'never')), []);
+  });
+
+  it('a damaged model.json is named with what it lacks; model.json itself names its folder', async () => {
+    const damaged = join(dir, 'damaged');
+    mkdirSync(damaged);
+    const description = JSON.parse(readFileSync(join(REPO, 'models', 'default', 'model.json'), 'utf8'));
+    delete description.bands;
+    writeFileSync(join(damaged, 'model.json'), JSON.stringify(description));
+    copyFileSync(join(REPO, 'models', 'default', 'weights.bin'), join(damaged, 'weights.bin'));
+    const [models, detect, byFile] = await Promise.all([
+      wdcd(['models', damaged]),
+      wdcd(['detect', `${DATA}/l8biome/test/images/Urban_11_1326.tif`, '--model', damaged, '-o', join(dir, 'damaged.tif')]),
+      wdcd(['models', join(REPO, 'models', 'rgb', 'model.json')]),
+    ]);
+    for (const r of [models, detect]) {
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, /damaged[/\\]model\.json: model\.json is damaged: bands is not a list of band names/);
+    }
+    assert.equal(byFile.code, 0, show(byFile));
+    assert.match(byFile.stdout, /wdcd-light, 48 px blocks, bands blue, green, red \(display values \(0-1\)\)/);
+  });
 });
 
 describe('an interrupted detect leaves no file behind', () => {

@@ -23,6 +23,10 @@ test('cloudy/ and clear/ folders: labels from the folder, values with band selec
     await png(join(dir, 'cloudy', 'sub', 'c2.png'), 200, 200, 200);
     await png(join(dir, 'clear', 'k1.png'), 10, 60, 30);
     writeFileSync(join(dir, 'clear', 'notes.txt'), 'ignored');
+    // hidden entries are not blocks: macOS's ._ companions (not images at all) and tools' checkpoint copies
+    writeFileSync(join(dir, 'clear', '._k1.png'), 'AppleDouble');
+    mkdirSync(join(dir, 'cloudy', '.ipynb_checkpoints'));
+    await png(join(dir, 'cloudy', '.ipynb_checkpoints', 'c1.png'), 250, 240, 230);
     const source = await blockFolder(dir, { bands: [2, 1, 0], scale: 1 / 255 });
     assert.deepEqual([source.size, source.bandCount], [16, 3]);
     assert.deepEqual(source.blocks.map((b) => [b.id, b.label]), [
@@ -61,6 +65,9 @@ test('CSV path,label: header optional, relative paths, quoted fields, bad labels
     assert.equal((await blockCsv(join(dir, 'nohead.csv'))).blocks[0]!.label, 1);
     writeFileSync(join(dir, 'bad.csv'), 'path,label\nimgs/b.tif,2\n');
     await assert.rejects(blockCsv(join(dir, 'bad.csv')), (e: unknown) => e instanceof InputError && /bad\.csv.*line 2/.test(e.message));
+    // a first row with a mistyped label is not taken for a header
+    writeFileSync(join(dir, 'typo.csv'), 'imgs/b.tif,claer\nimgs/b.tif,1\n');
+    await assert.rejects(blockCsv(join(dir, 'typo.csv')), (e: unknown) => e instanceof InputError && /typo\.csv.*line 1: label must be 0\/1 .*"claer"/.test(e.message));
     assert.deepEqual(splitCsvLine('"a ""b"", c",1'), ['a "b", c', '1']);
   } finally {
     cleanup();

@@ -1,10 +1,12 @@
-// `trainModel` (what `wdcd train` runs) on the user's own data, made from real L8 Biome scenes: the network must
-// learn the values detection will give it. A `wdcd:` folder of 10-bit DN blocks is scaled by its sensor preset,
-// and `scenes:` tuning scenes are read with the training's --scale, so that k is chosen on the same values.
+// `trainModel` (what `wdcd train` runs) on the user's own data, made from real L8 Biome scenes and GF-1 slices:
+// the network must learn the values detection will give it. A `wdcd:` folder of 10-bit DN blocks and a folder of
+// RGB PNG blocks are read through the sensor preset the model records, and `scenes:` tuning scenes with the
+// training's --scale, so that k is chosen on the same values.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { tuneK } from '../../src/detect/tune-k.js';
 import { readMask } from '../../src/evaluate/mask-codings.js';
 import { openRaster } from '../../src/raster/open.js';
@@ -65,6 +67,25 @@ describe('trainModel on user sources', () => {
     // The normalisation is the mean of the values the network saw: DN / 1023, not DN.
     const count = SCENES.length * size * size;
     d.normalization.mean.forEach((m, b) => assert.ok(Math.abs(m - sums[b]! / count) < 1e-6, `band ${b + 1}: mean ${m}, DN / 1023 gives ${sums[b]! / count}`));
+  });
+
+  it('3-band blocks as stored (8-bit RGB PNGs) are read through the rgb preset: blue, green, red over 255', { timeout: 120_000 }, async () => {
+    const slice = '/work/shared/data/gf1/train/thick_slice';
+    const jpeg = join(slice, readdirSync(slice).find((n) => n.endsWith('.jpg'))!);
+    const blocks = join(dir, 'rgb-blocks');
+    const sums = [0, 0, 0]; // stored red, green, blue
+    for (const [label, left] of [['cloudy', 0], ['clear', 200], ['clear', 400]] as const) {
+      mkdirSync(join(blocks, label), { recursive: true });
+      const block = sharp(jpeg).extract({ left, top: 100, width: 48, height: 48 });
+      await block.clone().png().toFile(join(blocks, label, `${left}.png`));
+      const pixels = await block.clone().raw().toBuffer();
+      for (let i = 0; i < pixels.length; i++) sums[i % 3] += Math.fround(pixels[i]! / 255);
+    }
+    const { model } = await trainModel({ output: join(dir, 'rgb-model'), train: [`blocks:${blocks}`], architecture: 'wdcd-lean', blockSize: 48, epochs: 1, threads: 1 });
+    const d = model.description;
+    assert.deepEqual([d.sensor, d.units, d.bands], ['rgb', 'display values (0-1)', ['blue', 'green', 'red']]);
+    const count = 3 * 48 * 48;
+    [2, 1, 0].forEach((stored, b) => assert.ok(Math.abs(d.normalization.mean[b]! - sums[stored]! / count) < 1e-6, `${d.bands[b]}: ${d.normalization.mean[b]} against ${sums[stored]! / count}`));
   });
 
   it('scenes: tuning scenes are read with --scale, as the training blocks are', { timeout: 180_000 }, async () => {
