@@ -72,7 +72,7 @@ function sceneList(csvPath: string): SceneSpec[] {
   text.split(/\r?\n/).forEach((line, n) => {
     if (!line.trim() || line.trim().startsWith('#')) return;
     const cells = splitCsvLine(line);
-    if (n === 0 && cells[0].toLowerCase() === 'image') return;
+    if (scenes.length === 0 && (/^(images?|paths?|files?|scenes?)$/i.test(cells[0].trim()) || /^(masks?|truth)$/i.test(cells[1]?.trim() ?? ''))) return; // a header row
     if (cells.length < 2) throw new InputError(`line ${n + 1}: expected image[;image...],mask[,coding]`, csvPath);
     const coding = cells[2]?.trim() || 'auto';
     if (coding !== 'auto' && !isCodingName(coding)) {

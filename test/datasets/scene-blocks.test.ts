@@ -120,6 +120,9 @@ test('a scene list (scenes:LIST.csv): paths relative to it, a header, an unknown
     writeFileSync(list, `image,mask,coding\n${relative(dir, join(biome, 'images/Barren_00_0214.tif'))},${join(biome, 'masks/Barren_00_0214.tif')},l8biome\n`);
     const [scene] = (await scenesOf(`scenes:${list}`))!;
     assert.deepEqual(scene, { image: [join(biome, 'images/Barren_00_0214.tif')], mask: join(biome, 'masks/Barren_00_0214.tif'), coding: 'l8biome' });
+    // other header words, after a comment and a blank line
+    writeFileSync(list, `# my scenes\n\npath,truth\n${join(biome, 'images/Barren_00_0214.tif')},${join(biome, 'masks/Barren_00_0214.tif')}\n`);
+    assert.equal((await scenesOf(`scenes:${list}`))!.length, 1);
     writeFileSync(list, `${join(biome, 'images/Barren_00_0214.tif')},${join(biome, 'masks/Barren_00_0214.tif')},fmask\n`);
     await assert.rejects(scenesOf(`scenes:${list}`), (e: unknown) => e instanceof InputError && /scenes\.csv: line 1: unknown mask coding "fmask"/.test(e.message));
   } finally {
