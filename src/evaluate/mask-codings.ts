@@ -19,14 +19,16 @@
  * (`gf1-png`, which takes any value, only as the fallback for PNGs that fit no other coding), if all decode the present values the same way it is unambiguous; if not, it throws
  * an InputError that lists the candidates and asks for `--coding`.
  *
- * Reading: PNG/JPEG/WebP through sharp (all channels must be equal: colour-coded masks are refused), every other
- * format through `openRaster` (first band). A file's declared nodata value is not applied: fill is part of the
+ * Reading: PNG/JPEG/WebP through sharp (16-bit samples kept as they are), every other format through `openRaster`.
+ * All colour channels / bands must be equal (colour-coded masks are refused) and are read as one; an alpha channel
+ * is not a class value. A file's declared nodata value is not applied: fill is part of the
  * coding (e.g. 0 in L8 Biome), and applying a declared nodata of 0 would wrongly drop clear pixels of 0/255 masks.
  */
 import { extname, basename } from 'node:path';
-import sharp, { type OutputInfo } from 'sharp';
+import sharp from 'sharp';
 import { InputError } from '../errors.js';
 import { openRaster } from '../raster/open.js';
+import { decodeStoredPixels, type StoredPixels } from '../raster/read-image.js';
 import type { GeoReference } from '../raster/types.js';
 
 export type CodingName = 'l8biome' | 'gf1-png' | '38cloud' | 'gf1-whu' | 'hrc-whu' | 'sparcs' | 'approx' | 'wdcd';
@@ -99,14 +101,14 @@ export function isCodingName(name: string): name is CodingName {
   return Object.prototype.hasOwnProperty.call(CODINGS, name);
 }
 
-/** Validates a `--coding` value ('auto' or a coding name). */
-export function parseCoding(name: string | undefined): CodingName | 'auto' {
+/** Validates a `--coding` value ('auto' or a coding name); `option` names the option in the message. */
+export function parseCoding(name: string | undefined, option = '--coding'): CodingName | 'auto' {
   if (name === undefined || name === 'auto') return 'auto';
   if (isCodingName(name)) return name;
-  throw new InputError(`unknown mask coding "${name}"; use auto or one of: ${CODING_NAMES.join(', ')}`, '--coding');
+  throw new InputError(`unknown mask coding "${name}"; use auto or one of: ${CODING_NAMES.join(', ')}`, option);
 }
 
-/** A mask as stored: raw values of its first band, row-major. */
+/** A mask as stored: raw values of its one band (or of its equal bands / colour channels), row-major. */
 export interface RawMask {
   path: string;
   width: number;
@@ -118,46 +120,70 @@ export interface RawMask {
 
 const SHARP_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif']);
 
-/** Reads the raw values of a mask file (first band / channel). */
+function differingChannels(path: string, what: string, x: number, y: number, seen: string): InputError {
+  return new InputError(
+    `mask has differing ${what} at pixel (${x}, ${y}) (${seen}); expected a single-${what === 'bands' ? 'band' : 'channel (grey)'} ` +
+      'mask of class values, not a colour-coded one',
+    path,
+  );
+}
+
+/** Reads the raw values of a mask file: its one band, or its bands / colour channels where they are all equal. */
 export async function readRawMask(path: string): Promise<RawMask> {
   const ext = extname(path).toLowerCase();
   if (SHARP_EXTENSIONS.has(ext)) {
-    let decoded: { data: Buffer; info: OutputInfo };
+    let decoded: StoredPixels;
     try {
-      decoded = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+      decoded = await decodeStoredPixels(path, await sharp(path).metadata());
     } catch (e) {
       throw new InputError(`cannot read mask image: ${(e as Error).message}`, path);
     }
-    const { data, info } = decoded;
-    const channels = info.channels;
-    const colour = info.hasAlpha ? channels - 1 : channels;
-    const n = info.width * info.height;
-    const values = new Uint8Array(n);
+    const { data, width, height, channels, hasAlpha } = decoded;
+    const colour = hasAlpha ? channels - 1 : channels;
+    const n = width * height;
+    // 16-bit values above 255 are kept (as float32): no coding takes them, so they are reported, not wrapped.
+    const values = data instanceof Uint16Array ? new Float32Array(n) : new Uint8Array(n);
+    let max = 0;
     for (let i = 0, o = 0; i < n; i++, o += channels) {
       const v = data[o]!;
       for (let c = 1; c < colour; c++) {
-        if (data[o + c] !== v) {
-          throw new InputError(
-            `mask has differing colour channels at pixel (${i % info.width}, ${Math.floor(i / info.width)}); ` +
-              'expected a single-channel (grey) mask of class values',
-            path,
-          );
-        }
+        if (data[o + c] !== v) throw differingChannels(path, 'colour channels', i % width, Math.floor(i / width), `channel 1 is ${v}, channel ${c + 1} is ${data[o + c]}`);
       }
       values[i] = v;
+      if (v > max) max = v;
     }
-    return { path, width: info.width, height: info.height, values, georef: null };
+    return { path, width, height, values: max <= 255 && values instanceof Float32Array ? Uint8Array.from(values) : values, georef: null };
   }
   // Read in strips into bytes (masks are small integers); switch to float32 only if a value needs it (NaN, 1000).
   const source = await openRaster([path]);
   try {
-    const { width, height } = source;
+    const { width, height, bandCount } = source;
     let values: Uint8Array | Float32Array = new Uint8Array(width * height);
-    const rows = Math.max(1, Math.floor((1 << 22) / width));
+    const rows = Math.max(1, Math.floor((1 << 22) / (width * bandCount)));
+    // Every band must equal band 1 (an RGB colour mask would otherwise read as its red band). The one exception is
+    // a last band that reads like alpha (gdalwarp -dstalpha): the reader has already made its transparent pixels NaN
+    // in every band, and RasterSource does not say which band is alpha, so a last band of a 2- or 4-band file that
+    // holds only an opaque value (255 or 65535) elsewhere is taken for one.
+    let lastDiffers: { x: number; y: number; seen: string } | null = null;
+    let lastIsAlpha = bandCount === 2 || bandCount === 4;
     for (let y = 0; y < height; y += rows) {
       const h = Math.min(rows, height - y);
-      const [strip] = await source.readWindow({ x: 0, y, width, height: h }, [0]);
+      const planes = await source.readWindow({ x: 0, y, width, height: h });
+      const strip = planes[0];
       const base = y * width;
+      for (let b = 1; b < bandCount; b++) {
+        const band = planes[b]!;
+        const last = b === bandCount - 1;
+        for (let i = 0; i < band.length; i++) {
+          const v = band[i]!;
+          if (last && lastIsAlpha && !(Number.isNaN(v) || v === 255 || v === 65535)) lastIsAlpha = false;
+          if (v === strip![i] || (Number.isNaN(v) && Number.isNaN(strip![i]!))) continue;
+          const [px, py, seen] = [(base + i) % width, Math.floor((base + i) / width), `band 1 is ${strip![i]}, band ${b + 1} is ${v}`];
+          if (!last) throw differingChannels(path, 'bands', px, py, seen);
+          lastDiffers ??= { x: px, y: py, seen };
+        }
+        if (lastDiffers && !lastIsAlpha) throw differingChannels(path, 'bands', lastDiffers.x, lastDiffers.y, lastDiffers.seen);
+      }
       if (values instanceof Uint8Array) {
         let i = 0;
         for (; i < strip!.length; i++) {

@@ -5,7 +5,7 @@
  * as the mean of per-image metrics.
  *
  * JSON shape (stable field names; metric values are fractions in [0, 1], undefined ones are null):
- *   { "images": [{ "name", "coding", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded" }],
+ *   { "images": [{ "name", "coding", "predictionCoding", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded" }],
  *     "pooled": { "images", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded" } }
  */
 import { addConfusion, type Confusion } from './confusion.js';
@@ -15,6 +15,8 @@ export interface ImageResult extends Metrics, Confusion {
   name: string;
   /** The truth coding used, when known. */
   coding?: string;
+  /** The prediction's coding, when known. */
+  predictionCoding?: string;
 }
 
 export interface PooledResult extends Metrics, Confusion {
@@ -31,15 +33,19 @@ export interface ReportEntry {
   name: string;
   confusion: Confusion;
   coding?: string;
+  predictionCoding?: string;
 }
 
-export function imageResult(name: string, m: Confusion, coding?: string): ImageResult {
-  const r: ImageResult = { name, ...(coding ? { coding } : {}), ...metrics(m), tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn, excluded: m.excluded };
+export function imageResult(name: string, m: Confusion, coding?: string, predictionCoding?: string): ImageResult {
+  const r: ImageResult = {
+    name, ...(coding ? { coding } : {}), ...(predictionCoding ? { predictionCoding } : {}),
+    ...metrics(m), tp: m.tp, fp: m.fp, tn: m.tn, fn: m.fn, excluded: m.excluded,
+  };
   return r;
 }
 
 export function buildReport(entries: ReportEntry[]): Report {
-  const images = entries.map((e) => imageResult(e.name, e.confusion, e.coding));
+  const images = entries.map((e) => imageResult(e.name, e.confusion, e.coding, e.predictionCoding));
   const sum = addConfusion(...entries.map((e) => e.confusion));
   return {
     images,
@@ -63,7 +69,9 @@ export function reportToJson(report: Report): unknown {
     return o;
   };
   return {
-    images: report.images.map((r) => ({ name: r.name, ...(r.coding ? { coding: r.coding } : {}), ...row(r) })),
+    images: report.images.map((r) => ({
+      name: r.name, ...(r.coding ? { coding: r.coding } : {}), ...(r.predictionCoding ? { predictionCoding: r.predictionCoding } : {}), ...row(r),
+    })),
     pooled: { images: report.pooled.images, ...row(report.pooled) },
   };
 }

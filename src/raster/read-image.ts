@@ -27,7 +27,50 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
       path,
     );
   }
-  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null);
+  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null, meta);
+}
+
+/** A whole image as stored: samples pixel-interleaved, alpha (if any) last. */
+export interface StoredPixels {
+  data: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  channels: number;
+  hasAlpha: boolean;
+}
+
+/**
+ * Decodes a whole image through sharp to the samples the file stores: 16-bit samples stay 16-bit and grey (+ alpha)
+ * stays one channel (+ alpha). sharp's plain raw() output is 8-bit sRGB: a 16-bit 1 reads 0 and 1000 reads 3, and
+ * grey comes out as three equal channels. Throws a plain Error when sharp cannot decode the file or decodes
+ * another shape than the header says; callers name the file.
+ */
+export async function decodeStoredPixels(path: string, meta: Metadata): Promise<StoredPixels> {
+  const { width = 0, height = 0, channels = 0 } = meta;
+  const wide = meta.depth === 'ushort';
+  const alpha = meta.hasAlpha === true;
+  const grey = channels - (alpha ? 1 : 0) === 1;
+  let pipeline = sharp(path, { failOn: 'truncated', limitInputPixels: false });
+  // grey16 keeps alpha and values; b-w output would drop alpha, so 8-bit grey + alpha is decoded as RGBA (the grey
+  // copied into R, G and B, unchanged) and compacted below.
+  if (grey && wide) pipeline = pipeline.toColourspace('grey16');
+  else if (grey && !alpha) pipeline = pipeline.toColourspace('b-w');
+  else if (wide) pipeline = pipeline.toColourspace('rgb16');
+  const { data, info } = await pipeline.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+  const expanded = grey && alpha && !wide;
+  if (info.width !== width || info.height !== height || info.channels !== (expanded ? 4 : channels)) {
+    throw new Error(`decoded ${info.width} x ${info.height} x ${info.channels}, header said ${width} x ${height} x ${channels}`);
+  }
+  if (wide) return { data: new Uint16Array(data.buffer, data.byteOffset, data.length / 2), width, height, channels, hasAlpha: alpha };
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  if (!expanded) return { data: bytes, width, height, channels, hasAlpha: alpha };
+  const n = width * height;
+  const out = new Uint8Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = bytes[4 * i];
+    out[2 * i + 1] = bytes[4 * i + 3];
+  }
+  return { data: out, width, height, channels, hasAlpha: alpha };
 }
 
 class DecodedImageSource implements RasterSource {
@@ -40,6 +83,7 @@ class DecodedImageSource implements RasterSource {
     path: string, readonly width: number, readonly height: number, readonly bandCount: number, readonly sampleType: SampleType,
     /** The alpha channel (last): fully transparent pixels read as NaN in every band, i.e. no data. */
     private readonly alpha: number | null,
+    private readonly meta: Metadata,
   ) {
     this.paths = [path];
   }
@@ -49,15 +93,7 @@ class DecodedImageSource implements RasterSource {
     this.pixels ??= (async () => {
       const path = this.paths[0];
       try {
-        const { data, info } = await sharp(path, { failOn: 'truncated', limitInputPixels: false })
-          .raw({ depth: this.sampleType === 'uint16' ? 'ushort' : 'uchar' })
-          .toBuffer({ resolveWithObject: true });
-        if (info.width !== this.width || info.height !== this.height || info.channels !== this.bandCount) {
-          throw new Error(`decoded ${info.width} x ${info.height} x ${info.channels}, header said ${this.width} x ${this.height} x ${this.bandCount}`);
-        }
-        return this.sampleType === 'uint16'
-          ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2)
-          : new Uint8Array(data.buffer, data.byteOffset, data.length);
+        return (await decodeStoredPixels(path, this.meta)).data;
       } catch (err) {
         this.pixels = null;
         throw new InputError(`cannot decode the image (corrupt or truncated): ${(err as Error).message}`, path);
