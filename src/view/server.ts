@@ -190,9 +190,8 @@ async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback,
  * fit it and are not a 0/255 mask without that nodata tag, which is the usual "255 = cloud" coding of other tools
  * and is guessed like a truth mask (from the name, else an InputError asking for the coding).
  */
-function chooseMaskCoding(path: string, h: ValueHistogram, requested: string | undefined, nodata: number | null): CodingName {
-  const parsed = parseCoding(requested);
-  if (parsed !== 'auto') return parsed;
+function chooseMaskCoding(path: string, h: ValueHistogram, requested: CodingName | 'auto', nodata: number | null): CodingName {
+  if (requested !== 'auto') return requested;
   if (h.other === 0) {
     const table = CODINGS.wdcd.table;
     let fits = true;
@@ -271,6 +270,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
     throw new InputError(`port must be an integer in 0..65535, got ${options.port}`, '--port');
   }
+  // Coding names are checked before any file is read.
+  const requestedMaskCoding = parseCoding(options.maskCoding, '--mask-coding');
+  const requestedTruthCoding = parseCoding(options.truthCoding, '--coding');
   const warnings: string[] = [];
   const opened: Layer[] = [];
   const close = async (): Promise<void> => {
@@ -327,13 +329,12 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   try {
     onProgress({ kind: 'stage', stage: 'view', message: 'reading the mask' });
     maskHist = await histogramWithOverview(mask, onProgress, 'view: mask');
-    maskCoding = chooseMaskCoding(options.mask, maskHist, options.maskCoding, mask.source.nodata);
+    maskCoding = chooseMaskCoding(options.mask, maskHist, requestedMaskCoding, mask.source.nodata);
     checkCodingFits(options.mask, maskHist, maskCoding);
     if (truth) {
       onProgress({ kind: 'stage', stage: 'view', message: 'reading the truth' });
       const th = await histogramWithOverview(truth, onProgress, 'view: truth');
-      const parsed = parseCoding(options.truthCoding);
-      truthCoding = parsed === 'auto' ? guessCoding(truth.path, th) : parsed;
+      truthCoding = requestedTruthCoding === 'auto' ? guessCoding(truth.path, th) : requestedTruthCoding;
       checkCodingFits(truth.path, th, truthCoding);
     }
   } catch (e) {
@@ -357,11 +358,15 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const imageNodata = image.source.nodata;
   const camNodata = cam?.source.nodata ?? null;
 
-  /** Stretch (2-98 %) per band and the CAM range, from the overviews (lazily, cached). */
+  /** Rows-read progress while an overview is built. */
+  const overviewProgress = (stage: string) => (_strip: Float32Array[], y: number, rows: number, total: number) =>
+    onProgress({ kind: 'progress', stage, done: y + rows, total, unit: 'rows' });
+
+  /** Stretch (2-98 %) per band and the CAM range, from the overviews (computed once, before the server listens). */
   let statsPromise: Promise<{ stretch: [number, number][]; camRange: [number, number] | null }> | undefined;
   const stats = () =>
     (statsPromise ??= (async () => {
-      const ov = await image.pyramid.overview();
+      const ov = await image.pyramid.overview(overviewProgress('view: image'));
       const n = ov.width * ov.height;
       // Fill: NaN or the declared nodata in any band, or 0 in every band (Landsat / Sentinel fill outside the
       // footprint is 0 when no nodata is declared).
@@ -386,7 +391,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       });
       let camRange: [number, number] | null = null;
       if (cam) {
-        const cov = await cam.pyramid.overview();
+        const cov = await cam.pyramid.overview(overviewProgress('view: cam'));
         const values = cov.bands[0]!;
         let [lo, hi] = quantiles(values, [0.02, 0.98], (i) => Number.isFinite(values[i]!) && values[i] !== camNodata);
         if (!Number.isFinite(lo!) || !Number.isFinite(hi!)) [lo, hi] = [0, 1];
@@ -610,15 +615,23 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     };
   }
 
-  // --- HTTP ----------------------------------------------------------------------------------------------
+  // --- decode everything once, before the address is given ------------------------------------------------
+  // The overviews behind the stretch and the CAM range are one pass over every block of the image and the CAM
+  // (the mask's and the truth's passes are done above). A truncated or corrupt file fails here, as an InputError
+  // naming it, instead of as a page whose requests all answer 500. The page needs these statistics before it
+  // shows anything (/api/info waits for them), so the wait only moves from the open page to the start.
   let assets: PageAssets;
   try {
+    onProgress({ kind: 'stage', stage: 'view', message: cam ? 'reading the image and the CAM' : 'reading the image' });
+    await stats();
+    for (const message of warnings) onProgress({ kind: 'warning', message });
     assets = await loadPage();
   } catch (e) {
     await close();
     throw e;
   }
 
+  // --- HTTP ----------------------------------------------------------------------------------------------
   const TILE_ROUTE = /^\/tiles\/(image|cam|mask|errors)\/(\d{1,2})\/(\d{1,7})\/(\d{1,7})\.png$/;
   const send = (res: ServerResponse, status: number, type: string, body: Buffer | string, head = false): void => {
     res.writeHead(status, {
@@ -709,7 +722,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      onProgress({ kind: 'log', message: `view: ${req.url}: ${(e as Error).message}` });
+      onProgress({ kind: 'warning', message: `view: ${req.url}: ${(e as Error).message}` });
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `error: ${(e as Error).message}\n`);
       else res.destroy();
     });
@@ -732,9 +745,6 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/`;
-  // Start the image (and CAM) overviews now: on a large scene this one pass over the files takes seconds, and
-  // it overlaps with the user opening the page. Errors surface on the requests that need the overviews.
-  stats().catch(() => {});
   onProgress({ kind: 'stage', stage: 'view', message: `serving ${url}` });
   return {
     url,

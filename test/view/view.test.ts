@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startViewer, type Viewer, type ViewerSummary } from '../../src/view/index.js';
@@ -15,6 +16,7 @@ import { Pyramid, TILE_SIZE } from '../../src/view/pyramid.js';
 import { MASK_COLOURS, ERROR_COLOURS } from '../../src/view/colormap.js';
 import { InputError } from '../../src/errors.js';
 import type { PixelWindow, RasterSource } from '../../src/raster/types.js';
+import type { ProgressEvent } from '../../src/progress.js';
 import { makeScene, type Scene } from './scene.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -346,6 +348,55 @@ describe('wdcd view inputs', () => {
       }
     } finally {
       await rm(scene.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('wdcd view start-up', () => {
+  const slice = '/work/shared/data/gf1/test/bg_slice/GF1_WFV1_E4.4_N9.5_20141201_L1A0000489018_0';
+
+  test('an image or CAM that cannot be decoded is refused before the server listens', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wdcd-view-'));
+    try {
+      const whole = await readFile(`${slice}.jpg`);
+      const cut = join(dir, 'cut.jpg');
+      await writeFile(cut, whole.subarray(0, whole.length >> 1)); // header intact, pixel data cut in half
+      const events: ProgressEvent[] = [];
+      const refused = (e: unknown) => e instanceof InputError && /cut\.jpg: cannot decode/.test(e.message);
+      await assert.rejects(startViewer({ mask: `${slice}.png`, image: [cut], onProgress: (e) => events.push(e) }), refused);
+      assert.ok(!events.some((e) => e.kind === 'stage' && /serving/.test(e.message ?? '')), 'never served');
+      await assert.rejects(startViewer({ mask: `${slice}.png`, image: [`${slice}.jpg`], cam: cut }), refused);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('coding names are refused under their own option; warnings are also progress events', async () => {
+    await assert.rejects(startViewer({ mask: `${slice}.png`, image: [`${slice}.jpg`], maskCoding: 'nope' }), (e: unknown) =>
+      e instanceof InputError && /^--mask-coding: unknown mask coding "nope"/.test(e.message),
+    );
+    await assert.rejects(startViewer({ mask: `${slice}.png`, image: [`${slice}.jpg`], truth: `${slice}.png`, truthCoding: 'nope' }), (e: unknown) =>
+      e instanceof InputError && /^--coding: unknown mask coding "nope"/.test(e.message),
+    );
+    const events: ProgressEvent[] = [];
+    // The 3-band JPEG as the CAM: shown as its first band, with a warning; the 0/255 PNG mask read as 38-Cloud.
+    const viewer = await startViewer({
+      mask: `${slice}.png`,
+      image: [`${slice}.jpg`],
+      cam: `${slice}.jpg`,
+      maskCoding: '38cloud',
+      onProgress: (e) => events.push(e),
+    });
+    try {
+      const warnings = events.filter((e) => e.kind === 'warning').map((e) => (e as { message: string }).message);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!, /\.jpg: 3 bands, showing the first as CAM$/);
+      const summary = JSON.parse((await raw(viewer.url, '/api/summary')).body.toString()) as ViewerSummary;
+      assert.deepEqual(summary.warnings, warnings);
+      const info = JSON.parse((await raw(viewer.url, '/api/info')).body.toString()) as { mask: { coding: string } };
+      assert.equal(info.mask.coding, '38cloud');
+    } finally {
+      await viewer.close();
     }
   });
 });
