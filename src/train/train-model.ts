@@ -187,6 +187,11 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const presetChannels = presetSensor && !given.bands && firstUser === options.train[0] ? [...PRESETS[presetSensor].channels] : undefined;
   const bands = options.bandNames ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: bandCount }, (_, i) => `band${i + 1}`);
   if (bands.length !== bandCount || bands.some((b) => !b.trim())) throw new InputError(`give ${bandCount} names, one per band of the training blocks (got "${bands.join(',')}")`, '--band-names');
+  const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
+  const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
+  if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
+  const unseen = ['blue', 'green', 'red'].filter((b) => !bands.includes(b));
+  if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
 
   const sensor = presetSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');

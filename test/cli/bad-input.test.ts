@@ -224,6 +224,8 @@ describe('wdcd train refuses, before training, what would lose a model or learn 
       [['--arch', 'wdcd-lean', '--block-size', '16'], /--block-size: 16 px blocks are too small for wdcd-lean: its convolutions and pools need at least 32 px/],
       [['--sensor', 'bogus'], /--sensor/],
       [['--val', 'wdcd:'], /wdcd:: names no file or folder after the colon/],
+      [['--band-names', 'a,b,c,d', '--hot-guard', '0.08'], /--hot-guard: the guards need bands named blue and red; the model's are a, b, c, d/],
+      [['--band-names', 'a,b,c,d', '--refine', '16'], /--refine: the refinement's guide needs bands named blue, green, red/],
     ];
     const runs = await Promise.all(cases.map(([extra]) => run(extra)));
     runs.forEach((r, i) => {
