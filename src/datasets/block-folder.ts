@@ -98,6 +98,9 @@ export async function blockCsv(csvPath: string, options: BandOptions = {}): Prom
   }
   const base = dirname(file);
   const items: { path: string; label: 0 | 1 }[] = [];
+  // A block listed twice is read once; listed with both labels, the CSV contradicts itself and is refused.
+  const seen = new Map<string, { line: number; label: 0 | 1 }>();
+  let repeats = 0;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   for (const [i, raw] of lines.entries()) {
     if (!raw.trim()) continue;
@@ -109,7 +112,18 @@ export async function blockCsv(csvPath: string, options: BandOptions = {}): Prom
       if (items.length === 0 && i === lines.findIndex((l) => l.trim()) && HEADER.test(cells[1]!.trim())) continue;
       throw new InputError(`line ${i + 1}: label must be 0/1 (or clear/cloudy), got "${cells[1]}"`, csvPath);
     }
-    items.push({ path: resolve(base, cells[0]!), label });
+    const path = resolve(base, cells[0]!);
+    const earlier = seen.get(path);
+    if (earlier && earlier.label !== label) {
+      throw new InputError(`line ${i + 1} labels ${cells[0]} ${label === 1 ? 'cloudy' : 'clear'}, line ${earlier.line} labelled it ${label === 1 ? 'clear' : 'cloudy'}`, csvPath);
+    }
+    if (earlier) repeats++;
+    else {
+      seen.set(path, { line: i + 1, label });
+      items.push({ path, label });
+    }
   }
-  return build(base, items, options, csvPath);
+  const source = await build(base, items, options, csvPath);
+  if (repeats > 0) source.warnings.push(`${csvPath}: ${repeats} repeated row(s) read once`);
+  return source;
 }

@@ -12,7 +12,7 @@
  */
 import { InputError } from '../errors.js';
 import { openRaster } from '../raster/open.js';
-import type { PixelWindow, RasterSource } from '../raster/types.js';
+import { dataBands, type PixelWindow, type RasterSource } from '../raster/types.js';
 
 export interface LabelledBlock {
   id: string;
@@ -78,13 +78,18 @@ function perBand(value: number | number[] | undefined, n: number, fallback: numb
   return value;
 }
 
-/** Checks a band selection against a file's band count and returns the bands to read. */
-export function resolveBands(options: BandOptions, fileBandCount: number, path: string): number[] {
-  const bands = options.bands ?? Array.from({ length: fileBandCount }, (_, i) => i);
+/**
+ * Checks a band selection against a file's bands and returns the bands to read: by default every data band (an
+ * alpha band marks transparency: it is no band to learn from).
+ */
+export function resolveBands(options: BandOptions, source: Pick<RasterSource, 'bandCount' | 'alphaBand'>, path: string): number[] {
+  const { bandCount } = source;
+  const bands = options.bands ?? dataBands(source);
   for (const b of bands) {
-    if (!Number.isInteger(b) || b < 0 || b >= fileBandCount) {
-      throw new InputError(`band ${b + 1} does not exist: the file has ${fileBandCount} band${fileBandCount > 1 ? `s (1-${fileBandCount})` : ''}`, path);
+    if (!Number.isInteger(b) || b < 0 || b >= bandCount) {
+      throw new InputError(`band ${b + 1} does not exist: the file has ${bandCount} band${bandCount > 1 ? `s (1-${bandCount})` : ''}`, path);
     }
+    if (b === source.alphaBand) throw new InputError(`band ${b + 1} is the file's alpha (transparency) band, not data; choose other bands with --bands`, path);
   }
   return bands;
 }
@@ -98,7 +103,7 @@ export async function readBlockValues(
   options: BandOptions,
 ): Promise<{ bands: Float32Array; bandCount: number; validFraction: number }> {
   const where = source.paths.join(', ');
-  const bands = resolveBands(options, source.bandCount, where);
+  const bands = resolveBands(options, source, where);
   if (window.x < 0 || window.y < 0 || window.x + window.width > source.width || window.y + window.height > source.height) {
     throw new InputError(
       `block window ${window.width} x ${window.height} at (${window.x}, ${window.y}) lies outside the ` +
@@ -215,7 +220,7 @@ export async function probeBlockFile(paths: string[], options: BandOptions): Pro
     if (s.width !== s.height) {
       throw new InputError(`block image is ${s.width} x ${s.height} px; blocks must be square`, s.paths.join(', '));
     }
-    const bands = resolveBands(options, s.bandCount, s.paths.join(', '));
+    const bands = resolveBands(options, s, s.paths.join(', '));
     return { size: s.width, bandCount: bands.length };
   });
 }

@@ -110,7 +110,7 @@ export async function sceneBlocks(
   try {
     const where = source.paths.join(', ');
     checkMaskCoversImage(source, truth);
-    const bands = resolveBands(bandOptions, source.bandCount, where);
+    const bands = resolveBands(bandOptions, source, where);
     bandCount = bands.length;
     const extra = bandOptions.nodataValue === undefined ? undefined : Math.fround(bandOptions.nodataValue);
     const declared = source.nodata === null ? null : Math.fround(source.nodata);

@@ -7,6 +7,7 @@
  *   blocks:DIR           a folder with cloudy/ and clear/ block images
  *   blocks:FILE.csv      a CSV of `path,label`
  *   wdcd:DIR[:SPLIT]     the WDCD dataset layout (4-band TIFF blocks + `_bl.npy` labels), optionally one split
+ *   wdcd:DIR:LIST.txt    the same, the blocks named in a list file
  * Scenes become block labels (cloudy if the block holds cloud); the masks never reach the model.
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import type { DisplayRendering } from './display-rgb.js';
 import { scenesBlocks, splitCsvLine, type SceneSpec } from './index.js';
 import { wdcdLayout } from './wdcd-layout.js';
 
-export const SOURCE_SPEC_HELP = 'l8biome:{train,val,test}, l8biome-rgb:{train,val,test}[:gamma+soft+linear], gf1:{train,test}, approx, 38cloud, scenes:LIST.csv, blocks:DIR|CSV, wdcd:DIR[:SPLIT]';
+export const SOURCE_SPEC_HELP = 'l8biome:{train,val,test}, l8biome-rgb:{train,val,test}[:gamma+soft+linear], gf1:{train,test}, approx, 38cloud, scenes:LIST.csv, blocks:DIR|CSV, wdcd:DIR[:SPLIT|:LIST.txt]';
 
 /** Scenes with masks named by a spec, or null when the spec names blocks rather than scenes. */
 export async function scenesOf(spec: string): Promise<SceneSpec[] | null> {
@@ -95,6 +96,7 @@ export async function blocksOf(spec: string, blockSize: number, stride: number, 
   const scenes = await scenesOf(spec);
   if (scenes) return scenesBlocks(scenes, { size: blockSize, stride, minCloudPixels, ...bandOptions });
   if (kind === 'blocks') return arg.toLowerCase().endsWith('.csv') ? blockCsv(arg, bandOptions) : blockFolder(arg, bandOptions);
+  // The part after the folder is a split name, or a list file of block names (one that ends in .txt).
   const [root, split] = arg.split(':');
-  return wdcdLayout(root, { ...bandOptions, split });
+  return wdcdLayout(root, { ...bandOptions, ...(split?.toLowerCase().endsWith('.txt') ? { listFile: split } : { split }) });
 }

@@ -5,8 +5,8 @@
  *
  * - Without a split, every `*.tif` / `*.tiff` under the root (recursively) that has a `<name>_bl.npy` beside it is a
  *   block; TIFFs without a label file (e.g. pixel masks) are skipped and reported in `warnings`.
- * - With a split, the list file is `listFile` if given, else the first of `<root>/<split>.txt`,
- *   `<root>/<split>_list.txt`, `<root>/ImageSets/<split>.txt`, `<root>/lists/<split>.txt`, `<root>/<split>/list.txt`.
+ * - With a split, the list file is `listFile` if given (`wdcd:DIR:LIST.txt`), else the first of
+ *   `<root>/<split>.txt`, `<root>/<split>_list.txt`, `<root>/ImageSets/<split>.txt`, `<root>/lists/<split>.txt`, `<root>/<split>/list.txt`.
  *   A line names a block by its name (`GF1_xxx_12`), file name (`GF1_xxx_12.tif`) or a path relative to the list
  *   file or the root; blank lines and lines starting with `#` are ignored. A listed block that cannot be found, or
  *   that has no label file, is an InputError.
@@ -63,7 +63,7 @@ async function findListFile(root: string, split: string): Promise<string> {
   for (const c of candidates) if (await exists(c)) return c;
   throw new InputError(
     `no list file for split "${split}" (looked for ${candidates.map((c) => relative(root, c)).join(', ')}); ` +
-      'give the list file explicitly',
+      `name the list file instead of the split (wdcd:${root}:LIST.txt)`,
     root,
   );
 }

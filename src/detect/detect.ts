@@ -20,7 +20,7 @@ import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raster/sensors.js';
 import { checkBandFiles } from '../raster/product-metadata.js';
-import type { PixelWindow, RasterSource } from '../raster/types.js';
+import { dataBands, type PixelWindow, type RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { checkOutputPaths } from '../raster/output-paths.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
@@ -183,12 +183,12 @@ export async function prepareScene(inputs: string[], options: CamOptions): Promi
   try {
     let resolved;
     try {
-      resolved = resolveBands(sensor, source.bandCount, options);
+      resolved = resolveBands(sensor, source.bandCount, options, source.alphaBand);
     } catch (e) {
       // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model).
       if (!(e instanceof InputError) || e.path) throw e;
       // The usual case: a photo or display render given to the 4-band reflectance model.
-      const rgbHint = source.bandCount === 3 && source.sampleType === 'uint8' && description.bands.length === 4 ? '; for 8-bit RGB imagery use --model rgb' : '';
+      const rgbHint = dataBands(source).length === 3 && source.sampleType === 'uint8' && description.bands.length === 4 ? '; for 8-bit RGB imagery use --model rgb' : '';
       throw new InputError(e.message + rgbHint, inputs.join(', '));
     }
     if (options.metadata && source.bandCount === inputs.length) checkBandFiles(options.metadata, inputs, resolved.bands, resolved.channels);

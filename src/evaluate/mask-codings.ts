@@ -28,8 +28,8 @@ import { extname, basename } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../errors.js';
 import { openRaster } from '../raster/open.js';
-import { decodeStoredPixels, type StoredPixels } from '../raster/read-image.js';
-import type { GeoReference } from '../raster/types.js';
+import { checkColourSpace, decodeStoredPixels, type StoredPixels } from '../raster/read-image.js';
+import { dataBands, type GeoReference } from '../raster/types.js';
 
 export type CodingName = 'l8biome' | 'gf1-png' | '38cloud' | 'gf1-whu' | 'hrc-whu' | 'sparcs' | 'approx' | 'wdcd';
 
@@ -134,41 +134,53 @@ export async function readRawMask(path: string): Promise<RawMask> {
   if (SHARP_EXTENSIONS.has(ext)) {
     let decoded: StoredPixels;
     try {
-      decoded = await decodeStoredPixels(path, await sharp(path).metadata());
+      const meta = await sharp(path).metadata();
+      checkColourSpace(path, meta);
+      decoded = await decodeStoredPixels(path, meta);
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(`cannot read mask image: ${(e as Error).message}`, path);
     }
     const { data, width, height, channels, hasAlpha } = decoded;
     const colour = hasAlpha ? channels - 1 : channels;
     const n = width * height;
     // 16-bit values above 255 are kept (as float32): no coding takes them, so they are reported, not wrapped.
-    const values = data instanceof Uint16Array ? new Float32Array(n) : new Uint8Array(n);
+    // So are transparent pixels, as NaN (excluded), as the raster readers and GDAL's mask band take them.
+    let transparent = false;
+    if (hasAlpha) for (let o = colour; o < data.length && !transparent; o += channels) transparent = data[o] === 0;
+    const values = data instanceof Uint16Array || transparent ? new Float32Array(n) : new Uint8Array(n);
     let max = 0;
     for (let i = 0, o = 0; i < n; i++, o += channels) {
       const v = data[o]!;
+      if (transparent && data[o + colour] === 0) {
+        values[i] = NaN;
+        continue;
+      }
       for (let c = 1; c < colour; c++) {
         if (data[o + c] !== v) throw differingChannels(path, 'colour channels', i % width, Math.floor(i / width), `channel 1 is ${v}, channel ${c + 1} is ${data[o + c]}`);
       }
       values[i] = v;
       if (v > max) max = v;
     }
-    return { path, width, height, values: max <= 255 && values instanceof Float32Array ? Uint8Array.from(values) : values, georef: null };
+    return { path, width, height, values: max <= 255 && !transparent && values instanceof Float32Array ? Uint8Array.from(values) : values, georef: null };
   }
   // Read in strips into bytes (masks are small integers); switch to float32 only if a value needs it (NaN, 1000).
   const source = await openRaster([path]);
   try {
-    const { width, height, bandCount } = source;
+    const { width, height } = source;
+    // A declared alpha band is no class value: the reader has already made its transparent pixels NaN.
+    const bands = dataBands(source);
+    const bandCount = bands.length;
     let values: Uint8Array | Float32Array = new Uint8Array(width * height);
     const rows = Math.max(1, Math.floor((1 << 22) / (width * bandCount)));
     // Every band must equal band 1 (an RGB colour mask would otherwise read as its red band). The one exception is
-    // a last band that reads like alpha (gdalwarp -dstalpha): the reader has already made its transparent pixels NaN
-    // in every band, and RasterSource does not say which band is alpha, so a last band of a 2- or 4-band file that
-    // holds only an opaque value (255 or 65535) elsewhere is taken for one.
+    // a last band that reads like an undeclared alpha: in a 2- or 4-band file, one that holds only an opaque value
+    // (255 or 65535) where it differs is taken for one.
     let lastDiffers: { x: number; y: number; seen: string } | null = null;
     let lastIsAlpha = bandCount === 2 || bandCount === 4;
     for (let y = 0; y < height; y += rows) {
       const h = Math.min(rows, height - y);
-      const planes = await source.readWindow({ x: 0, y, width, height: h });
+      const planes = await source.readWindow({ x: 0, y, width, height: h }, bands);
       const strip = planes[0];
       const base = y * width;
       for (let b = 1; b < bandCount; b++) {

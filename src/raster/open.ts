@@ -95,6 +95,7 @@ class StackedSource implements RasterSource {
   readonly sampleType: SampleType;
   readonly georef: GeoReference | null;
   readonly nodata: number | null;
+  readonly alphaBand: number | null;
   readonly blockRows?: number;
   /** Band b of the stack is band bandMap[b].band of sources[bandMap[b].source]. */
   private readonly bandMap: { source: number; band: number }[];
@@ -109,6 +110,8 @@ class StackedSource implements RasterSource {
     this.georef = first.georef;
     this.bandMap = sources.flatMap((s, source) => Array.from({ length: s.bandCount }, (_, band) => ({ source, band })));
     this.bandCount = this.bandMap.length;
+    const alpha = this.bandMap.findIndex(({ source, band }) => sources[source].alphaBand === band);
+    this.alphaBand = alpha < 0 ? null : alpha;
     const types = new Set(sources.map((s) => s.sampleType));
     // Values are delivered as float32 whatever the files hold, so mixed types are reported as that.
     this.sampleType = types.size === 1 ? first.sampleType : 'float32';

@@ -238,6 +238,7 @@ interface DirectBlocks {
 class GeoTiffSource implements RasterSource {
   readonly paths: string[];
   readonly blockRows: number;
+  readonly alphaBand: number | null;
   private decoding?: Promise<{ decoder: BaseDecoder; predictor: number }>;
   private sparseBlock?: ArrayBuffer;
   constructor(
@@ -258,6 +259,7 @@ class GeoTiffSource implements RasterSource {
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();
+    this.alphaBand = transparency.alpha;
   }
 
   async readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]> {

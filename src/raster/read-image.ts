@@ -16,6 +16,7 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
   }
   const { width = 0, height = 0, channels = 0 } = meta;
   if (!(width > 0 && height > 0 && channels > 0)) throw new InputError(`the header says the image is ${width} x ${height} pixels`, path);
+  checkColourSpace(path, meta);
   if (width * height > limits.maxPixels) {
     throw new InputError(`the header claims ${width} x ${height} pixels, more than the limit of ${limits.maxPixels.toExponential(0)} pixels`, path);
   }
@@ -28,6 +29,16 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
     );
   }
   return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null, meta);
+}
+
+/**
+ * Refuses print colours: a CMYK (or YCCK) JPEG holds ink amounts, not the red, green and blue a display product
+ * holds, and any conversion to RGB depends on a colour profile, so it is the user's to make, not ours to guess.
+ */
+export function checkColourSpace(path: string, meta: Metadata): void {
+  if (meta.space === 'cmyk') {
+    throw new InputError('holds CMYK (print) colours, not red, green and blue; convert it to RGB first, e.g. gdal_translate -of GTiff (GDAL converts CMYK JPEGs to RGB)', path);
+  }
 }
 
 /** A whole image as stored: samples pixel-interleaved, alpha (if any) last. */
@@ -77,6 +88,7 @@ class DecodedImageSource implements RasterSource {
   readonly paths: string[];
   readonly georef = null;
   readonly nodata = null;
+  readonly alphaBand: number | null;
   private pixels: Promise<Uint8Array | Uint16Array> | null = null;
 
   constructor(
@@ -86,6 +98,7 @@ class DecodedImageSource implements RasterSource {
     private readonly meta: Metadata,
   ) {
     this.paths = [path];
+    this.alphaBand = alpha;
   }
 
   /** Decodes the whole image once, pixel-interleaved. */

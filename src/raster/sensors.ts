@@ -124,10 +124,11 @@ function perBand(name: string, value: number | number[], n: number): number[] {
 }
 
 /**
- * Resolves a preset plus user overrides for an input with `bandCount` bands. Throws InputError naming the
- * option at fault (unknown sensor, band out of range, wrong number of values).
+ * Resolves a preset plus user overrides for an input with `bandCount` bands, `alphaBand` (0-based) its alpha band
+ * if any. Throws InputError naming the option at fault (unknown sensor, band out of range or alpha, wrong number
+ * of values).
  */
-export function resolveBands(sensor: string, bandCount: number, overrides: BandOverrides = {}): ResolvedBands {
+export function resolveBands(sensor: string, bandCount: number, overrides: BandOverrides = {}, alphaBand: number | null = null): ResolvedBands {
   if (!(SENSORS as readonly string[]).includes(sensor)) {
     throw new InputError(`unknown sensor "${sensor}"; choose one of ${SENSORS.join(', ')}`);
   }
@@ -139,6 +140,12 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     if (!Number.isInteger(b) || b < 1 || b > bandCount) {
       throw new InputError(
         `band ${b} does not exist: the input has ${bandCount} band(s); sensor ${sensor} expects ${preset.description}` +
+          ` (choose input bands with --bands, 1-based, in the order ${preset.channels.join(', ')})`,
+      );
+    }
+    if (b - 1 === alphaBand) {
+      throw new InputError(
+        `band ${b} is the input's alpha (transparency) band, not data; sensor ${sensor} expects ${preset.description}` +
           ` (choose input bands with --bands, 1-based, in the order ${preset.channels.join(', ')})`,
       );
     }

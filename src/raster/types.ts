@@ -44,6 +44,12 @@ export interface RasterSource {
   /** The file's declared nodata value (GDAL_NODATA tag), if any. NaN is always treated as nodata. */
   readonly nodata: number | null;
   /**
+   * The 0-based band that is the file's alpha (transparency) rather than data, or null. GDAL counts it as a band,
+   * so band numbers match GDAL's; its transparent pixels already read as NaN in every band, and it is never taken
+   * as a data band (see dataBands).
+   */
+  readonly alphaBand: number | null;
+  /**
    * Rows of the file's compressed blocks (tiles or strips), where they are decoded whole: a reader that reads
    * rows in multiples of it, aligned, decodes each block once. Absent where the whole image is decoded at open.
    */
@@ -56,4 +62,9 @@ export interface RasterSource {
    */
   readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]>;
   close(): Promise<void>;
+}
+
+/** The 0-based bands that hold data: every band but the alpha band. */
+export function dataBands(source: Pick<RasterSource, 'bandCount' | 'alphaBand'>): number[] {
+  return Array.from({ length: source.bandCount }, (_, b) => b).filter((b) => b !== source.alphaBand);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
 import { readSceneMask } from '../datasets/scene-blocks.js';
 import { openRaster } from '../raster/open.js';
+import { dataBands } from '../raster/types.js';
 import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/source-spec.js';
 import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
@@ -117,7 +118,7 @@ async function storedBandCount(spec: string): Promise<number> {
   if (!scenes) return (await blocksOf(spec, 1, 1)).bandCount; // block sources open only their first file for this
   const source = await openRaster(scenes[0]!.image);
   try {
-    return source.bandCount;
+    return dataBands(source).length;
   } finally {
     await source.close();
   }
@@ -133,7 +134,7 @@ async function load(specs: string[], size: number, stride: number, optionsFor: (
   const all: LabelledBlock[] = [];
   for (const spec of specs) {
     const source = await blocksOf(spec, size, stride, optionsFor(spec), minCloudPixels);
-    for (const w of source.warnings) onProgress({ kind: 'log', message: w });
+    for (const w of source.warnings) onProgress({ kind: 'warning', message: w });
     if (source.size !== size) throw new InputError(`blocks are ${source.size} px but the network is set for ${size} px blocks (use --block-size ${source.size})`, spec);
     all.push(...(await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) })));
   }

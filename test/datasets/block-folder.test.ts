@@ -68,6 +68,13 @@ test('CSV path,label: header optional, relative paths, quoted fields, bad labels
     // a first row with a mistyped label is not taken for a header
     writeFileSync(join(dir, 'typo.csv'), 'imgs/b.tif,claer\nimgs/b.tif,1\n');
     await assert.rejects(blockCsv(join(dir, 'typo.csv')), (e: unknown) => e instanceof InputError && /typo\.csv.*line 1: label must be 0\/1 .*"claer"/.test(e.message));
+    // a block listed twice: with the same label read once (and said), with both labels refused, naming both lines
+    writeFileSync(join(dir, 'twice.csv'), 'imgs/b.tif,1\nimgs/../imgs/b.tif,cloudy\n"imgs/a,1.tif",0\n');
+    const twice = await blockCsv(join(dir, 'twice.csv'));
+    assert.deepEqual(twice.blocks.map((b) => [b.id, b.label]), [['imgs/b.tif', 1], ['imgs/a,1.tif', 0]]);
+    assert.match(twice.warnings.join(), /twice\.csv: 1 repeated row\(s\) read once/);
+    writeFileSync(join(dir, 'conflict.csv'), 'path,label\nimgs/b.tif,1\n"imgs/a,1.tif",0\nimgs/b.tif,clear\n');
+    await assert.rejects(blockCsv(join(dir, 'conflict.csv')), (e: unknown) => e instanceof InputError && /conflict\.csv.*line 4 labels imgs\/b\.tif clear, line 2 labelled it cloudy/.test(e.message));
     assert.deepEqual(splitCsvLine('"a ""b"", c",1'), ['a "b", c', '1']);
   } finally {
     cleanup();

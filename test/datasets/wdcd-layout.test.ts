@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors.js';
 import { labelCounts, loadBlocks, wdcdLayout } from '../../src/datasets/index.js';
+import { blocksOf } from '../../src/datasets/source-spec.js';
 import { hasNumpy, npyBytes, python, tempDir, writeTiff } from './helpers.js';
 
 const SIZE = 250;
@@ -83,7 +84,12 @@ test('a WDCD-layout folder loads with the right labels, values and splits', asyn
     const testSplit = await wdcdLayout(dir, { split: 'test' });
     assert.deepEqual(testSplit.blocks.map((b) => b.label), [0, 0]);
 
-    await assert.rejects(wdcdLayout(dir, { split: 'val' }), (e: unknown) => e instanceof InputError && /split "val"/.test(e.message));
+    await assert.rejects(wdcdLayout(dir, { split: 'val' }), (e: unknown) => e instanceof InputError && /split "val".*name the list file instead of the split \(wdcd:.*:LIST\.txt\)/.test(e.message));
+    // ... which the source spec takes in place of the split
+    writeFileSync(join(dir, 'my-val.txt'), 'GF1_WFV1_E4_N4_2014_L1A_4\n');
+    const listed = await blocksOf(`wdcd:${dir}:${join(dir, 'my-val.txt')}`, SIZE, SIZE);
+    assert.deepEqual(listed.blocks.map((b) => [b.id.split('/').pop(), b.label]), [['GF1_WFV1_E4_N4_2014_L1A_4', 1]]);
+    assert.equal((await blocksOf(`wdcd:${dir}:test`, SIZE, SIZE)).blocks.length, 2);
     writeFileSync(join(dir, 'bad.txt'), 'no_such_block\n');
     await assert.rejects(wdcdLayout(dir, { listFile: join(dir, 'bad.txt') }), /line 1: no block image "no_such_block"/);
     writeFileSync(join(dir, 'bad2.txt'), 'unlabelled\n');

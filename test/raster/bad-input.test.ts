@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { createGeoTiffWriter, openRaster } from '../../src/raster/index.js';
-import { L7, L8, craftTiff, gdal, noGdal, tempDir } from './helpers.js';
+import sharp from 'sharp';
+import { readRawMask } from '../../src/evaluate/index.js';
+import { DATA, L7, L8, craftTiff, gdal, noGdal, tempDir } from './helpers.js';
 
 /** Asserts that `work` rejects with an InputError naming `path` and matching `pattern`. */
 async function rejectsNaming(work: () => Promise<unknown>, path: string, pattern: RegExp): Promise<void> {
@@ -84,6 +86,14 @@ describe('bad input gives an InputError naming the file', () => {
       await rejectsNaming(() => openRaster([path]), path, name);
     });
   }
+
+  it('a CMYK JPEG (print colours) is named as such, as an image and as a mask, not called corrupt', async () => {
+    const path = join(dir, 'cmyk.jpg');
+    await sharp(`${DATA}/gf1/train/thick_slice/GF1_PMS1_E104.0_N41.1_20160314_L1A0001467562-MSS1.jpg`).toColourspace('cmyk').jpeg().toFile(path);
+    assert.equal((await sharp(path).metadata()).space, 'cmyk');
+    await rejectsNaming(() => openRaster([path]), path, /CMYK/);
+    await rejectsNaming(() => readRawMask(path), path, /CMYK/);
+  });
 
   it('band files of different size', { skip: noGdal }, async () => {
     const small = join(dir, 'small.tif');

@@ -69,7 +69,7 @@ describe('trainModel on user sources', () => {
     d.normalization.mean.forEach((m, b) => assert.ok(Math.abs(m - sums[b]! / count) < 1e-6, `band ${b + 1}: mean ${m}, DN / 1023 gives ${sums[b]! / count}`));
   });
 
-  it('3-band blocks as stored (8-bit RGB PNGs) are read through the rgb preset: blue, green, red over 255', { timeout: 120_000 }, async () => {
+  it('3-band blocks as stored (8-bit RGB PNGs, with or without alpha) are read through the rgb preset: blue, green, red over 255', { timeout: 120_000 }, async () => {
     const slice = '/work/shared/data/gf1/train/thick_slice';
     const jpeg = join(slice, readdirSync(slice).find((n) => n.endsWith('.jpg'))!);
     const blocks = join(dir, 'rgb-blocks');
@@ -77,7 +77,8 @@ describe('trainModel on user sources', () => {
     for (const [label, left] of [['cloudy', 0], ['clear', 200], ['clear', 400]] as const) {
       mkdirSync(join(blocks, label), { recursive: true });
       const block = sharp(jpeg).extract({ left, top: 100, width: 48, height: 48 });
-      await block.clone().png().toFile(join(blocks, label, `${left}.png`));
+      // the first block read (clear/200.png) has an alpha channel, which is no band of its own
+      await (left === 200 ? block.clone().ensureAlpha() : block.clone()).png().toFile(join(blocks, label, `${left}.png`));
       const pixels = await block.clone().raw().toBuffer();
       for (let i = 0; i < pixels.length; i++) sums[i % 3] += Math.fround(pixels[i]! / 255);
     }
