@@ -6,7 +6,7 @@
  * nine 64 px windows spread over the scene (a few tiles decoded per band, whatever the scene's size).
  */
 import type { PixelWindow, RasterSource } from '../raster/types.js';
-import type { InputMapping } from './prepared-source.js';
+import { nodataTest, type InputMapping } from './prepared-source.js';
 
 /** Model units (reflectance or display values, both 0-1) no real pixel leaves by much: TOA reflectance of bright cloud at low sun reaches about 1.5. */
 export const PLAUSIBLE_RANGE: [number, number] = [-0.5, 2];
@@ -41,7 +41,7 @@ export function sampleWindows(width: number, height: number): PixelWindow[] {
 
 /** Samples the scene through the input mapping (nodata and NaN left out) and judges its units. */
 export async function checkInputRange(source: RasterSource, mapping: InputMapping): Promise<InputRange> {
-  const nodata = mapping.nodata ?? source.nodata;
+  const isNodata = nodataTest(mapping, source);
   const [lo, hi] = PLAUSIBLE_RANGE;
   let sampled = 0;
   let outside = 0;
@@ -54,7 +54,7 @@ export async function checkInputRange(source: RasterSource, mapping: InputMappin
       let ok = true;
       for (const plane of planes) {
         const v = plane[i];
-        if (v !== v || v === nodata || !Number.isFinite(v)) ok = false;
+        if (isNodata(v)) ok = false;
       }
       if (!ok) continue;
       for (let b = 0; b < planes.length; b++) {

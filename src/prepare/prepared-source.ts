@@ -34,8 +34,20 @@ export interface InputMapping {
   bands: number[];
   scale: number[];
   offset: number[];
-  /** Stored value meaning "no data" (besides NaN). */
-  nodata: number | null;
+  /** Stored values meaning "no data", besides NaN, infinities and the file's declared value (which always do). */
+  nodata: number[];
+}
+
+/**
+ * The test for no data: NaN, an infinity, the file's declared value or one of the mapping's. Samples arrive as
+ * float32, so the values are compared as float32 too (a declared 0.1 or -3.4028235e38 is not the double it reads as).
+ */
+export function nodataTest(mapping: Pick<InputMapping, 'nodata'>, source: Pick<RasterSource, 'nodata'>): (v: number) => boolean {
+  const values = [...new Set([...mapping.nodata, ...(source.nodata === null ? [] : [source.nodata])].map(Math.fround))];
+  if (values.length > 3) return (v) => v !== v || v === Infinity || v === -Infinity || values.includes(v);
+  // Up to three values (the usual: the preset's fill, --nodata, the file's) as constants: this runs on every sample.
+  const [a = NaN, b = NaN, c = NaN] = values;
+  return (v) => v !== v || v === a || v === b || v === c || v === Infinity || v === -Infinity;
 }
 
 /** Mirror index into [0, n): -1 -> 0, -2 -> 1, n -> n - 1 (works for any distance by folding). */
@@ -183,7 +195,7 @@ export function preparedRaster(
   } = {},
 ): PreparedSource {
   const bandCount = mapping.bands.length;
-  const nodata = mapping.nodata ?? source.nodata;
+  const isNodata = nodataTest(mapping, source);
   const { width, height } = source;
   const stripRows = Math.max(1, options.stripRows ?? stripRowsFor(source));
   const lookBehind = Math.max(0, options.lookBehind ?? 0);
@@ -197,7 +209,6 @@ export function preparedRaster(
   let strip: { y0: number; y1: number; data: Float32Array; valid: Uint8Array } = { y0: 0, y1: 0, data: new Float32Array(0), valid: new Uint8Array(0) };
   const memory = options.memory ?? new StripMemory();
 
-  const isNodata = (v: number) => v !== v || v === nodata || v === Infinity || v === -Infinity;
   /** Row validity over all bands (plane rows start at `at`). */
   const rowValidity = (planes: Float32Array[], at: number, n: number, out: Uint8Array): void => {
     out.fill(1);

@@ -91,7 +91,7 @@ export interface BandOverrides {
   /** One value for all bands, or one per model band (--scale, --offset). */
   scale?: number | number[];
   offset?: number | number[];
-  /** --nodata; null removes the preset's value. */
+  /** --nodata: a stored value meaning no data besides the preset's fill; null removes the preset's fill. */
   nodata?: number | null;
   calibration?: Calibration;
   /** Landsat 8: divide by sin(sun elevation) for sun-corrected TOA reflectance. */
@@ -108,7 +108,8 @@ export interface ResolvedBands {
   channels: Channel[];
   scale: number[];
   offset: number[];
-  nodata: number | null;
+  /** Stored values meaning no data (besides NaN and the file's declared value): the preset's fill and --nodata. */
+  nodata: number[];
   /** Whether the scaled values are the preset's own units (TOA reflectance, or display values for `rgb`). */
   calibrated: boolean;
   /** Why they are not, when not: what the user can give to make them so. */
@@ -166,6 +167,9 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     : undefined;
   if (overrides.calibration) {
     const c = overrides.calibration;
+    // The calibration is the scaling: a --scale or --offset beside it would be overwritten, so it is refused.
+    const other = overrides.scale !== undefined ? '--scale' : overrides.offset !== undefined ? '--offset' : undefined;
+    if (other) throw new InputError('--gain and --esun give the scaling already (TOA reflectance from DN); leave it out', other);
     for (const [given, option] of [[c.sunElevationDeg, '--sun-elevation'], [c.earthSunDistance, '--earth-sun-distance']] as const) {
       if (given !== undefined && metadata?.sunElevationDeg !== undefined) throw new InputError(`the metadata file ${metadata.file} gives it already; leave it out`, option);
     }
@@ -200,10 +204,17 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     channels: preset.channels,
     scale,
     offset,
-    nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
+    nodata: nodataValues(preset, overrides.nodata),
     calibrated: uncalibrated === undefined,
     ...(uncalibrated ? { uncalibrated } : {}),
   };
+}
+
+/** The preset's fill (unless `given` is null) and the user's value: every one of them means no data. */
+function nodataValues(preset: SensorPreset, given: number | null | undefined): number[] {
+  const values = given === null || preset.nodata === null ? [] : [preset.nodata];
+  if (given !== undefined && given !== null && !values.includes(given)) values.push(given);
+  return values;
 }
 
 /** The metadata file gives the scaling; any other scaling option would contradict it. */
@@ -224,7 +235,7 @@ function fromMetadata(bands: number[], preset: SensorPreset, overrides: BandOver
     channels: preset.channels,
     scale: [...m.scale!],
     offset: [...m.offset!],
-    nodata: overrides.nodata !== undefined ? overrides.nodata : preset.nodata,
+    nodata: nodataValues(preset, overrides.nodata),
     calibrated: true,
   };
 }

@@ -107,7 +107,7 @@ describe('LPP: the activation map of a block averages to its logit (every pool p
   it('single blocks cut from the prepared scene (preparedRaster, real neighbours in the halo)', async () => {
     const network = new Network(modelWithBias(0), new Set(ALL), { threads: 1 });
     try {
-      const scene = preparedRaster(biome, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: 0 }, NORM);
+      const scene = preparedRaster(biome, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: [0] }, NORM);
       for (const [x, y] of [[32, 64], [160, 96]]) {
         const source = crop(scene, x, y, B, B);
         const grid = blockGrid(B, B, B, B);
@@ -125,7 +125,7 @@ describe('LPP: the activation map of a block averages to its logit (every pool p
     const network = new Network(modelWithBias(0), new Set(ALL), { threads: 1 });
     try {
       // 448 x 448 of the Landsat scene: 7 x 7 blocks, stride = block size, so every pixel has one block.
-      const scene = preparedRaster(landsat, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: 0 }, NORM);
+      const scene = preparedRaster(landsat, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: [0] }, NORM);
       const source = crop(scene, 30, 0, 448, 448);
       const grid = blockGrid(448, 448, B, B);
       assert.equal(grid.xs.length * grid.ys.length, 49);
@@ -150,7 +150,7 @@ describe('LPP: the activation map of a block averages to its logit (every pool p
   });
 
   it('gate on: blocks with logit < 0 are flat at their logit, the others keep the identity and their detail', async () => {
-    const scene = preparedRaster(biome, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: 0 }, NORM);
+    const scene = preparedRaster(biome, { bands: [0, 1, 2, 3], scale: [1, 1, 1, 1], offset: [0, 0, 0, 0], nodata: [0] }, NORM);
     const grid = blockGrid(256, 256, B, B);
     // Centre the logits on 0 so that about half the blocks are gated.
     const probe = new Network(modelWithBias(0), new Set(ALL), { threads: 1 });

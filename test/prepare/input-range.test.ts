@@ -13,7 +13,7 @@ const BIOME = '/work/shared/data/l8biome/val/images/Forest_00_1008.tif';
 async function rangeOf(paths: string[], sensor: string, options: { scale?: number[]; offset?: number[] } = {}) {
   const raster = await openRaster(paths);
   try {
-    return await checkInputRange(raster, { ...resolveBands(sensor, raster.bandCount, options), nodata: 0 });
+    return await checkInputRange(raster, { ...resolveBands(sensor, raster.bandCount, options), nodata: [0] });
   } finally {
     await raster.close();
   }

@@ -19,7 +19,7 @@ describe('sensor presets', () => {
     const rgb = resolveBands('rgb', 3);
     assert.deepEqual(rgb.bands, [2, 1, 0]);
     assert.deepEqual(rgb.channels, ['blue', 'green', 'red']);
-    assert.equal(rgb.nodata, null);
+    assert.deepEqual(rgb.nodata, []);
   });
 
   it('sentinel-2 baseline 04.00 offset and landsat sun-elevation correction', () => {
@@ -40,8 +40,17 @@ describe('sensor presets', () => {
     assert.deepEqual(r.bands, [2, 1, 0, 5]);
     assert.deepEqual(r.scale, [1, 2, 3, 4]);
     assert.deepEqual(r.offset, [0.5, 0.5, 0.5, 0.5]);
-    assert.equal(r.nodata, null);
+    assert.deepEqual(r.nodata, [], 'null removes the preset fill');
+    // --nodata adds to the preset's fill (0 outside a Landsat footprint stays no data with --nodata 65535)
+    assert.deepEqual(resolveBands('landsat8', 4, { nodata: 65535 }).nodata, [0, 65535]);
+    assert.deepEqual(resolveBands('rgb', 3, { nodata: 7 }).nodata, [7]);
     assert.equal(resolveBands('gf2', 4).calibrated, false);
+    for (const option of ['scale', 'offset'] as const) {
+      assert.throws(
+        () => resolveBands('gf2', 4, { [option]: 2, calibration: { gain: [0.2], offset: [0], esun: [1000], sunElevationDeg: 40 } }),
+        (e: unknown) => e instanceof InputError && e.path === `--${option}` && /--gain and --esun give the scaling already/.test(e.message),
+      );
+    }
     const c = resolveBands('gf2', 4, { calibration: { gain: [0.2, 0.2, 0.2, 0.2], offset: [0, 0, 0, 0], esun: [Math.PI * 100, 1, 1, 1], sunElevationDeg: 90 } });
     assert.ok(Math.abs(c.scale[0] - 0.002) < 1e-12);
     assert.equal(c.calibrated, true);
