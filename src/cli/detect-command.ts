@@ -8,12 +8,12 @@ import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
 import { checkOutputPaths } from '../raster/output-paths.js';
-import { choice, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
+import { bandList, choice, choiceList, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
 
-  INPUT is one multi-band raster, or several single-band rasters in band order (one scene).
+  INPUT is one multi-band raster, or several single-band rasters in band order (one scene), each file once.
   With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
   A scene that fails (unreadable, wrong bands) is named and skipped, the others go on, and the exit code is 2.
 
@@ -26,7 +26,8 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
                          in it must come in the model's order; GaoFen-1/2 and ZiYuan-3 MUX product XML: the
                          sensor, the sun angle and the Earth-Sun distance for --gain/--esun
   --sensor NAME          ${SENSORS.join(' | ')} (default: the metadata's, else the model's)
-  --bands 1,2,3,4        input bands (1-based) in the model's band order
+  --bands 1,2,3,4        input bands (1-based) in the model's band order, each once; needed when
+                         several files hold more bands than the model reads
   --scale S[,S...]       reflectance = value * scale + offset (one value or one per band)
   --offset O[,O...]
   --gain G[,G...]        radiometric calibration of DN products (GF, ZY): radiance = gain * DN + bias,
@@ -36,7 +37,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
                          corrects TOA reflectance for the sun angle (MTL SUN_ELEVATION)
   --earth-sun-distance AU  for --gain/--esun (default 1)
   --s2-baseline04        Sentinel-2 processing baseline 04.00 or later: subtract the 1000 DN offset
-  --nodata V             stored value meaning no data (NaN always does)
+  --nodata V             a stored value meaning no data, besides NaN, the file's own and the preset's fill
   --stride N             sliding-window step in pixels (default: half a block)
   --no-gate              keep the activation map of blocks the network calls clear
   --prune all|last       which max-pools LPP removes (default: the model's)
@@ -120,7 +121,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
   const common: Omit<DetectOptions, 'mask'> = {
     model: v.model,
     sensor: v.sensor,
-    bands: numberList(v.bands, '--bands'),
+    bands: bandList(v.bands, '--bands'),
     scale: scalarOrList(v.scale, '--scale'),
     offset: scalarOrList(v.offset, '--offset'),
     ...calibrationOptions(v),
@@ -155,8 +156,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
   } else {
     const outdir = v.outdir!;
     if (v.cam || v.png || v.heatmap) throw new InputError('with -O use --with cam,png,heatmap instead of file names', '--outdir');
-    const extras = new Set((v.with ?? '').split(',').filter(Boolean));
-    for (const e of extras) if (!['cam', 'png', 'heatmap'].includes(e)) throw new InputError(`unknown extra "${e}" (cam, png, heatmap)`, '--with');
+    const extras = new Set(choiceList(v.with, '--with', ['cam', 'png', 'heatmap'] as const));
     const jobs = inputs.map((input) => {
       const stem = join(outdir, basename(input, extname(input)));
       return {
@@ -168,9 +168,10 @@ export async function detectCommand(argv: string[]): Promise<void> {
       };
     });
     // Every scene's outputs at once, before the first is written: two inputs of one name in different folders
-    // would share outputs, and one scene's mask could be named as another input.
+    // would share outputs, and one scene's mask could be named as another input. An output that is a folder is
+    // refused here too, the summary beside each mask included, rather than after the scenes before it.
     checkOutputPaths(
-      Object.fromEntries(jobs.flatMap(({ input, ...out }) => Object.entries(out).flatMap(([kind, path]) => (path ? [[`the ${OUTPUT_NAMES[kind]} of ${input}`, path]] : [])))),
+      Object.fromEntries(jobs.flatMap(({ input, ...out }) => Object.entries({ ...out, summary: `${out.mask}.json` }).flatMap(([kind, path]) => (path ? [[`the ${OUTPUT_NAMES[kind]} of ${input}`, path]] : [])))),
       inputs,
     );
     makeFolder(outdir);
@@ -199,7 +200,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
   }
 }
 
-const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', cam: 'CAM', png: 'overlay', heatmap: 'heat map' };
+const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', summary: 'summary', cam: 'CAM', png: 'overlay', heatmap: 'heat map' };
 
 /** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */
 function makeFolder(dir: string): void {

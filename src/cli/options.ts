@@ -1,11 +1,36 @@
 /** Parsing of option values shared by the commands; every bad value is an InputError naming the option. */
 import { InputError } from '../errors.js';
 
+/**
+ * `1,2,3`: an empty item (`1,,2`, `1,1,1,`) or an empty list is refused, never read as 0 (`Number('')` is 0, and a
+ * scale of 0 or a band 0 would pass for a value the user gave).
+ */
 export function numberList(value: string | undefined, option: string): number[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isFinite(n))) throw new InputError(`expected comma-separated numbers, got "${value}"`, option);
+  if (value.trim() === '') throw new InputError('no value given (expected comma-separated numbers)', option);
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InputError(`empty value in "${value}"`, option);
+  const list = items.map(Number);
+  if (list.some((n) => !Number.isFinite(n))) throw new InputError(`expected comma-separated numbers, got "${value}"`, option);
   return list;
+}
+
+/** `--bands 2,3,4,5`: numberList, each band once (the same band as red and NIR is a slip, not a choice). */
+export function bandList(value: string | undefined, option: string): number[] | undefined {
+  const list = numberList(value, option);
+  const twice = list?.find((b, i) => list.indexOf(b) !== i);
+  if (twice !== undefined) throw new InputError(`band ${twice} is chosen twice (${list!.join(',')}); each model band needs its own input band`, option);
+  return list;
+}
+
+/** `cam,png`: names from a list, each once; an empty item or an empty list is refused like numberList's. */
+export function choiceList<T extends string>(value: string | undefined, option: string, choices: readonly T[]): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new InputError(`no value given (expected some of ${choices.join(', ')})`, option);
+  const items = value.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new InputError(`empty value in "${value}"`, option);
+  for (const s of items) if (!choices.includes(s as T)) throw new InputError(`unknown value "${s}" (${choices.join(', ')})`, option);
+  return items as T[];
 }
 
 export function numberOption(value: string | undefined, option: string, check: (n: number) => boolean = Number.isFinite, what = 'a number'): number | undefined {

@@ -4,7 +4,7 @@
  * scenes grow.
  * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import type { SessionOptions } from '../engine/session.js';
 import { cpuWorkerLayout } from '../engine/worker-session.js';
@@ -18,11 +18,12 @@ import { preparedRaster, StripMemory, STRIP_ROWS, type InputMapping, type Prepar
 import { sharedFloats } from '../engine/shared-floats.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
-import { PRESETS, resolveBands, type BandOverrides, type Sensor } from '../raster/sensors.js';
+import { PRESETS, resolveBands, type BandOverrides, type ResolvedBands, type Sensor } from '../raster/sensors.js';
 import { checkBandFiles } from '../raster/product-metadata.js';
 import { dataBands, type PixelWindow, type RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { checkOutputPaths } from '../raster/output-paths.js';
+import { writeFileAtomic } from '../raster/temporary-files.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
@@ -174,28 +175,66 @@ export function refinementOf(model: Model, options: Pick<CamOptions, 'refine' | 
   return { radius, eps: options.refineEps ?? own?.eps ?? DEFAULT_REFINEMENT_EPS };
 }
 
-/** The scene opened and checked against the model, with its network; also what each stripe thread does first. */
-export async function prepareScene(inputs: string[], options: CamOptions): Promise<Prepared> {
+const NUMBER_WORDS = ['none', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const inWords = (n: number) => NUMBER_WORDS[n] ?? String(n);
+
+/**
+ * Several files whose bands outnumber what the sensor reads, with no --bands: the preset would quietly take the
+ * first ones (Landsat B1..B5 puts the coastal band in as blue), so the choice is left to the user.
+ */
+function checkUnusedFiles(inputs: string[], dataBandCount: number, sensor: string, resolved: ResolvedBands): void {
+  const used = resolved.bands.length;
+  if (used >= dataBandCount) return;
+  const given = dataBandCount === inputs.length ? `${inputs.length} band files given` : `${inputs.length} files given with ${dataBandCount} bands`;
+  const inOrder = resolved.bands.every((b, i) => b === i);
+  const which = inOrder ? `the first ${inWords(used)}, in order` : `input bands ${resolved.bands.map((b) => b + 1).join(', ')}`;
+  const give = dataBandCount === inputs.length ? `give those ${inWords(used)} files` : 'give only the files that hold them';
+  throw new InputError(
+    `${given}; sensor ${sensor} reads ${used}: ${resolved.channels.join(', ')} (${which}); ${give}, or choose with --bands`,
+    inputs.join(', '),
+  );
+}
+
+/**
+ * The scene opened and checked against the model, with its network; also what each stripe thread does first.
+ * `checks.bandChoice` (detect's): a band chosen twice in `bands`, or band files left over without `bands`, are
+ * refused. Training's tuning scenes, read after the training, and the stripe threads skip them.
+ */
+export async function prepareScene(inputs: string[], options: CamOptions, checks: { bandChoice?: boolean } = {}): Promise<Prepared> {
   const model = dihedralCopies(typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default'), options.tta ?? 1);
   const description = model.description;
   const sensor = options.sensor ?? options.metadata?.sensor ?? description.sensor;
   const source = await openRaster(inputs);
   try {
+    if (checks.bandChoice && options.bands) {
+      const twice = options.bands.find((b, i) => options.bands!.indexOf(b) !== i);
+      if (twice !== undefined) throw new InputError(`band ${twice} is chosen twice (${options.bands.join(',')}); each model band needs its own input band`, '--bands');
+    }
     let resolved;
     try {
       resolved = resolveBands(sensor, source.bandCount, options, source.alphaBand);
     } catch (e) {
-      // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model).
-      if (!(e instanceof InputError) || e.path) throw e;
+      // The band choice is checked against this input: name it (e.g. a 2-band file for a 4-band model). A message
+      // about an option's own values (--gain needs 4 numbers) names the option first, not the input.
+      if (!(e instanceof InputError) || e.path || e.message.startsWith('--')) throw e;
       // The usual case: a photo or display render given to the 4-band reflectance model.
       const rgbHint = dataBands(source).length === 3 && source.sampleType === 'uint8' && description.bands.length === 4 ? '; for 8-bit RGB imagery use --model rgb' : '';
       throw new InputError(e.message + rgbHint, inputs.join(', '));
     }
-    if (options.metadata && source.bandCount === inputs.length) checkBandFiles(options.metadata, inputs, resolved.bands, resolved.channels);
+    const warn = (message: string) => (options.onProgress ?? noProgress)({ kind: 'warning', message });
+    for (const w of source.warnings ?? []) warn(w);
+    if (options.metadata && source.bandCount === inputs.length) {
+      // Files the metadata does not list are not checked; users rename files, but it may describe another scene.
+      const unlisted = checkBandFiles(options.metadata, inputs, resolved.bands, resolved.channels);
+      if (unlisted.length > 0) {
+        warn(`${unlisted.join(', ')} ${unlisted.length === 1 ? 'is' : 'are'} not named in ${basename(options.metadata.file)}: check that it describes this scene`);
+      }
+    }
+    if (checks.bandChoice && inputs.length > 1 && options.bands === undefined) checkUnusedFiles(inputs, dataBands(source).length, sensor, resolved);
     if (resolved.bands.length !== description.bands.length) {
       throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
     }
-    const mapping = { ...resolved, nodata: resolved.nodata };
+    const mapping = resolved;
     if (options.stripeWidth !== undefined && !(Number.isInteger(options.stripeWidth) && options.stripeWidth > 0 && options.stripeWidth % 256 === 0)) {
       throw new InputError('the stripe width must be a positive multiple of 256 pixels', '--stripe-width');
     }
@@ -386,7 +425,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined)),
     options.metadata ? [...inputs, options.metadata.file] : inputs,
   );
-  const p = await prepareScene(inputs, options);
+  const p = await prepareScene(inputs, options, { bandChoice: true });
   const writers: { abort(): Promise<void> }[] = [];
   try {
     const { width, height, georef } = p.source;
@@ -509,9 +548,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       seconds: timings,
     };
     // The summary beside the mask (threshold, fractions, timings): `wdcd view` shows it, and a user finds it later.
-    const tmp = `${options.mask}.json.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(summary, null, 2) + '\n');
-    renameSync(tmp, `${options.mask}.json`);
+    writeFileAtomic(`${options.mask}.json`, JSON.stringify(summary, null, 2) + '\n', 'the summary');
     return summary;
   } catch (e) {
     for (const w of writers) await w.abort().catch(() => {});

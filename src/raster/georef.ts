@@ -32,6 +32,50 @@ function geoKey(directory: number[] | undefined, key: number): number | undefine
   return undefined;
 }
 
+/** Ground control points: several tiepoints and neither a pixel scale nor a transformation (GDAL's GCPs). */
+function isGcps(tags: Pick<RawGeoTags, 'modelPixelScale' | 'modelTiepoint' | 'modelTransformation'>): boolean {
+  return !tags.modelTransformation && !tags.modelPixelScale && (tags.modelTiepoint?.length ?? 0) >= 12;
+}
+
+/**
+ * The affine geotransform that fits GCPs best (least squares, as GDALGCPsToGeoTransform): GDAL itself reports
+ * GCPs and no geotransform, but GeoReference needs one for comparing grids and placing pixels on a map; the mask
+ * is written with the GCPs themselves (tagsForGeoref). Null where the points cannot fix one (all on a line).
+ */
+export function geoTransformFromGcps(tiepoints: number[]): GeoReference['geoTransform'] | null {
+  const n = Math.floor(tiepoints.length / 6);
+  const px = (i: number) => tiepoints[i * 6];
+  const ln = (i: number) => tiepoints[i * 6 + 1];
+  if (n === 2) {
+    // Two points: north up, no rotation (GDAL's rule for two).
+    const dx = (tiepoints[9] - tiepoints[3]) / (px(1) - px(0));
+    const dy = (tiepoints[10] - tiepoints[4]) / (ln(1) - ln(0));
+    if (!Number.isFinite(dx) || !Number.isFinite(dy)) return null;
+    return [tiepoints[3] - px(0) * dx, dx, 0, tiepoints[4] - ln(0) * dy, 0, dy];
+  }
+  // Normal equations of x = a + b*pixel + c*line (and of y), solved by Cramer's rule on centred sums.
+  let sp = 0, sl = 0;
+  for (let i = 0; i < n; i++) { sp += px(i); sl += ln(i); }
+  const mp = sp / n, ml = sl / n;
+  let spp = 0, sll = 0, spl = 0;
+  for (let i = 0; i < n; i++) { const p = px(i) - mp, l = ln(i) - ml; spp += p * p; sll += l * l; spl += p * l; }
+  const det = spp * sll - spl * spl;
+  if (!(Math.abs(det) > 1e-12 * Math.max(spp * sll, 1))) return null;
+  const fit = (k: number): [number, number, number] => {
+    let mv = 0;
+    for (let i = 0; i < n; i++) mv += tiepoints[i * 6 + k];
+    mv /= n;
+    let sp2 = 0, sl2 = 0;
+    for (let i = 0; i < n; i++) { const v = tiepoints[i * 6 + k] - mv; sp2 += (px(i) - mp) * v; sl2 += (ln(i) - ml) * v; }
+    const b = (sp2 * sll - sl2 * spl) / det;
+    const c = (sl2 * spp - sp2 * spl) / det;
+    return [mv - b * mp - c * ml, b, c];
+  };
+  const [x0, xp, xl] = fit(3);
+  const [y0, yp, yl] = fit(4);
+  return [x0, xp, xl, y0, yp, yl];
+}
+
 /** Builds a GeoReference from raw tags; null when the file has no geotransform at all. */
 export function georefFromTags(tags: RawGeoTags): GeoReference | null {
   let gt: GeoReference['geoTransform'];
@@ -42,6 +86,10 @@ export function georefFromTags(tags: RawGeoTags): GeoReference | null {
     gt = [m[3], m[0], m[1], m[7], m[4], m[5]];
   } else if (tie && tie.length >= 6 && scale && scale.length >= 2) {
     gt = [tie[3] - tie[0] * scale[0], scale[0], 0, tie[4] + tie[1] * scale[1], 0, -scale[1]];
+  } else if (tie && isGcps(tags)) {
+    const fitted = geoTransformFromGcps(tie);
+    if (!fitted) return null;
+    gt = fitted;
   } else {
     return null;
   }
@@ -70,7 +118,10 @@ export function georefFromTags(tags: RawGeoTags): GeoReference | null {
  */
 export function tagsForGeoref(georef: GeoReference): RawGeoTags {
   const tags: RawGeoTags = {};
-  if (georef.modelTransformation || (georef.modelTiepoint && georef.modelPixelScale)) {
+  if (isGcps(georef)) {
+    // GCPs are written as read, so the output carries the same points (not the fitted geotransform).
+    tags.modelTiepoint = georef.modelTiepoint;
+  } else if (georef.modelTransformation || (georef.modelTiepoint && georef.modelPixelScale)) {
     tags.modelTransformation = georef.modelTransformation;
     tags.modelTiepoint = georef.modelTiepoint;
     tags.modelPixelScale = georef.modelPixelScale;
@@ -115,10 +166,13 @@ export function gridDifference(a: GeoReference | null, b: GeoReference | null, h
   if (a.geoTransform.some((v, i) => Math.abs(v - b.geoTransform[i]) > tolerance)) {
     return `geotransform [${b.geoTransform.join(', ')}] differs from [${a.geoTransform.join(', ')}]`;
   }
-  const crsDiffers = how.sameCrsKeys
-    ? a.epsg !== b.epsg || JSON.stringify(a.geoKeyDirectory) !== JSON.stringify(b.geoKeyDirectory)
-    : a.epsg !== undefined && b.epsg !== undefined && a.epsg !== b.epsg;
-  return crsDiffers ? `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}` : null;
+  // Geo keys are compared only where both files store them: georeferencing from a sidecar (.aux.xml, world file)
+  // comes with an EPSG code alone.
+  const keysDiffer = how.sameCrsKeys && a.geoKeyDirectory !== undefined && b.geoKeyDirectory !== undefined &&
+    JSON.stringify(a.geoKeyDirectory) !== JSON.stringify(b.geoKeyDirectory);
+  const codesDiffer = how.sameCrsKeys ? a.epsg !== b.epsg : a.epsg !== undefined && b.epsg !== undefined && a.epsg !== b.epsg;
+  if (codesDiffer) return `coordinate reference system (EPSG ${b.epsg ?? 'unknown'}) differs from EPSG ${a.epsg ?? 'unknown'}`;
+  return keysDiffer ? `coordinate reference system differs (GeoTIFF geo keys ${JSON.stringify(b.geoKeyDirectory)}, not ${JSON.stringify(a.geoKeyDirectory)})` : null;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Opening rasters: one multi-band file, or several files stacked in band order (e.g. one file per band, as
  * Landsat and Sentinel-2 are delivered). The format is recognised from the file's first bytes, not its name.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { gridDifference } from './georef.js';
 import { DEFAULT_LIMITS, checkWindow, type OpenLimits } from './limits.js';
@@ -62,6 +63,7 @@ async function openOne(path: string, limits: OpenLimits): Promise<RasterSource> 
 export async function openRaster(paths: string[], options: OpenRasterOptions = {}): Promise<RasterSource> {
   if (paths.length === 0) throw new InputError('no input file given');
   const limits: OpenLimits = { ...DEFAULT_LIMITS, ...options };
+  if (paths.length > 1) await checkDistinct(paths);
   const sources: RasterSource[] = [];
   try {
     for (const path of paths) {
@@ -86,6 +88,23 @@ export async function openRaster(paths: string[], options: OpenRasterOptions = {
   return sources.length === 1 ? sources[0] : new StackedSource(sources);
 }
 
+/**
+ * One file given twice in a stack (B4 as red and as NIR) is a slip that would pass every other check: refused,
+ * naming it. Files are compared by their real paths, so a link or another spelling of the path is caught too.
+ */
+async function checkDistinct(paths: string[]): Promise<void> {
+  const seen = new Map<string, number>();
+  for (const [i, path] of paths.entries()) {
+    const key = await realpath(path).catch(() => resolve(path));
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const same = paths[first] === path ? '' : ` (as ${paths[first]})`;
+      throw new InputError(`is given twice${same}, as input files ${first + 1} and ${i + 1}; give each band file once`, path);
+    }
+    seen.set(key, i);
+  }
+}
+
 /** Several sources read as one, band after band. */
 class StackedSource implements RasterSource {
   readonly paths: string[];
@@ -96,6 +115,7 @@ class StackedSource implements RasterSource {
   readonly georef: GeoReference | null;
   readonly nodata: number | null;
   readonly alphaBand: number | null;
+  readonly warnings: string[];
   readonly blockRows?: number;
   /** Band b of the stack is band bandMap[b].band of sources[bandMap[b].source]. */
   private readonly bandMap: { source: number; band: number }[];
@@ -112,6 +132,7 @@ class StackedSource implements RasterSource {
     this.bandCount = this.bandMap.length;
     const alpha = this.bandMap.findIndex(({ source, band }) => sources[source].alphaBand === band);
     this.alphaBand = alpha < 0 ? null : alpha;
+    this.warnings = [...(first.warnings ?? [])]; // the first file's georeferencing is the one carried
     const types = new Set(sources.map((s) => s.sampleType));
     // Values are delivered as float32 whatever the files hold, so mixed types are reported as that.
     this.sampleType = types.size === 1 ? first.sampleType : 'float32';

@@ -3,7 +3,7 @@
  * end, so an output that is one of the inputs (`detect scene.tif -o scene.tif --overwrite`) would replace the
  * user's scene with its mask, and two outputs on one path would leave only the last.
  */
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -18,11 +18,24 @@ const real = (path: string): string => {
 /** The directory entry a rename onto `path` replaces: a link there is replaced itself, not the file it names. */
 const entryOf = (path: string): string => join(real(dirname(path)), basename(path));
 
-/** Throws an InputError naming the first output that is an input or another output (`outputs`: option -> path). */
+/** Whether `path` names an existing folder (through a link too: a rename could not replace it). */
+const isFolder = (path: string): boolean => {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Throws an InputError naming the first output that is an existing folder, an input or another output
+ * (`outputs`: option -> path). A folder would only fail at the final rename, after the whole run.
+ */
 export function checkOutputPaths(outputs: Record<string, string>, inputs: string[]): void {
   const read = new Set(inputs.map(real));
   const taken = new Map<string, string>();
   for (const [option, path] of Object.entries(outputs)) {
+    if (isFolder(path)) throw new InputError(`is a folder; give a file name for ${option}`, path);
     const entry = entryOf(path);
     if (read.has(entry)) throw new InputError(`is one of the inputs; writing ${option} there would destroy it`, path);
     const other = taken.get(entry);

@@ -268,10 +268,12 @@ function stem(path: string): string {
  * Where the inputs are single-band files the metadata lists, each must be the band its model place needs:
  * blue from B2 (Landsat) or B02 (Sentinel-2), and so on. Catches band files given in the wrong order.
  * `bands`: 0-based input band of each model band; `channels`: the model bands' names.
+ * Returns the inputs the metadata does not name (renamed files, or metadata of another scene), for a warning;
+ * none where the metadata lists no files (GaoFen, ZiYuan-3).
  */
-export function checkBandFiles(metadata: ProductMetadata, inputs: string[], bands: number[], channels: string[]): void {
+export function checkBandFiles(metadata: ProductMetadata, inputs: string[], bands: number[], channels: string[]): string[] {
+  if (Object.keys(metadata.fileBands).length === 0) return [];
   const named = inputs.map((f) => metadata.fileBands[stem(f)]);
-  if (named.some((b) => b === undefined)) return;
   bands.forEach((input, c) => {
     const found = named[input];
     if (found !== undefined && found !== metadata.channelBands[c]) {
@@ -282,4 +284,5 @@ export function checkBandFiles(metadata: ProductMetadata, inputs: string[], band
       );
     }
   });
+  return inputs.filter((_, i) => named[i] === undefined);
 }

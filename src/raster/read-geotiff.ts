@@ -2,9 +2,11 @@
  * GeoTIFF (and plain TIFF / BigTIFF) reading through geotiff.js. Only the header and the block index are
  * read at open; pixels are decoded per window, so memory follows the window, not the file.
  */
-import { fromFile, getDecoder, type BaseDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { fromFile, getDecoder, type BaseDecoder, type GeoTIFF, type GeoTIFFImage, type ImageFileDirectory } from 'geotiff';
 import './zlib-deflate.js';
 import './sharp-webp.js';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
@@ -22,9 +24,10 @@ const UNSUPPORTED_NAMES = new Map<number, string>([
 ]);
 const PHOTOMETRIC_YCBCR = 6;
 const JPEG = 7;
+const LERC = 34887;
 
 function sampleTypeOf(path: string, format: number, bits: number): SampleType {
-  // Sub-byte and odd widths (1-bit, 12-bit) are widened by geotiff.js to the next byte size.
+  // Sub-byte and odd widths (1-bit, 12-bit) are widened to the next byte size (unpacked by unpackBits).
   const bytes = bits <= 8 ? 1 : bits <= 16 ? 2 : bits <= 32 ? 4 : 8;
   if (format === 3) {
     // float16 is delivered as float32 by geotiff.js.
@@ -57,6 +60,84 @@ async function loadTags(image: GeoTIFFImage): Promise<RawGeoTags> {
     geoDoubleParams: toNumbers(await fd.loadValue('GeoDoubleParams')),
     geoAsciiParams: typeof ascii === 'string' ? ascii : undefined,
   };
+}
+
+/**
+ * geotiff.js 3.0.5 reads an array tag whose values lie outside the first KiB it fetched of the directory
+ * (StripOffsets of a file with many strips, TileByteCounts, ...) lazily, and then always as little-endian:
+ * DeferredArray ignores the file's byte order. In a big-endian (Motorola) file those offsets came out
+ * byte-swapped. Such tags are read here in the file's order and stored as loaded values, which geotiff.js's
+ * own readRasters then uses as well.
+ */
+async function loadBigEndianArrays(fd: ImageFileDirectory): Promise<void> {
+  for (const [tag, deferred] of [...fd.deferredArrays]) {
+    const { fieldType: type, length: n } = deferred;
+    const [bytes] = await deferred.source.fetch([{ offset: deferred.arrayOffset, length: deferred.itemSize * n }]);
+    const view = new DataView(bytes as ArrayBuffer);
+    const read = <T extends { [i: number]: number }>(values: T, count: number, size: number, get: (at: number) => number): T => {
+      for (let i = 0; i < count; i++) values[i] = get(i * size);
+      return values;
+    };
+    let values: ArrayLike<number> | number[];
+    switch (type) {
+      case 1: case 2: case 7: values = read(new Uint8Array(n), n, 1, (at) => view.getUint8(at)); break;
+      case 6: values = read(new Int8Array(n), n, 1, (at) => view.getInt8(at)); break;
+      case 3: values = read(new Uint16Array(n), n, 2, (at) => view.getUint16(at, false)); break;
+      case 8: values = read(new Int16Array(n), n, 2, (at) => view.getInt16(at, false)); break;
+      case 4: case 13: values = read(new Uint32Array(n), n, 4, (at) => view.getUint32(at, false)); break;
+      case 9: values = read(new Int32Array(n), n, 4, (at) => view.getInt32(at, false)); break;
+      case 5: values = read(new Uint32Array(2 * n), 2 * n, 4, (at) => view.getUint32(at, false)); break;
+      case 10: values = read(new Int32Array(2 * n), 2 * n, 4, (at) => view.getInt32(at, false)); break;
+      case 11: values = read(new Float32Array(n), n, 4, (at) => view.getFloat32(at, false)); break;
+      case 12: values = read(new Float64Array(n), n, 8, (at) => view.getFloat64(at, false)); break;
+      case 16: case 18: values = read(new Array<number>(n), n, 8, (at) => Number(view.getBigUint64(at, false))); break;
+      case 17: values = read(new Array<number>(n), n, 8, (at) => Number(view.getBigInt64(at, false))); break;
+      default: continue;
+    }
+    fd.actualizedFields.set(tag, values as never);
+    fd.deferredArrays.delete(tag);
+  }
+}
+
+/**
+ * Georeferencing that GDAL reads beside a TIFF without its own (a baseline TIFF, PROFILE=BASELINE): the PAM
+ * sidecar `.aux.xml` (GeoTransform and SRS), else a world file (`.tfw`, `.tifw`, `.wld`). The CRS goes on as its
+ * EPSG code, from which the writer makes geo keys; where the sidecar's CRS has none, it cannot be carried, and
+ * the source's warnings say so.
+ */
+async function sidecarGeoref(path: string): Promise<{ georef: GeoReference | null; warning?: string }> {
+  const text = async (p: string) => readFile(p, 'utf8').catch(() => undefined);
+  const aux = await text(`${path}.aux.xml`);
+  const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const wkt = aux && /<SRS[^>]*>([^<]*)<\/SRS>/.exec(aux)?.[1];
+  let gt = aux && /<GeoTransform>([^<]*)<\/GeoTransform>/.exec(aux)?.[1].split(',').map(Number);
+  let from = `${basename(path)}.aux.xml`;
+  if (!(gt && gt.length === 6 && gt.every(Number.isFinite))) {
+    gt = undefined;
+    const ext = extname(path).slice(1);
+    const stem = join(dirname(path), basename(path, extname(path)));
+    const names = ext ? [`${ext[0]}${ext[ext.length - 1]}w`, `${ext}w`, 'wld'] : ['wld'];
+    for (const name of names.flatMap((n) => [n.toLowerCase(), n.toUpperCase()])) {
+      const lines = (await text(`${stem}.${name}`))?.trim().split(/\s+/).map(Number);
+      if (lines && lines.length >= 6 && lines.slice(0, 6).every(Number.isFinite)) {
+        // A, D, B, E, then the centre of the first pixel.
+        const [a, d, b, e, c, f] = lines;
+        gt = [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
+        from = basename(`${stem}.${name}`);
+        break;
+      }
+    }
+  }
+  if (!gt) return { georef: null };
+  const georef: GeoReference = { geoTransform: gt as GeoReference['geoTransform'] };
+  if (!wkt?.trim()) return { georef };
+  // The EPSG code of the CRS itself is the authority that closes the WKT (inner ones name datums, units).
+  const code = /(?:AUTHORITY\["EPSG",\s*"(\d+)"\]|ID\["EPSG",\s*(\d+)\])\]\s*$/.exec(unescape(wkt).trim());
+  if (code) {
+    georef.epsg = Number(code[1] ?? code[2]);
+    return { georef };
+  }
+  return { georef, warning: `the coordinate reference system in ${basename(path)}.aux.xml has no EPSG code, so the output has ${from}'s geotransform but no CRS` };
 }
 
 /** Where each compressed block lies in the file, in the TIFF's block order. */
@@ -110,6 +191,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
   }
   try {
     image = await tiff.getImage(0);
+    if (!image.littleEndian) await loadBigEndianArrays(image.getFileDirectory());
     const width = image.getWidth();
     const height = image.getHeight();
     if (!(width > 0 && height > 0)) throw new InputError(`the TIFF header says the image is ${width} x ${height} pixels`, path);
@@ -143,24 +225,77 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
     if (types.size !== 1) throw new InputError('bands of different sample types in one file are not supported', path);
     const blocks = await checkBlocks(path, image, fileSize, limits);
     const nodataValue = image.getGDALNoData();
-    const bits = image.getBitsPerSample(0);
     const sampleType = [...types][0];
-    // Byte widths the typed arrays read directly (float16 and 12-bit samples go through geotiff.js).
-    const direct = PLAIN_PARAMETERS.has(compression) && (image.littleEndian || bits === 8) && bits === TYPED_BITS[sampleType] &&
-      Array.from({ length: spp }, (_, s) => image.getBitsPerSample(s)).every((b) => b === bits);
+    const layout = await sampleLayout(path, image, compression, sampleType);
+    let georef = georefFromTags(await loadTags(image));
+    const warnings: string[] = [];
+    if (!georef) {
+      const sidecar = await sidecarGeoref(path);
+      georef = sidecar.georef;
+      if (sidecar.warning) warnings.push(sidecar.warning);
+    }
     return new GeoTiffSource(
       path, tiff, image, width, height, spp, sampleType,
-      georefFromTags(await loadTags(image)),
+      georef,
       nodataValue === null || Number.isNaN(nodataValue) ? null : nodataValue,
-      direct ? { compression, reader: await BlockReader.open(path, blocks.offsets, blocks.counts) } : null,
+      layout ? { ...layout, compression, reader: await BlockReader.open(path, blocks.offsets, blocks.counts) } : null,
       ycbcr,
       transparency,
+      warnings,
     );
   } catch (err) {
     await tiff.close();
     if (err instanceof InputError) throw err;
     throw new InputError(`not a readable TIFF (corrupt header): ${(err as Error).message}`, path);
   }
+}
+
+/**
+ * How the direct read turns a decoded block into samples, or null where geotiff.js's readRasters reads it (JPEG,
+ * LERC, WebP, float16). readRasters is trusted only where it was checked against GDAL: little-endian files (and
+ * 8-bit big-endian ones) of whole-byte samples. Otherwise it gave wrong values without a word: big-endian samples
+ * after a predictor or from LERC, and packed samples (12-bit, or 1-bit in more than one band). What neither read
+ * handles is refused here, with the conversion that makes it readable.
+ */
+async function sampleLayout(path: string, image: GeoTIFFImage, compression: number, sampleType: SampleType): Promise<Omit<DirectBlocks, 'compression' | 'reader'> | null> {
+  const fd = image.getFileDirectory();
+  const spp = image.getSamplesPerPixel();
+  const bits = image.getBitsPerSample(0);
+  const format = image.getSampleFormat(0) ?? 1;
+  const sameBits = Array.from({ length: spp }, (_, s) => image.getBitsPerSample(s)).every((b) => b === bits);
+  const predictor = Number(await fd.loadValue('Predictor') ?? 1) || 1;
+  const whole = bits === TYPED_BITS[sampleType];
+  // Unsigned integers of a width typed arrays lack (GDAL's NBITS=1 to 31): a bit stream, first bit highest,
+  // each row starting on a byte, in either byte order.
+  const packed = !whole && format === 1 && bits < 32;
+  const wide = bits <= 8 ? 'Byte' : bits <= 16 ? 'UInt16' : 'UInt32';
+  const unpack = `convert it with gdal_translate -ot ${wide} -co NBITS=${bits <= 8 ? 8 : bits <= 16 ? 16 : 32} in.tif out.tif`;
+  if (!sameBits) throw new InputError(`bands of different bit depths (${Array.from({ length: spp }, (_, s) => image.getBitsPerSample(s)).join(', ')}) in one file are not supported; ${unpack}`, path);
+  if (packed && PLAIN_PARAMETERS.has(compression)) {
+    // libtiff writes no predictor for such widths; FillOrder 2 (bits lowest first) GDAL never writes.
+    if (predictor !== 1 || Number(await fd.loadValue('FillOrder') ?? 1) === 2) {
+      throw new InputError(`stores ${bits}-bit samples ${predictor !== 1 ? `with predictor ${predictor}` : 'in reversed bit order (FillOrder 2)'}, which this tool cannot read; ${unpack}`, path);
+    }
+    // libtiff swaps 24-bit samples as byte triples where the file's order is not the host's: GDAL (on a
+    // little-endian host) reads a big-endian file's 24-bit samples lowest byte first.
+    return { swapBytes: !image.littleEndian && bits === 24 ? 3 : 0, accumulate: false, packedBits: bits };
+  }
+  const bytes = TYPED_BITS[sampleType] / 8;
+  if (whole && PLAIN_PARAMETERS.has(compression)) {
+    // Predictor 3 (floating point) gives bytes in native order whatever the file's (as libtiff's does); predictor 2
+    // adds in the file's order, so the bytes are swapped first and the differences added here.
+    const swap = !image.littleEndian && bytes > 1 && predictor !== 3;
+    return { swapBytes: swap ? bytes : 0, accumulate: swap && predictor === 2, packedBits: 0 };
+  }
+  // geotiff.js's LERC decoder and its predictors give native order, which readRasters then reads in the file's.
+  if (!image.littleEndian && bits > 8 && (compression === LERC || predictor !== 1)) {
+    const what = compression === LERC ? 'LERC compression' : `predictor ${predictor} on ${bits}-bit samples`;
+    throw new InputError(`uses big-endian (Motorola) byte order with ${what}, which this tool cannot read; convert it with gdal_translate -co ENDIANNESS=LITTLE in.tif out.tif`, path);
+  }
+  if (!whole && !(format === 3 && bits === 16)) {
+    throw new InputError(`stores ${bits}-bit samples with ${DECODABLE.get(compression)} compression, which this tool cannot read; ${unpack}${format === 1 ? ' -co COMPRESS=DEFLATE' : ''}`, path);
+  }
+  return null;
 }
 
 const TYPED_BITS: Record<SampleType, number> = { uint8: 8, int8: 8, uint16: 16, int16: 16, uint32: 32, int32: 32, float32: 32, float64: 64 };
@@ -200,6 +335,7 @@ async function transparencyOf(tiff: GeoTIFF, image: GeoTIFFImage, spp: number): 
   const count = await tiff.getImageCount();
   for (let i = 1; i < count && !mask; i++) {
     const candidate = await tiff.getImage(i);
+    if (!candidate.littleEndian) await loadBigEndianArrays(candidate.getFileDirectory());
     const kind = Number((await candidate.getFileDirectory().loadValue('NewSubfileType')) ?? 0);
     if (kind === MASK_SUBFILE && candidate.getWidth() === image.getWidth() && candidate.getHeight() === image.getHeight()) mask = candidate;
   }
@@ -212,9 +348,11 @@ async function transparencyOf(tiff: GeoTIFF, image: GeoTIFFImage, spp: number): 
  */
 const PLAIN_PARAMETERS = new Set([1, 5, 8, 32946, 32773, 50000]);
 
-async function plainDecoder(image: GeoTIFFImage, compression: number): Promise<{ decoder: BaseDecoder; predictor: number }> {
+async function plainDecoder(image: GeoTIFFImage, direct: DirectBlocks): Promise<{ decoder: BaseDecoder; predictor: number }> {
   const fd = image.getFileDirectory();
-  const predictor = Number(await fd.loadValue('Predictor') ?? 1) || 1;
+  const compression = direct.compression;
+  // Where the differences are added here (big-endian, predictor 2) the decoder adds none.
+  const predictor = direct.accumulate ? 1 : Number(await fd.loadValue('Predictor') ?? 1) || 1;
   const decoder = await getDecoder(compression, {
     tileWidth: image.getTileWidth(),
     tileHeight: image.getTileHeight(),
@@ -233,6 +371,44 @@ const DEFLATE = new Set([8, 32946]);
 interface DirectBlocks {
   compression: number;
   reader: BlockReader;
+  /** Big-endian samples of this many bytes, swapped to native order after decoding (0: none; 3: packed 24-bit). */
+  swapBytes: number;
+  /** Horizontal differencing (predictor 2) undone here, after the swap, as libtiff does. */
+  accumulate: boolean;
+  /** Width of packed unsigned samples (not 8, 16, 32) unpacked here, or 0. */
+  packedBits: number;
+}
+
+/** Unpacks rows of `bits`-bit samples (a bit stream, highest bit first, each row starting on a byte). */
+function unpackBits(bytes: Uint8Array, bits: number, rowSamples: number, out: { [i: number]: number; length: number }): void {
+  const rowBytes = Math.ceil((rowSamples * bits) / 8);
+  const rows = Math.floor(out.length / rowSamples);
+  for (let r = 0; r < rows; r++) {
+    let bit = r * rowBytes * 8;
+    for (let i = 0; i < rowSamples; i++) {
+      let value = 0;
+      for (let need = bits; need > 0;) {
+        const free = 8 - (bit & 7);
+        const take = Math.min(free, need);
+        value = value * 2 ** take + ((bytes[bit >> 3] >> (free - take)) & ((1 << take) - 1));
+        need -= take;
+        bit += take;
+      }
+      out[r * rowSamples + i] = value;
+    }
+  }
+}
+
+/** Adds predictor 2's horizontal differences back, in native order, on unsigned integers of the sample's width. */
+function accumulate(data: ArrayBuffer, byteOffset: number, byteLength: number, bytes: number, rowSamples: number, stride: number): void {
+  const rows = Math.floor(byteLength / (rowSamples * bytes));
+  if (bytes === 8) {
+    const v = new BigUint64Array(data, byteOffset, rows * rowSamples);
+    for (let r = 0; r < rows; r++) for (let i = r * rowSamples + stride; i < (r + 1) * rowSamples; i++) v[i] += v[i - stride];
+    return;
+  }
+  const v = bytes === 2 ? new Uint16Array(data, byteOffset, rows * rowSamples) : new Uint32Array(data, byteOffset, rows * rowSamples);
+  for (let r = 0; r < rows; r++) for (let i = r * rowSamples + stride; i < (r + 1) * rowSamples; i++) v[i] += v[i - stride];
 }
 
 class GeoTiffSource implements RasterSource {
@@ -251,11 +427,12 @@ class GeoTiffSource implements RasterSource {
     readonly sampleType: SampleType,
     readonly georef: GeoReference | null,
     readonly nodata: number | null,
-    /** Present where samples are whole little-endian numbers of the declared type: blocks are copied with typed arrays. */
+    /** Present where the blocks' samples are decoded here (whole numbers of the declared type, or packed unsigned integers). */
     private readonly direct: DirectBlocks | null,
     /** JPEG-compressed YCbCr: converted to red, green, blue on reading. */
     private readonly ycbcr: boolean,
     private readonly transparency: Transparency,
+    readonly warnings: string[],
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();
@@ -318,7 +495,7 @@ class GeoTiffSource implements RasterSource {
    */
   private async readBlocks(direct: DirectBlocks, window: PixelWindow, samples: number[], into?: Float32Array[]): Promise<Float32Array[]> {
     const image = this.image;
-    const { decoder, predictor } = await (this.decoding ??= plainDecoder(image, direct.compression));
+    const { decoder, predictor } = await (this.decoding ??= plainDecoder(image, direct));
     const tileWidth = image.getTileWidth();
     const tileHeight = image.getTileHeight();
     const tilesAcross = Math.ceil(this.width / tileWidth);
@@ -333,8 +510,31 @@ class GeoTiffSource implements RasterSource {
     const x1 = window.x + window.width;
     const y1 = window.y + window.height;
 
-    const copy = (data: ArrayBuffer, byteOffset: number, byteLength: number, tx: number, ty: number, targets: { band: number; index: number }[]) => {
-      const view = new View(data, byteOffset, Math.floor(byteLength / bytes));
+    const rowSamples = tileWidth * (planar ? 1 : spp);
+    /** The samples of a decoded block, in native order (swapped in place: the bytes are the block's own or lent). */
+    const samplesOf = (data: ArrayBuffer, byteOffset: number, byteLength: number) => {
+      if (direct.packedBits) {
+        if (direct.swapBytes === 3) {
+          const b = new Uint8Array(data, byteOffset, byteLength - (byteLength % 3));
+          for (let i = 0; i < b.length; i += 3) [b[i], b[i + 2]] = [b[i + 2], b[i]];
+        }
+        const rows = Math.min(tileHeight, Math.floor(byteLength / Math.ceil((rowSamples * direct.packedBits) / 8)));
+        const out = new View(rows * rowSamples);
+        unpackBits(new Uint8Array(data, byteOffset, byteLength), direct.packedBits, rowSamples, out);
+        return out;
+      }
+      const length = Math.floor(byteLength / bytes);
+      if (direct.swapBytes) {
+        const b = Buffer.from(data, byteOffset, length * bytes);
+        if (bytes === 2) b.swap16();
+        else if (bytes === 4) b.swap32();
+        else b.swap64();
+        if (direct.accumulate) accumulate(data, byteOffset, length * bytes, bytes, rowSamples, planar ? 1 : spp);
+      }
+      return new View(data, byteOffset, length);
+    };
+    const copy = (data: ArrayBuffer, byteOffset: number, byteLength: number, tx: number, ty: number, targets: { band: number; index: number }[], native = false) => {
+      const view = native ? new View(data, byteOffset, Math.floor(byteLength / bytes)) : samplesOf(data, byteOffset, byteLength);
       const rows = Math.min(tileHeight, this.height - ty * tileHeight);
       const cx0 = Math.max(window.x, tx * tileWidth);
       const cx1 = Math.min(x1, (tx + 1) * tileWidth, this.width);
@@ -357,7 +557,7 @@ class GeoTiffSource implements RasterSource {
         if (compressed === null) {
           // A sparse block: GDAL reads it as nodata (or 0).
           const data = (this.sparseBlock ??= new View(tileWidth * tileHeight * (planar ? 1 : spp)).fill(this.nodata ?? 0).buffer as ArrayBuffer);
-          copy(data, 0, data.byteLength, tx, ty, targets);
+          copy(data, 0, data.byteLength, tx, ty, targets, true);
         } else if (direct.compression === NONE && predictor === 1) {
           copy(compressed.buffer as ArrayBuffer, compressed.byteOffset, compressed.byteLength, tx, ty, targets);
         } else {

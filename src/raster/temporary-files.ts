@@ -4,8 +4,9 @@
  * signal (Ctrl+C), which ends the process without the writers' own clean-up, can remove them.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { InputError } from '../errors.js';
 
 const pending = new Set<string>();
 
@@ -34,4 +35,26 @@ export function removeTemporaryFilesSync(): number {
   }
   pending.clear();
   return removed;
+}
+
+/**
+ * Writes a small output whole (a summary): to a temporary file beside `target`, renamed into place. On failure
+ * (a folder in the way, a full disk) the temporary file is removed and an InputError names `target` and `what`.
+ */
+export function writeFileAtomic(target: string, data: string | Uint8Array, what = 'the file'): void {
+  const tmp = temporaryPath(target);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, target);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created, or already renamed.
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot write ${what} (${code ?? (err as Error).message})`, target);
+  } finally {
+    settleTemporary(tmp);
+  }
 }

@@ -49,6 +49,8 @@ export interface RasterSource {
    * as a data band (see dataBands).
    */
   readonly alphaBand: number | null;
+  /** What the reader found but cannot carry to an output (a sidecar CRS without an EPSG code): for the caller to show. */
+  readonly warnings?: readonly string[];
   /**
    * Rows of the file's compressed blocks (tiles or strips), where they are decoded whole: a reader that reads
    * rows in multiples of it, aligned, decodes each block once. Absent where the whole image is decoded at open.

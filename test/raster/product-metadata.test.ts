@@ -31,7 +31,7 @@ describe('product metadata', () => {
     // The sensor preset takes the metadata's scaling whole.
     const r = resolveBands('landsat8', 4, { metadata: m });
     assert.ok(close(r.scale, m.scale) && close(r.offset, m.offset) && r.calibrated);
-    assert.equal(r.nodata, 0);
+    assert.deepEqual(r.nodata, [0]);
   });
 
   it('Landsat 9 Level-2 MTL.json: the surface reflectance group, not the Level-1 one, and no sun term', () => {
