@@ -6,7 +6,7 @@ import { ARCHITECTURES } from '../model/architecture.js';
 import { trainModel } from '../train/train-model.js';
 import { TUNE_METRICS } from '../detect/tune-k.js';
 import { SENSORS } from '../raster/sensors.js';
-import { choice, numberList, numberOption, positiveWhole, scalarOrList } from './options.js';
+import { bandList, choice, numberOption, positiveWhole, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MODEL_DIR [options]
@@ -89,7 +89,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (v.resume && !v.checkpoint) throw new InputError('--resume needs --checkpoint DIR');
   if (v.arch && !ARCHITECTURES[v.arch]) throw new InputError(`unknown architecture (${Object.keys(ARCHITECTURES).join(', ')})`, '--arch');
   const progress = progressPrinter(process.stderr, v.quiet);
-  const bands = numberList(v.bands, '--bands');
+  const bands = bandList(v.bands, '--bands');
   const result = await trainModel({
     output: v.output,
     overwrite: v.overwrite,

@@ -55,14 +55,16 @@ describe('wdcd detect: odd input refused or warned about', { concurrency: 4 }, (
       assert.deepEqual(filesUnder(join(dir, 'empty', String(i))), [], `${cases[i][0]} ${cases[i][1]}: nothing written`);
     });
     // -O's list of extras, train's and view's number lists.
-    const [extras, trainBands, trainScale, viewRgb] = await Promise.all([
+    const [extras, trainBands, trainTwice, trainScale, viewRgb] = await Promise.all([
       wdcd(['detect', ...BANDS, '-O', join(dir, 'empty', 'batch'), '--with', 'png,']),
       wdcd(['train', '--train', 'l8biome:train', '-o', join(dir, 'empty', 'model-a'), '--bands', '1,,2,3']),
+      wdcd(['train', '--train', 'l8biome:train', '-o', join(dir, 'empty', 'model-c'), '--bands', '1,1,2,3']),
       wdcd(['train', '--train', 'l8biome:train', '-o', join(dir, 'empty', 'model-b'), '--scale', '0.5,']),
       wdcd(['view', BANDS[0], '--image', BANDS[0], '--rgb', '1,2,']),
     ]);
     refused(extras, 'detect', '--with', /empty value in "png,"/);
     refused(trainBands, 'train', '--bands', /empty value in "1,,2,3"/);
+    refused(trainTwice, 'train', '--bands', /band 1 is chosen twice/);
     refused(trainScale, 'train', '--scale', /empty value in "0\.5,"/);
     refused(viewRgb, 'view', '--rgb', /empty value in "1,2,"/);
     assert.deepEqual(filesUnder(join(dir, 'empty')), []);
