@@ -17,7 +17,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
   A scene that fails (unreadable, wrong bands) is named and skipped, the others go on, and the exit code is 2.
 
-  -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing
+  -o, --output FILE      mask GeoTIFF: uint8, 0 clear, 1 cloud, 255 nodata, the input's georeferencing (or RPCs)
   -O, --outdir DIR       one mask per input
   --model NAME|DIR       bundled model (default, rgb) or a model folder (default: default); a folder
                          named like a bundled model is given as a path, ./rgb

@@ -428,7 +428,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   const p = await prepareScene(inputs, options, { bandChoice: true });
   const writers: { abort(): Promise<void> }[] = [];
   try {
-    const { width, height, georef } = p.source;
+    const { width, height, georef, rpc } = p.source;
     const { threshold, k } = resolveThreshold(p.model, options);
     const calibrated = inputCalibrated(p);
     if (options.metadata) {
@@ -452,7 +452,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
     const outputs: Record<string, string> = { mask: options.mask };
     const timings: Record<string, number> = {};
-    const common = { width, height, georef, cog: options.cog, overwrite: options.overwrite };
+    const common = { width, height, georef, rpc, cog: options.cog, overwrite: options.overwrite };
     const maskWriter = await createGeoTiffWriter(options.mask, { ...common, sampleType: 'uint8', nodata: 255 });
     writers.push(maskWriter);
     let camWriter: GeoTiffWriter | undefined;

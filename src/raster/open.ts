@@ -113,6 +113,7 @@ class StackedSource implements RasterSource {
   readonly bandCount: number;
   readonly sampleType: SampleType;
   readonly georef: GeoReference | null;
+  readonly rpc: readonly number[] | null;
   readonly nodata: number | null;
   readonly alphaBand: number | null;
   readonly warnings: string[];
@@ -128,6 +129,7 @@ class StackedSource implements RasterSource {
     this.width = first.width;
     this.height = first.height;
     this.georef = first.georef;
+    this.rpc = first.rpc ?? null;
     this.bandMap = sources.flatMap((s, source) => Array.from({ length: s.bandCount }, (_, band) => ({ source, band })));
     this.bandCount = this.bandMap.length;
     const alpha = this.bandMap.findIndex(({ source, band }) => sources[source].alphaBand === band);

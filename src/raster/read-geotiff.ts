@@ -12,6 +12,7 @@ import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 import { checkWindow, type OpenLimits } from './limits.js';
 import { BlockReader } from './block-reader.js';
+import { findRpc, RPC_TAG } from './rpc.js';
 
 /** Compressions decoded in Node: geotiff.js's decoders, and WebP through sharp (LZMA, JPEG-XL, CCITT have no decoder). */
 const DECODABLE = new Map<number, string>([
@@ -234,6 +235,8 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       georef = sidecar.georef;
       if (sidecar.warning) warnings.push(sidecar.warning);
     }
+    const rpc = await findRpc(path, toNumbers(await fd.loadValue(RPC_TAG)));
+    if (rpc.warning) warnings.push(rpc.warning);
     return new GeoTiffSource(
       path, tiff, image, width, height, spp, sampleType,
       georef,
@@ -242,6 +245,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       ycbcr,
       transparency,
       warnings,
+      rpc.coefficients,
     );
   } catch (err) {
     await tiff.close();
@@ -433,6 +437,7 @@ class GeoTiffSource implements RasterSource {
     private readonly ycbcr: boolean,
     private readonly transparency: Transparency,
     readonly warnings: string[],
+    readonly rpc: number[] | null,
   ) {
     this.paths = [path];
     this.blockRows = image.getTileHeight();

@@ -49,6 +49,11 @@ export interface RasterSource {
    * as a data band (see dataBands).
    */
   readonly alphaBand: number | null;
+  /**
+   * The sensor model of an unrectified image (GaoFen, ZiYuan L1A): the 92 RPC00B numbers of TIFF tag 50844
+   * (raster/rpc.ts), read from the tag or a `.rpb` / `_rpc.txt` sidecar. Outputs on the same pixel grid carry them.
+   */
+  readonly rpc?: readonly number[] | null;
   /** What the reader found but cannot carry to an output (a sidecar CRS without an EPSG code): for the caller to show. */
   readonly warnings?: readonly string[];
   /**

@@ -21,6 +21,7 @@ import { deflate as deflateCb } from 'node:zlib';
 import { InputError } from '../errors.js';
 import { Downsampler, type Resampling, type Samples } from './downsample.js';
 import { tagsForGeoref } from './georef.js';
+import { RPC_TAG } from './rpc.js';
 import { settleTemporary, temporaryPath } from './temporary-files.js';
 import { encodeHeader, encodeIfd, ifdByteSize, type IfdEntry } from './tiff-ifd.js';
 import type { GeoReference, PixelWindow } from './types.js';
@@ -32,6 +33,8 @@ export interface GeoTiffWriterOptions {
   height: number;
   sampleType: 'uint8' | 'float32';
   georef?: GeoReference | null;
+  /** RPC00B coefficients (raster/rpc.ts), written as TIFF tag 50844 where the input had them. */
+  rpc?: readonly number[] | null;
   /** Written as the GDAL_NODATA tag; also pads partial edge tiles. NaN is written as "nan". */
   nodata?: number | null;
   /** Default 'deflate'. */
@@ -212,6 +215,7 @@ function directoryEntries(
     if (t.geoDoubleParams) entries.push({ tag: 34736, type: 'DOUBLE', values: t.geoDoubleParams });
     if (t.geoAsciiParams !== undefined) entries.push({ tag: 34737, type: 'ASCII', values: t.geoAsciiParams });
   }
+  if (!overview && o.rpc) entries.push({ tag: RPC_TAG, type: 'DOUBLE', values: [...o.rpc] });
   return entries;
 }
 
