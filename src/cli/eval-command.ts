@@ -7,6 +7,9 @@ export const EVAL_USAGE = `wdcd eval PREDICTION TRUTH [PREDICTION TRUTH ...] [--
 
   Pixel confusion matrix, OA, precision, recall, F1, IoU and kappa per image and pooled over all pairs.
   Cloud is positive; thin cloud counts as cloud, shadow does not; fill/nodata in either mask is excluded.
+  A file's declared nodata is excluded where its coding has no class for it; where the coding reads it as clear or
+  cloud it is scored so, with a warning. Truth pixels the prediction leaves nodata are excluded, warned about and
+  counted (JSON "unpredicted"). Palette PNGs are read as their palette indices.
   --coding NAME   truth mask coding: auto | ${CODING_NAMES.join(' | ')} (default auto)
   --prediction-coding NAME
                   prediction mask coding, the same names (default wdcd: 0 clear, 1 cloud, 255 nodata); a

@@ -19,11 +19,15 @@
  * (`gf1-png`, which takes any value, only as the fallback for PNGs that fit no other coding), if all decode the present values the same way it is unambiguous; if not, it throws
  * an InputError that lists the candidates and asks for `--coding`.
  *
- * Reading: PNG/JPEG/WebP through sharp (16-bit samples kept as they are), every other format through `openRaster`.
- * All colour channels / bands must be equal (colour-coded masks are refused) and are read as one; an alpha channel
- * is not a class value. A file's declared nodata value is not applied: fill is part of the
+ * Reading: PNG/JPEG/WebP through sharp (16-bit samples kept as they are), TIFF and every other format through
+ * `openRaster`; the format is told by the file's first bytes, not its name (a GeoTIFF named .png keeps its
+ * georeferencing). A palette PNG reads as its palette indices, as GDAL and PIL read it (its colours are only how
+ * the classes are shown). All colour channels / bands must be equal (colour-coded masks are refused) and are read
+ * as one; an alpha channel is not a class value. A file's declared nodata value is not applied: fill is part of the
  * coding (e.g. 0 in L8 Biome), and applying a declared nodata of 0 would wrongly drop clear pixels of 0/255 masks.
+ * It is returned, so that callers can say when the coding scores pixels that the file calls no data.
  */
+import { open } from 'node:fs/promises';
 import { extname, basename } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../errors.js';
@@ -116,9 +120,9 @@ export interface RawMask {
   values: Uint8Array | Float32Array;
   /** The file's georeferencing (PNG and JPEG masks have none). */
   georef: GeoReference | null;
+  /** The file's declared nodata value (TIFF), not applied to `values`; null when none is declared. */
+  nodata: number | null;
 }
-
-const SHARP_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif']);
 
 function differingChannels(path: string, what: string, x: number, y: number, seen: string): InputError {
   return new InputError(
@@ -128,19 +132,133 @@ function differingChannels(path: string, what: string, x: number, y: number, see
   );
 }
 
+type StoredFormat = 'tiff' | 'png' | 'jpeg' | 'gif' | 'webp';
+
+/** The file's format from its first bytes; null when it cannot be read or is none of these (openRaster then says why). */
+async function storedFormat(path: string): Promise<StoredFormat | null> {
+  const head = Buffer.alloc(12);
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.read(head, 0, 12, 0);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
+  const magic = head.toString('latin1', 0, 4);
+  if (magic === 'II*\0' || magic === 'MM\0*' || magic === 'II+\0' || magic === 'MM\0+') return 'tiff';
+  if (head.readUInt32BE(0) === 0x89504e47) return 'png';
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
+  if (magic === 'GIF8') return 'gif';
+  if (magic === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  return null;
+}
+
+/**
+ * A palette PNG's palette as RGBA quadruples (alpha from tRNS, else opaque), or null for a PNG of another colour
+ * type. Only the chunks before the image data are read.
+ */
+async function pngPalette(path: string): Promise<Uint8Array | null> {
+  const handle = await open(path, 'r');
+  try {
+    let palette: Uint8Array | null = null;
+    const header = Buffer.alloc(8);
+    for (let offset = 8; ; ) {
+      if ((await handle.read(header, 0, 8, offset)).bytesRead < 8) return palette;
+      const length = header.readUInt32BE(0);
+      const type = header.toString('latin1', 4, 8);
+      if (type === 'IDAT' || type === 'IEND') return palette;
+      if (type === 'IHDR' || type === 'PLTE' || type === 'tRNS') {
+        const data = Buffer.alloc(Math.min(length, 1024));
+        await handle.read(data, 0, data.length, offset + 8);
+        if (type === 'IHDR' && data[9] !== 3) return null; // colour type 3 = palette
+        if (type === 'PLTE') {
+          const n = Math.floor(data.length / 3);
+          palette = new Uint8Array(n * 4).fill(255);
+          for (let i = 0; i < n; i++) palette.set(data.subarray(3 * i, 3 * i + 3), 4 * i);
+        }
+        if (type === 'tRNS' && palette) for (let i = 0; i < data.length && 4 * i < palette.length; i++) palette[4 * i + 3] = data[i]!;
+      }
+      offset += 12 + length;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Maps each decoded pixel colour of a palette PNG back to its palette index: the index is the class value (GDAL and
+ * PIL read it so), the colour only how the class is shown; read as colours, index 1 drawn white would be 255.
+ * Fully transparent pixels are NaN (excluded), as in grey + alpha masks.
+ */
+function paletteIndices(path: string, decoded: StoredPixels, palette: Uint8Array): Uint8Array | Float32Array {
+  const { data, width, height, channels, hasAlpha } = decoded;
+  const key = (r: number, g: number, b: number, a: number) => ((r << 16) | (g << 8) | b) + (hasAlpha ? a * 2 ** 24 : 0);
+  const index = new Map<number, number>(); // -1: two entries share the colour
+  const first = new Map<number, number>();
+  for (let i = 0; i < palette.length / 4; i++) {
+    const k = key(palette[4 * i]!, palette[4 * i + 1]!, palette[4 * i + 2]!, palette[4 * i + 3]!);
+    if (index.has(k)) index.set(k, -1);
+    else {
+      index.set(k, i);
+      first.set(k, i);
+    }
+  }
+  const n = width * height;
+  let values: Uint8Array | Float32Array = new Uint8Array(n);
+  for (let i = 0, o = 0; i < n; i++, o += channels) {
+    const [r, g, b] = channels >= 3 ? [data[o]!, data[o + 1]!, data[o + 2]!] : [data[o]!, data[o]!, data[o]!];
+    const a = hasAlpha ? data[o + channels - 1]! : 255;
+    if (a === 0) {
+      if (values instanceof Uint8Array) values = Float32Array.from(values);
+      values[i] = NaN;
+      continue;
+    }
+    const k = key(r, g, b, a);
+    const v = index.get(k);
+    if (v === undefined || v < 0) {
+      const where = `pixel (${i % width}, ${Math.floor(i / width)}) has the colour (${r}, ${g}, ${b})`;
+      throw new InputError(
+        v === undefined
+          ? `palette PNG: ${where}, which is not in its palette, so its class (palette index) cannot be read`
+          : `palette PNG: ${where}, which palette entries ${first.get(k)} and others share, so its class (palette index) ` +
+            'cannot be told; convert it with gdal_translate -of GTiff, which keeps the indices',
+        path,
+      );
+    }
+    values[i] = v;
+  }
+  return values;
+}
+
 /** Reads the raw values of a mask file: its one band, or its bands / colour channels where they are all equal. */
 export async function readRawMask(path: string): Promise<RawMask> {
-  const ext = extname(path).toLowerCase();
-  if (SHARP_EXTENSIONS.has(ext)) {
+  const format = await storedFormat(path);
+  if (format !== null && format !== 'tiff') {
     let decoded: StoredPixels;
+    let palette: Uint8Array | null = null;
     try {
       const meta = await sharp(path).metadata();
       checkColourSpace(path, meta);
+      if (meta.isPalette) {
+        palette = format === 'png' ? await pngPalette(path) : null;
+        // A GIF's (or WebP's) palette is not read here, and its colours are not its class values.
+        if (!palette) {
+          throw new InputError(
+            `a palette ${format.toUpperCase()}: its classes are palette indices, which wdcd reads only from PNG and ` +
+              'TIFF; convert it with gdal_translate -of GTiff, which keeps the indices',
+            path,
+          );
+        }
+      }
       decoded = await decodeStoredPixels(path, meta);
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`cannot read mask image: ${(e as Error).message}`, path);
     }
+    if (palette) return { path, width: decoded.width, height: decoded.height, values: paletteIndices(path, decoded, palette), georef: null, nodata: null };
     const { data, width, height, channels, hasAlpha } = decoded;
     const colour = hasAlpha ? channels - 1 : channels;
     const n = width * height;
@@ -162,7 +280,7 @@ export async function readRawMask(path: string): Promise<RawMask> {
       values[i] = v;
       if (v > max) max = v;
     }
-    return { path, width, height, values: max <= 255 && !transparent && values instanceof Float32Array ? Uint8Array.from(values) : values, georef: null };
+    return { path, width, height, values: max <= 255 && !transparent && values instanceof Float32Array ? Uint8Array.from(values) : values, georef: null, nodata: null };
   }
   // Read in strips into bytes (masks are small integers); switch to float32 only if a value needs it (NaN, 1000).
   const source = await openRaster([path]);
@@ -208,7 +326,7 @@ export async function readRawMask(path: string): Promise<RawMask> {
       }
       values.set(strip!, base);
     }
-    return { path, width, height, values, georef: source.georef };
+    return { path, width, height, values, georef: source.georef, nodata: source.nodata };
   } finally {
     await source.close();
   }
@@ -277,13 +395,33 @@ function sameDecoding(codings: CodingName[], present: number[]): boolean {
 }
 
 /**
+ * A name suggests L8 Biome or GF1_WHU, whose 0 is fill, but the values are those of a binary 0/255 mask (binarised
+ * Biome masks are common): read so, every clear pixel would be left out as fill and the scores would still look
+ * fine. A mask of fill and cloud with not one clear pixel is rare enough to ask for --coding when another coding
+ * reads its values with clear.
+ */
+function checkNotFillAndCloudOnly(path: string, coding: CodingName, present: number[], shown: string): CodingName {
+  const table = CODINGS[coding].table;
+  if (!present.some((v) => table[v] === 255) || present.some((v) => table[v] === 0)) return coding;
+  const rivals = CODING_NAMES.filter(
+    (c) => c !== coding && c !== 'gf1-png' && fits(c, present) && present.some((v) => CODINGS[c].table[v] === 0),
+  );
+  if (rivals.length === 0) return coding;
+  throw new InputError(
+    `read as ${coding} (as its name suggests), the mask values (${shown}) would be fill and cloud only, without a ` +
+      `clear pixel; ${rivals.join(', ')} would read them with clear. Give --coding`,
+    path,
+  );
+}
+
+/**
  * Guesses the coding of a mask from its path and values. Throws InputError when more than one coding fits and
  * they disagree on the values present.
  */
 export function guessCoding(path: string, values: ArrayLike<number> | ValueHistogram): CodingName {
   const h = 'counts' in values ? values : histogram(values);
   if (h.other > 0) {
-    throw new InputError(`mask value ${h.firstOther} is not an integer class value in 0..255; cannot guess its coding`, path);
+    throw new InputError(`mask value ${h.firstOther} is not an integer class value in 0..255; cannot guess its coding${notClassesHint(h.firstOther!, path)}`, path);
   }
   const present = presentValues(h);
   const shown = present.length > 12 ? `${present.slice(0, 12).join(', ')}, ...` : present.join(', ');
@@ -301,20 +439,38 @@ export function guessCoding(path: string, values: ArrayLike<number> | ValueHisto
     }
     // gf1-png takes any value, so it is a fallback: only for PNGs whose values fit no class coding (grey levels).
     candidates = CODING_NAMES.filter((c) => c !== 'gf1-png' && fits(c, present));
-    if (candidates.length === 0 && extname(path).toLowerCase() === '.png') candidates = ['gf1-png'];
+    // A PNG of small class values (0, 1, 2, 7: a land-cover map, a coding wdcd does not know) would read as a matte
+    // with no cloud at all; only one with values of 128 and above can be a matte.
+    if (candidates.length === 0 && extname(path).toLowerCase() === '.png' && present.some((v) => v >= 128)) candidates = ['gf1-png'];
   }
   if (candidates.length === 0) {
     throw new InputError(
-      `mask values (${shown}) fit no known coding; give --coding (one of ${CODING_NAMES.join(', ')})`,
+      `mask values (${shown}) fit no known coding; give --coding (one of ${CODING_NAMES.join(', ')})${notClassesHint(present.find((v) => v !== 0 && v !== 255) ?? 0, path)}`,
       path,
     );
   }
-  if (candidates.length === 1 || sameDecoding(candidates, present)) return candidates[0]!;
+  if (candidates.length === 1 || sameDecoding(candidates, present)) return checkNotFillAndCloudOnly(path, candidates[0]!, present, shown);
   throw new InputError(
     `cannot tell the mask coding from its name and values (${shown}): ${candidates.join(', ')} would read it ` +
       `differently; give --coding`,
     path,
   );
+}
+
+/**
+ * Why a value may fit no coding, for the error: a fraction is a continuous map (a CAM, a probability), not classes;
+ * a JPEG's values are blurred by its lossy compression (0/255 comes back as 0-5 and 250-255).
+ */
+function notClassesHint(value: number, path: string): string {
+  if (!Number.isInteger(value)) {
+    return '; a fractional value means a continuous map (such as the CAM that wdcd detect --cam writes, or a ' +
+      'probability), not a mask of classes: give the mask (what wdcd detect writes with -o), or threshold the map first';
+  }
+  if (/\.jpe?g$/i.test(path)) {
+    return '; JPEG compression is lossy and changes mask values (255 comes back as 250-255): save masks as PNG or ' +
+      'TIFF, or read this one with the gf1-png coding, which takes 128 and above as cloud';
+  }
+  return '';
 }
 
 /** Decodes raw mask values to 0 clear / 1 cloud / 255 excluded. Values outside the coding throw InputError. */
@@ -330,7 +486,7 @@ export function decodeMask(values: ArrayLike<number>, coding: CodingName, path =
     const d = v >= 0 && v <= 255 && Number.isInteger(v) ? table[v]! : -1;
     if (d < 0) {
       throw new InputError(
-        `mask value ${v} at pixel ${i} is not part of the ${coding} coding (${CODINGS[coding].description})`,
+        `mask value ${v} at pixel ${i} is not part of the ${coding} coding (${CODINGS[coding].description})${notClassesHint(v, path)}`,
         path,
       );
     }
@@ -347,12 +503,46 @@ export interface DecodedMask {
   coding: CodingName;
   /** 0 clear, 1 cloud, 255 excluded; row-major. */
   mask: Uint8Array;
+  /**
+   * Set when the file declares a nodata value that its coding reads as a class and pixels hold it: they are scored
+   * as `as` (the coding decides), though the file calls them no data. Callers should say so.
+   */
+  scoredNodata?: { value: number; pixels: number; as: 'clear' | 'cloud' };
 }
 
-/** Reads a mask file and decodes it with the given coding (`auto` by default). */
+/**
+ * Reads a mask file and decodes it with the given coding (`auto` by default).
+ *
+ * The file's declared nodata value is excluded where the coding has no class for it (65535 in a 16-bit mask,
+ * 2 in a wdcd mask): it can only be fill. Where the coding reads it as a class (0 in a 0/255 mask, often declared by
+ * habit), the coding wins and `scoredNodata` reports it; where the coding reads it as fill, both agree. Pixels the
+ * file calls no data do not take part in guessing the coding.
+ */
 export async function readMask(path: string, coding: CodingName | 'auto' | string = 'auto'): Promise<DecodedMask> {
   const chosen = parseCoding(coding);
   const raw = await readRawMask(path);
-  const name = chosen === 'auto' ? guessCoding(path, raw.values) : chosen;
-  return { path, width: raw.width, height: raw.height, georef: raw.georef, coding: name, mask: decodeMask(raw.values, name, path) };
+  let values = raw.values;
+  const nodata = raw.nodata === null || Number.isNaN(raw.nodata) ? null : Math.fround(raw.nodata);
+  let pixels = 0;
+  if (nodata !== null) for (let i = 0; i < values.length; i++) if (values[i] === nodata) pixels++;
+  const byteValue = nodata !== null && nodata >= 0 && nodata <= 255 && Number.isInteger(nodata);
+  const excludeNodata = () => {
+    const out = Float32Array.from(values);
+    for (let i = 0; i < out.length; i++) if (out[i] === nodata) out[i] = NaN;
+    values = out;
+  };
+  if (pixels > 0 && !byteValue) excludeNodata();
+  let name: CodingName;
+  if (chosen === 'auto') {
+    const h = histogram(values);
+    if (pixels > 0 && byteValue && pixels < values.length) h.counts[nodata] = 0;
+    name = guessCoding(path, h);
+  } else name = chosen;
+  const readAs = byteValue ? CODINGS[name].table[nodata]! : -1;
+  if (pixels > 0 && byteValue && readAs < 0) excludeNodata();
+  const scored = pixels > 0 && (readAs === 0 || readAs === 1);
+  return {
+    path, width: raw.width, height: raw.height, georef: raw.georef, coding: name, mask: decodeMask(values, name, path),
+    ...(scored ? { scoredNodata: { value: nodata!, pixels, as: readAs === 1 ? 'cloud' as const : 'clear' as const } } : {}),
+  };
 }

@@ -5,8 +5,10 @@
  * as the mean of per-image metrics.
  *
  * JSON shape (stable field names; metric values are fractions in [0, 1], undefined ones are null):
- *   { "images": [{ "name", "coding", "predictionCoding", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded" }],
- *     "pooled": { "images", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded" } }
+ *   { "images": [{ "name", "coding", "predictionCoding", "prediction", "truth", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded", "unpredicted" }],
+ *     "pooled": { "images", "oa", "precision", "recall", "f1", "iou", "kappa", "tp", "fp", "tn", "fn", "excluded", "unpredicted" } }
+ * `prediction`, `truth` (the files) and `unpredicted` (pixels the truth labels but the prediction leaves nodata; a
+ * part of `excluded`) are there when known, as they are from `evaluateFiles`.
  */
 import { addConfusion, type Confusion } from './confusion.js';
 import { metrics, type Metrics } from './metrics.js';
@@ -17,11 +19,18 @@ export interface ImageResult extends Metrics, Confusion {
   coding?: string;
   /** The prediction's coding, when known. */
   predictionCoding?: string;
+  /** The prediction and truth files, when known. */
+  prediction?: string;
+  truth?: string;
+  /** Of `excluded`: pixels the truth labels where the prediction is nodata, when known. */
+  unpredicted?: number;
 }
 
 export interface PooledResult extends Metrics, Confusion {
   /** Number of images pooled. */
   images: number;
+  /** Sum of the images' `unpredicted`, when every image has it. */
+  unpredicted?: number;
 }
 
 export interface Report {
@@ -34,6 +43,9 @@ export interface ReportEntry {
   confusion: Confusion;
   coding?: string;
   predictionCoding?: string;
+  prediction?: string;
+  truth?: string;
+  unpredicted?: number;
 }
 
 export function imageResult(name: string, m: Confusion, coding?: string, predictionCoding?: string): ImageResult {
@@ -45,11 +57,20 @@ export function imageResult(name: string, m: Confusion, coding?: string, predict
 }
 
 export function buildReport(entries: ReportEntry[]): Report {
-  const images = entries.map((e) => imageResult(e.name, e.confusion, e.coding, e.predictionCoding));
+  const images = entries.map((e) => ({
+    ...imageResult(e.name, e.confusion, e.coding, e.predictionCoding),
+    ...(e.prediction !== undefined ? { prediction: e.prediction } : {}),
+    ...(e.truth !== undefined ? { truth: e.truth } : {}),
+    ...(e.unpredicted !== undefined ? { unpredicted: e.unpredicted } : {}),
+  }));
   const sum = addConfusion(...entries.map((e) => e.confusion));
+  const unpredicted = entries.every((e) => e.unpredicted !== undefined) ? entries.reduce((a, e) => a + e.unpredicted!, 0) : undefined;
   return {
     images,
-    pooled: { images: entries.length, ...metrics(sum), tp: sum.tp, fp: sum.fp, tn: sum.tn, fn: sum.fn, excluded: sum.excluded },
+    pooled: {
+      images: entries.length, ...metrics(sum), tp: sum.tp, fp: sum.fp, tn: sum.tn, fn: sum.fn, excluded: sum.excluded,
+      ...(unpredicted !== undefined && entries.length > 0 ? { unpredicted } : {}),
+    },
   };
 }
 
@@ -62,15 +83,17 @@ function jsonNumber(v: number): number | null {
 
 /** The report as a plain JSON-ready object (NaN -> null), fields in a fixed order. */
 export function reportToJson(report: Report): unknown {
-  const row = (r: Metrics & Confusion) => {
+  const row = (r: Metrics & Confusion & { unpredicted?: number }) => {
     const o: Record<string, number | null> = {};
     for (const k of METRIC_KEYS) o[k] = jsonNumber(r[k]);
     for (const k of COUNT_KEYS) o[k] = r[k];
+    if (r.unpredicted !== undefined) o['unpredicted'] = r.unpredicted;
     return o;
   };
   return {
     images: report.images.map((r) => ({
-      name: r.name, ...(r.coding ? { coding: r.coding } : {}), ...(r.predictionCoding ? { predictionCoding: r.predictionCoding } : {}), ...row(r),
+      name: r.name, ...(r.coding ? { coding: r.coding } : {}), ...(r.predictionCoding ? { predictionCoding: r.predictionCoding } : {}),
+      ...(r.prediction !== undefined ? { prediction: r.prediction } : {}), ...(r.truth !== undefined ? { truth: r.truth } : {}), ...row(r),
     })),
     pooled: { images: report.pooled.images, ...row(report.pooled) },
   };

@@ -81,7 +81,7 @@ test('every coding maps its documented values', () => {
 test('auto: names decide where they can, values where they are unambiguous, otherwise it asks for --coding', () => {
   assert.equal(guessCoding('/d/x_fixedmask.tif', [0, 128]), 'l8biome');
   assert.equal(guessCoding('/d/hrc_whu/x_ReferenceMask.tif', [0, 255]), 'hrc-whu');
-  assert.equal(guessCoding('/d/GF1_WFV1_x_ReferenceMask.tif', [0, 255]), 'gf1-whu');
+  assert.equal(guessCoding('/d/GF1_WFV1_x_ReferenceMask.tif', [0, 1, 255]), 'gf1-whu');
   // values alone: only L8 Biome has 64/192; only GF1_WHU has 1 and 128 together with 0/255; 4-6 only SPARCS
   assert.equal(guessCoding('/d/a.tif', [0, 64, 128, 192, 255]), 'l8biome');
   assert.equal(guessCoding('/d/a.tif', [0, 1, 128, 255]), 'gf1-whu');
