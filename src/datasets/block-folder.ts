@@ -5,7 +5,8 @@
  * (b) `blockCsv(file)`: a CSV of `path,label` rows (label 0/1, or clear/cloudy); a header row is optional; paths are
  *     relative to the CSV file; quoted fields ("a,b.tif") are allowed.
  *
- * Every block must be square and the same size as the first (checked on load). Blocks are lazy (see blocks.ts).
+ * Every block must be square, the same size as the first and hold as many bands (checked on load). Blocks are lazy
+ * (see blocks.ts).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -31,10 +32,10 @@ async function listImages(dir: string): Promise<string[]> {
 
 async function build(root: string, items: { path: string; label: 0 | 1 }[], options: BandOptions, where: string): Promise<BlockSource> {
   if (items.length === 0) throw new InputError('no block images found', where);
-  const { size, bandCount } = await probeBlockFile([items[0]!.path], options);
+  const { size, bandCount, first } = await probeBlockFile([items[0]!.path], options);
   const bandOptions = bandOptionsOf(options);
   const blocks: BlockRef[] = items.map((it) =>
-    fileBlockRef(relative(root, it.path).replace(/\\/g, '/'), it.label, [it.path], size, bandCount, bandOptions),
+    fileBlockRef(relative(root, it.path).replace(/\\/g, '/'), it.label, [it.path], size, bandCount, bandOptions, first),
   );
   return { blocks, size, bandCount, warnings: [] };
 }
@@ -86,6 +87,8 @@ function parseLabel(s: string): 0 | 1 | undefined {
 }
 
 const HEADER = /^(labels?|class(es)?|target|y|is_?cloudy?)$/i;
+/** Names of a path column in a header row (`image,cloudy`: the label column may be named like a label). */
+const PATH_HEADER = /^(paths?|images?|files?|file_?names?|blocks?|names?)$/i;
 
 /** (b) A CSV of `path,label`. */
 export async function blockCsv(csvPath: string, options: BandOptions = {}): Promise<BlockSource> {
@@ -102,17 +105,20 @@ export async function blockCsv(csvPath: string, options: BandOptions = {}): Prom
   const seen = new Map<string, { line: number; label: 0 | 1 }>();
   let repeats = 0;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const firstLine = lines.findIndex((l) => l.trim());
   for (const [i, raw] of lines.entries()) {
     if (!raw.trim()) continue;
     const cells = splitCsvLine(raw);
     if (cells.length < 2) throw new InputError(`line ${i + 1}: expected "path,label", got "${raw}"`, csvPath);
     const label = parseLabel(cells[1]!);
-    if (label === undefined) {
-      // A header row names its columns; a first row with a mistyped label is an error like any other.
-      if (items.length === 0 && i === lines.findIndex((l) => l.trim()) && HEADER.test(cells[1]!.trim())) continue;
-      throw new InputError(`line ${i + 1}: label must be 0/1 (or clear/cloudy), got "${cells[1]}"`, csvPath);
-    }
     const path = resolve(base, cells[0]!);
+    // A header row names its columns; a first row with a mistyped label is an error like any other.
+    const header = i === firstLine && !existsSync(path) && (HEADER.test(cells[1]!) || PATH_HEADER.test(cells[0]!));
+    if (header) continue;
+    if (label === undefined) throw new InputError(`line ${i + 1}: label must be 0/1 (or clear/cloudy), got "${cells[1]}"`, csvPath);
+    // Said here, with the line, rather than when the block is read: paths written relative to the working folder
+    // instead of the CSV's are the usual cause.
+    if (!existsSync(path)) throw new InputError(`line ${i + 1}: no file ${cells[0]} (${path}; paths are relative to the CSV's folder)`, csvPath);
     const earlier = seen.get(path);
     if (earlier && earlier.label !== label) {
       throw new InputError(`line ${i + 1} labels ${cells[0]} ${label === 1 ? 'cloudy' : 'clear'}, line ${earlier.line} labelled it ${label === 1 ? 'clear' : 'cloudy'}`, csvPath);

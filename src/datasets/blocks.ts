@@ -174,9 +174,15 @@ export function blockRef(ref: Omit<BlockRef, 'load'>): BlockRef {
   return { ...ref, load: () => withSource(ref.paths, (s) => loadFromSource(s, ref)) };
 }
 
+/** The first block file of a source and its data bands (alpha left out), which every other file must match. */
+export interface FirstBlockFile {
+  path: string;
+  storedBands: number;
+}
+
 /**
  * A block ref for a whole single-block file: the window is the whole image, which must be `size` px square
- * (checked on load).
+ * (checked on load), and hold as many data bands as `first` where given.
  */
 export function fileBlockRef(
   id: string,
@@ -185,6 +191,7 @@ export function fileBlockRef(
   size: number,
   bandCount: number,
   bandOptions: BandOptions,
+  first?: FirstBlockFile,
 ): BlockRef {
   const ref: Omit<BlockRef, 'load'> = {
     id,
@@ -200,6 +207,11 @@ export function fileBlockRef(
     load: () =>
       withSource(paths, async (s) => {
         checkSquare(s, size);
+        // A chosen band list (a preset's) reads any file with enough bands: a 5-band block among 4-band ones, or an
+        // RGBN block among RGB ones, would be read in the others' band order without a word.
+        if (first && dataBands(s).length !== first.storedBands) {
+          throw new InputError(`block has ${dataBands(s).length} bands, the first block (${first.path}) has ${first.storedBands}; all blocks must hold the same bands`, s.paths.join(', '));
+        }
         return loadFromSource(s, ref);
       }),
   };
@@ -215,13 +227,13 @@ function checkSquare(source: RasterSource, size: number): void {
 }
 
 /** Opens the first block of a file-per-block source to learn the block size and band count. */
-export async function probeBlockFile(paths: string[], options: BandOptions): Promise<{ size: number; bandCount: number }> {
+export async function probeBlockFile(paths: string[], options: BandOptions): Promise<{ size: number; bandCount: number; first: FirstBlockFile }> {
   return withSource(paths, async (s) => {
     if (s.width !== s.height) {
       throw new InputError(`block image is ${s.width} x ${s.height} px; blocks must be square`, s.paths.join(', '));
     }
     const bands = resolveBands(options, s, s.paths.join(', '));
-    return { size: s.width, bandCount: bands.length };
+    return { size: s.width, bandCount: bands.length, first: { path: s.paths.join(', '), storedBands: dataBands(s).length } };
   });
 }
 

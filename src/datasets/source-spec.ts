@@ -10,7 +10,7 @@
  *   wdcd:DIR:LIST.txt    the same, the blocks named in a list file
  * Scenes become block labels (cloudy if the block holds cloud); the masks never reach the model.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { CODING_NAMES, isCodingName } from '../evaluate/mask-codings.js';
@@ -37,9 +37,10 @@ export async function scenesOf(spec: string): Promise<SceneSpec[] | null> {
     case 'gf1':
       return gf1(arg as 'train');
     case 'approx':
-      return approxFigureLabels();
     case '38cloud':
-      return landsat38cloud();
+      // They name one catalogue set each: `approx:val` would otherwise read the whole set as if it were a split.
+      if (rest.length > 0 && arg !== '') throw new InputError(`"${kind}" names one catalogue set and takes no split or path (got "${spec}")`);
+      return kind === 'approx' ? approxFigureLabels() : landsat38cloud();
     case 'scenes':
       return sceneList(arg);
     case 'blocks':
@@ -79,11 +80,13 @@ function sceneList(csvPath: string): SceneSpec[] {
     if (coding !== 'auto' && !isCodingName(coding)) {
       throw new InputError(`line ${n + 1}: unknown mask coding "${coding}"; use auto or one of: ${CODING_NAMES.join(', ')}`, csvPath);
     }
-    scenes.push({
-      image: cells[0].split(';').map((p) => resolve(base, p.trim())),
-      mask: resolve(base, cells[1].trim()),
-      coding,
-    });
+    const image = cells[0].split(';').map((p) => p.trim());
+    const mask = cells[1].trim();
+    // Said with the line: paths written relative to the working folder instead of the list's are the usual cause.
+    for (const p of [...image, mask]) {
+      if (!existsSync(resolve(base, p))) throw new InputError(`line ${n + 1}: no file ${p} (${resolve(base, p)}; paths are relative to the scene list's folder)`, csvPath);
+    }
+    scenes.push({ image: image.map((p) => resolve(base, p)), mask: resolve(base, mask), coding });
   });
   if (scenes.length === 0) throw new InputError('the scene list names no scenes', csvPath);
   return scenes;

@@ -4,8 +4,10 @@
  * files per split (one name per line).
  *
  * - Without a split, every `*.tif` / `*.tiff` under the root (recursively) that has a `<name>_bl.npy` beside it is a
- *   block; TIFFs without a label file (e.g. pixel masks) are skipped and reported in `warnings`.
- * - With a split, the list file is `listFile` if given (`wdcd:DIR:LIST.txt`), else the first of
+ *   block; TIFFs without a label file (e.g. pixel masks), and label files without a TIFF, are skipped and reported
+ *   in `warnings`.
+ * - With a split, the list file is `listFile` if given (`wdcd:DIR:LIST.txt`; a relative path not found from the
+ *   working folder is looked for in the root), else the first of
  *   `<root>/<split>.txt`, `<root>/<split>_list.txt`, `<root>/ImageSets/<split>.txt`, `<root>/lists/<split>.txt`, `<root>/<split>/list.txt`.
  *   A line names a block by its name (`GF1_xxx_12`), file name (`GF1_xxx_12.tif`) or a path relative to the list
  *   file or the root; blank lines and lines starting with `#` are ignored. A listed block that cannot be found, or
@@ -14,7 +16,7 @@
  * Blocks are lazy (see blocks.ts); the first one is opened to learn the block size and band count.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { sortedEntries } from './list-folder.js';
 import { fileBlockRef, probeBlockFile, type BandOptions, type BlockRef, type BlockSource } from './blocks.js';
@@ -77,7 +79,10 @@ export async function wdcdLayout(root: string, options: WdcdLayoutOptions = {}):
   const warnings: string[] = [];
   let images: string[];
 
-  const listFile = options.listFile ?? (options.split ? await findListFile(absRoot, options.split) : undefined);
+  let listFile = options.listFile;
+  // A list file named relative to the dataset (wdcd:/data/WDCD:train_list.txt) is found there when the working folder has none.
+  if (listFile !== undefined && !isAbsolute(listFile) && !(await exists(listFile)) && (await exists(join(absRoot, listFile)))) listFile = join(absRoot, listFile);
+  if (listFile === undefined && options.split) listFile = await findListFile(absRoot, options.split);
   if (listFile) {
     const byStem = new Map<string, string[]>();
     for (const t of tiffs) {
@@ -117,12 +122,16 @@ export async function wdcdLayout(root: string, options: WdcdLayoutOptions = {}):
     }
   } else {
     images = [];
-    let unlabelled = 0;
+    const unlabelled: string[] = [];
     for (const t of tiffs) {
       if (fileSet.has(labelPathFor(t))) images.push(t);
-      else unlabelled++;
+      else unlabelled.push(t);
     }
-    if (unlabelled > 0) warnings.push(`${unlabelled} TIFF file(s) without a <name>_bl.npy label were skipped`);
+    if (unlabelled.length > 0) warnings.push(`${absRoot}: ${unlabelled.length} TIFF file(s) without a <name>_bl.npy label were skipped (${named(unlabelled, absRoot)})`);
+    // A label whose block is missing (deleted, or named otherwise) is a block the user meant to train on.
+    const labelled = new Set(images.map(labelPathFor));
+    const orphans = files.filter((f) => f.endsWith('_bl.npy') && !labelled.has(f));
+    if (orphans.length > 0) warnings.push(`${absRoot}: ${orphans.length} label file(s) without a <name>.tif block beside them were skipped (${named(orphans, absRoot)})`);
   }
   if (images.length === 0) {
     throw new InputError(
@@ -130,14 +139,19 @@ export async function wdcdLayout(root: string, options: WdcdLayoutOptions = {}):
       listFile ?? absRoot,
     );
   }
-  const { size, bandCount } = await probeBlockFile([images[0]!], options);
+  const { size, bandCount, first } = await probeBlockFile([images[0]!], options);
   const blocks: BlockRef[] = [];
   for (const image of images) {
     const label = await readBlockLabel(labelPathFor(image));
     const id = relative(absRoot, image).replace(/\\/g, '/').replace(TIFF, '');
-    blocks.push(fileBlockRef(id, label, [image], size, bandCount, bandOptionsOf(options)));
+    blocks.push(fileBlockRef(id, label, [image], size, bandCount, bandOptionsOf(options), first));
   }
   return { blocks, size, bandCount, warnings };
+}
+
+/** The first few files of a list, relative to the root, for messages. */
+function named(files: string[], root: string): string {
+  return files.slice(0, 3).map((f) => relative(root, f)).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
 }
 
 export function bandOptionsOf(o: BandOptions): BandOptions {

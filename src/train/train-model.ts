@@ -3,9 +3,10 @@
  * the clear training blocks, k tuned on validation scenes with pixel masks, and the model folder written.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadBlocks, labelCounts, type BandOptions, type LabelledBlock } from '../datasets/index.js';
-import { readSceneMask } from '../datasets/scene-blocks.js';
+import { readSceneMask, type SceneSpec } from '../datasets/scene-blocks.js';
+import { resolveBands } from '../datasets/blocks.js';
 import { openRaster } from '../raster/open.js';
 import { dataBands } from '../raster/types.js';
 import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/source-spec.js';
@@ -13,13 +14,15 @@ import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
-import { saveModel, type Model } from '../model/model-file.js';
+import type { Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { clearSkyStatistics } from '../detect/clear-sky.js';
 import { tuneK, type KScore, type TuneMetric } from '../detect/tune-k.js';
 import { DEFAULT_REFINEMENT_EPS } from '../detect/guided-refinement.js';
+import { PLAUSIBLE_RANGE, checkInputRange } from '../prepare/input-range.js';
 import { PRESETS, type Sensor } from '../raster/sensors.js';
+import { writeModelFolder } from './checkpoint.js';
 import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
 
 export interface TrainModelOptions {
@@ -89,11 +92,34 @@ export interface TrainModelResult {
   blocks: { train: { clear: number; cloudy: number }; val: { clear: number; cloudy: number } };
 }
 
-/** Refuses, before hours of training, an output that is a file or a folder that already holds a model. */
-function checkOutputFolder(output: string, overwrite: boolean): void {
-  if (!existsSync(output)) return;
+/**
+ * Refuses, before hours of training, an output that is a file, a folder that already holds a model, a folder of
+ * the training data itself, or one that cannot be made (a file where a parent folder should be).
+ */
+function checkOutputFolder(output: string, overwrite: boolean, specs: string[]): void {
+  const target = resolve(output);
+  for (const spec of specs) {
+    const folder = dataFolderOf(spec);
+    if (folder && resolve(folder) === target) throw new InputError(`is a folder of the training data (${spec}); write the model to a folder of its own`, output);
+  }
+  if (!existsSync(output)) return checkFolderCanBeMade(output);
   if (!statSync(output).isDirectory()) throw new InputError('is a file; the model is written as a folder (model.json + weights.bin)', output);
   if (!overwrite && existsSync(join(output, 'model.json'))) throw new InputError('already holds a model; give --overwrite to replace it', output);
+}
+
+/** A folder written after training (the model, checkpoints) whose path has a file where a folder should be fails now. */
+function checkFolderCanBeMade(folder: string, what = ''): void {
+  let parent = resolve(folder);
+  while (!existsSync(parent) && dirname(parent) !== parent) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) throw new InputError(`${what}cannot be made: ${parent} is a file, not a folder`, folder);
+}
+
+/** The folder a `blocks:DIR` or `wdcd:DIR[:SPLIT]` spec reads, or undefined. */
+function dataFolderOf(spec: string): string | undefined {
+  const [kind, ...rest] = spec.split(':');
+  if (kind === 'blocks' && !rest.join(':').toLowerCase().endsWith('.csv')) return rest.join(':');
+  if (kind === 'wdcd') return rest[0];
+  return undefined;
 }
 
 /** A sensor preset as the band options of a user source: 1-based bands to 0-based, its scaling and fill value. */
@@ -108,9 +134,21 @@ function presetBandOptions(sensor: Sensor | undefined): BandOptions {
  * WFV DN; three bands are taken for 8-bit display RGB (what a JPEG or PNG holds); more bands for reflectance with
  * blue, green, red and NIR first, as the L8 Biome subsets (bands 1-4, as stored).
  */
-async function defaultSensor(train: string[], firstUser: string): Promise<Sensor> {
+async function defaultSensor(train: string[], userSpecs: string[]): Promise<Sensor> {
   if (train.every((spec) => spec.startsWith('wdcd:'))) return 'gf1-wfv';
-  return (await storedBandCount(firstUser)) === 3 ? 'rgb' : 'landsat8-biome';
+  // Every user source is read through the one preset: three-band display RGB and more-band reflectance side by side
+  // would read one of them in the other's units (bands swapped, or reflectance over 255) without a word.
+  const counts = await Promise.all(userSpecs.map(storedBandCount));
+  const rgb = counts.findIndex((n) => n === 3);
+  const other = counts.findIndex((n) => n !== 3);
+  if (rgb >= 0 && other >= 0) {
+    throw new InputError(
+      `${userSpecs[rgb]} holds 3 bands (read as display RGB) but ${userSpecs[other]} holds ${counts[other]} (read as reflectance); ` +
+        'sources read through one preset must hold the same bands: give --sensor and --bands to say how to read them',
+      '--sensor',
+    );
+  }
+  return rgb >= 0 ? 'rgb' : 'landsat8-biome';
 }
 
 async function storedBandCount(spec: string): Promise<number> {
@@ -130,15 +168,83 @@ function unitsOf(sensor: Sensor): string {
   return sensor === 'rgb' ? 'display values (0-1)' : `${sensor} values scaled to 0-1, not calibrated`;
 }
 
-async function load(specs: string[], size: number, stride: number, optionsFor: (spec: string) => BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string): Promise<LabelledBlock[]> {
-  const all: LabelledBlock[] = [];
+/** Blocks with the file(s) each was read from (a key per block: paths joined by newlines). */
+interface Loaded {
+  blocks: LabelledBlock[];
+  files: string[];
+}
+
+/** Like scene blocks (scene-blocks.ts): a block more than half no data says little about its label. */
+const MAX_NODATA_FRACTION = 0.5;
+/** As detection's check of its input (prepare/input-range.ts): a block with more of its values outside the plausible range is in other units. */
+const OUTSIDE_SHARE = 0.05;
+/** Below this brightest value a whole source holds nothing a sensor records in daylight. */
+const DARKEST_MAX = 0.02;
+
+async function load(specs: string[], size: number, stride: number, optionsFor: (spec: string) => BandOptions, minCloudPixels: number, onProgress: ProgressCallback, what: string, readAs: (spec: string) => string): Promise<Loaded> {
+  const all: Loaded = { blocks: [], files: [] };
   for (const spec of specs) {
     const source = await blocksOf(spec, size, stride, optionsFor(spec), minCloudPixels);
     for (const w of source.warnings) onProgress({ kind: 'warning', message: w });
     if (source.size !== size) throw new InputError(`blocks are ${source.size} px but the network is set for ${size} px blocks (use --block-size ${source.size})`, spec);
-    all.push(...(await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) })));
+    const blocks = await loadBlocks(source.blocks, { onProgress: (done, total) => onProgress({ kind: 'progress', stage: `load ${what} blocks`, done, total, unit: 'blocks' }) });
+    const files = source.blocks.map((ref) => ref.paths.join('\n'));
+    // NaN and nodata pixels are filled with 0: a block mostly of them would teach its label from the fill.
+    const keep = blocks.map((b) => 1 - (b.validFraction ?? 1) <= MAX_NODATA_FRACTION);
+    const dropped = keep.flatMap((k, i) => (k ? [] : [files[i]!]));
+    if (dropped.length > 0) {
+      onProgress({ kind: 'warning', message: `${spec}: ${dropped.length} ${what} block(s) left out, more than half their pixels no data (NaN or the file's nodata value): ${listed(dropped)}` });
+    }
+    const kept = blocks.filter((_, i) => keep[i]);
+    const keptFiles = files.filter((_, i) => keep[i]);
+    checkUnits(spec, kept, keptFiles, readAs(spec));
+    all.blocks.push(...kept);
+    all.files.push(...keptFiles);
   }
   return all;
+}
+
+/** The first few of a list of files, for messages. */
+function listed(files: string[]): string {
+  const unique = [...new Set(files)].map((f) => f.replace(/\n/g, ' + '));
+  return unique.slice(0, 3).join(', ') + (unique.length > 3 ? ` and ${unique.length - 3} more` : '');
+}
+
+/**
+ * Refuses blocks whose values, as read (preset and --scale applied), are not in the 0-1 units every model records
+ * (reflectance or display values): DN read as reflectance, or reflectance scaled again. The network learns from
+ * any numbers, so such a model trains without a word and then fails on inputs in the units it says it takes.
+ */
+function checkUnits(spec: string, blocks: LabelledBlock[], files: string[], readAs: string): void {
+  const [lo, hi] = PLAUSIBLE_RANGE;
+  const f = (v: number) => Number(v.toPrecision(4));
+  const hint = `give --sensor or --scale so that they read as 0-1 reflectance (or display values), as the model records`;
+  let brightest = -Infinity;
+  const off: { file: string; share: number; min: number; max: number }[] = [];
+  blocks.forEach((block, i) => {
+    let outside = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of block.bands) {
+      if (v < lo || v > hi) outside++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    if (max > brightest) brightest = max;
+    if (outside > OUTSIDE_SHARE * block.bands.length) off.push({ file: files[i]!, share: outside / block.bands.length, min, max });
+  });
+  if (off.length > 0) {
+    const first = off[0]!;
+    const others = off.length > 1 ? `; also ${listed(off.slice(1).map((o) => o.file))}` : '';
+    throw new InputError(
+      `${off.length} of ${blocks.length} blocks have more than ${OUTSIDE_SHARE * 100} % of their values outside ${lo} to ${hi} as read ${readAs} ` +
+        `(${listed([first.file])}: ${(first.share * 100).toFixed(0)} %, ${f(first.min)} to ${f(first.max)}${others}): they look like digital numbers, not 0-1 values; ${hint}`,
+      spec,
+    );
+  }
+  if (blocks.length > 0 && brightest < DARKEST_MAX) {
+    throw new InputError(`the brightest value of its ${blocks.length} blocks is ${f(brightest)} as read ${readAs}: they look scaled twice (reflectance scaled again by --scale or the preset) or black; ${hint}`, spec);
+  }
 }
 
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
@@ -151,7 +257,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   } catch {
     throw new InputError(`${size} px blocks are too small for ${arch.name}: its convolutions and pools need at least ${minimumBlockSize(arch.layers)} px`, '--block-size');
   }
-  checkOutputFolder(options.output, options.overwrite ?? false);
+  checkOutputFolder(options.output, options.overwrite ?? false, [...options.train, ...(options.val ?? [])]);
   for (const spec of [...options.train, ...(options.val ?? []), ...(options.tune ?? [])]) {
     if (/^[a-z0-9-]+:$/.test(spec)) throw new InputError('names no file or folder after the colon', spec);
   }
@@ -165,17 +271,29 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   // explicit --bands/--scale/--offset win over the preset's, for every source.
   const given = bandOptionsOf(options.bandOptions ?? {});
   const firstUser = options.train.find(isUserSource);
-  const presetSensor = options.sensor ?? (firstUser ? await defaultSensor(options.train, firstUser) : undefined);
+  const userSpecs = [...new Set([...options.train, ...(options.val ?? []), ...(options.tune ?? [])])].filter(isUserSource);
+  const presetSensor = options.sensor ?? (firstUser ? await defaultSensor(options.train, userSpecs) : undefined);
   const userOptions = { ...presetBandOptions(presetSensor), ...given };
   const optionsFor = (spec: string) => (isUserSource(spec) ? userOptions : given);
+  const overrides = [given.bands && '--bands', given.scale !== undefined && '--scale', given.offset !== undefined && '--offset'].filter(Boolean).join(', ');
+  const readAs = (spec: string) => (isUserSource(spec) && presetSensor ? `through the ${presetSensor} preset` : `with its catalogue preset`) + (overrides ? ` and ${overrides}` : '');
   if (presetSensor && firstUser) onProgress({ kind: 'log', message: `your sources are read through the ${presetSensor} preset (${PRESETS[presetSensor].description}), as detection will read inputs` });
-  const tuneScenes = tuneSceneLists.flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!) })));
+  const tuneScenes = tuneSceneLists.flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!), spec: tuneSpecs[i]! })));
   await Promise.all(tuneScenes.map(readSceneMask)); // a mask off its image's grid fails now, not after the training
+  if (options.checkpointDir) {
+    checkFolderCanBeMade(options.checkpointDir, '--checkpoint ');
+    // Without --resume the run's first epoch replaces it.
+    if (!options.resume && existsSync(join(options.checkpointDir, 'state.json'))) {
+      onProgress({ kind: 'warning', message: `${options.checkpointDir} holds a checkpoint; without --resume this run starts over and replaces it` });
+    }
+  }
   const device = await resolveDevice(options.device ?? 'auto'); // before the slow part: a GPU asked for and missing fails now
   onProgress({ kind: 'stage', stage: 'load blocks' });
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
-  const trainBlocks = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), optionsFor, minCloudPixels, onProgress, 'training');
-  const valBlocks = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), optionsFor, minCloudPixels, onProgress, 'validation');
+  const trainLoaded = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), optionsFor, minCloudPixels, onProgress, 'training', readAs);
+  const valLoaded = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), optionsFor, minCloudPixels, onProgress, 'validation', readAs);
+  const trainBlocks = trainLoaded.blocks;
+  const valBlocks = valLoaded.blocks;
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');
   const bandCount = trainBlocks[0]!.bandCount;
   const odd = [...trainBlocks, ...valBlocks].find((b) => b.bandCount !== bandCount);
@@ -193,7 +311,12 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
   const unseen = ['blue', 'green', 'red'].filter((b) => !bands.includes(b));
   if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
+  await checkTuneScenes(tuneScenes, bandCount, (scene) => readAs(scene.spec));
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
+  for (const message of heldOutWarnings(trainLoaded, valLoaded, options.tune ? tuneScenes.map((scene) => scene.image.join('\n')) : [])) onProgress({ kind: 'warning', message });
+  if (tuneScenes.length === 0) {
+    onProgress({ kind: 'warning', message: 'no scenes with pixel masks to tune k on (--tune, or scenes among --val): k stays at its untuned default, 2' });
+  }
 
   const sensor = presetSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
 
@@ -242,6 +365,51 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     kScores = tuned.scores;
     model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'image-kappa', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, tuning: s.tuning, oa: s.oa, f1: s.f1, kappa: s.kappa })) };
   }
-  saveModel(options.output, model);
+  writeModelFolder(options.output, model);
   return { model, history, kScores, blocks: { train: labelCounts(trainBlocks), val: labelCounts(valBlocks) } };
+}
+
+/**
+ * What makes the held-out data say less than it seems: validation blocks read from the training's own files (the
+ * validation loss, which picks the best epoch and stops early, then rewards fitting the training data), validation
+ * blocks of one class only, and tuning scenes the network trained on.
+ */
+function heldOutWarnings(train: Loaded, val: Loaded, tuneFiles: string[]): string[] {
+  const out: string[] = [];
+  const trained = new Set(train.files);
+  const shared = val.files.filter((f) => trained.has(f));
+  if (shared.length > 0) {
+    out.push(`${shared.length} of ${val.blocks.length} validation blocks come from files the training blocks come from too (${listed(shared)}): the validation loss then measures the fit to the training data, and picks the best epoch by it`);
+  }
+  const counts = labelCounts(val.blocks);
+  if (val.blocks.length > 0 && (counts.clear === 0 || counts.cloudy === 0)) {
+    out.push(`the validation blocks are all ${counts.clear === 0 ? 'cloudy' : 'clear'} (${val.blocks.length}): the validation loss, which picks the best epoch, scores one class only`);
+  }
+  const tunedOnTrained = tuneFiles.filter((f) => trained.has(f));
+  if (tunedOnTrained.length > 0) out.push(`${tunedOnTrained.length} of ${tuneFiles.length} --tune scenes are training scenes too (${listed(tunedOnTrained)}): k is chosen on scenes the network was trained on`);
+  return out;
+}
+
+const perBand = (v: number | number[] | undefined, n: number, fallback: number): number[] => (Array.isArray(v) ? v : new Array<number>(n).fill(v ?? fallback));
+
+/**
+ * Tuning scenes are read only after the training: ones that give other bands than the training blocks, or values
+ * in other units (DN where the blocks are reflectance: k would be chosen on a map of other numbers), fail now.
+ */
+async function checkTuneScenes(scenes: (SceneSpec & { spec: string })[], bandCount: number, readAs: (scene: SceneSpec & { spec: string }) => string): Promise<void> {
+  for (const scene of scenes) {
+    const source = await openRaster(scene.image);
+    try {
+      const where = source.paths.join(', ');
+      const bands = resolveBands(scene, source, where);
+      if (bands.length !== bandCount) throw new InputError(`a --tune scene of ${scene.spec} gives ${bands.length} bands, the training blocks ${bandCount}; tune on scenes of the same bands`, where);
+      const range = await checkInputRange(source, { bands, scale: perBand(scene.scale, bands.length, 1), offset: perBand(scene.offset, bands.length, 0), nodata: scene.nodataValue === undefined ? [] : [scene.nodataValue] });
+      if (range.problem) {
+        const f = (v: number | null) => (v === null ? v : Number(v.toPrecision(4)));
+        throw new InputError(`a --tune scene of ${scene.spec} does not hold 0-1 values as read ${readAs(scene)} (${(range.outsideShare * 100).toFixed(0)} % of sampled values outside ${PLAUSIBLE_RANGE.join(' to ')}, ${f(range.min)} to ${f(range.max)}); give --sensor or --scale, as for the training blocks`, where);
+      }
+    } finally {
+      await source.close();
+    }
+  }
 }

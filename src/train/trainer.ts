@@ -96,7 +96,8 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   }
   if (o.bands.length !== bandCount) throw new Error(`${o.bands.length} band names given for ${bandCount} bands`);
 
-  const normalization = estimateNormalization(o.train);
+  // A resumed run keeps the normalisation its weights were trained with (below).
+  let normalization = estimateNormalization(o.train);
   const describe = (weights: Weights, history: EpochRecord[]): Model => ({
     weights,
     description: {
@@ -133,11 +134,18 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   };
   let adam = new Adam();
   if (o.resume && o.checkpointDir) {
-    const restored = loadCheckpoint(o.checkpointDir, arch, bandCount);
+    const restored = loadCheckpoint(o.checkpointDir, { architecture: arch, bands: bandCount, sensor: o.sensor });
     if (restored) {
       state = restored.state;
       adam = Adam.restore(restored.optimizer);
-      onProgress({ kind: 'log', message: `resumed from ${o.checkpointDir} after epoch ${state.epoch}` });
+      const drift = normalizationDrift(restored.normalization, normalization, o.bands);
+      if (drift) onProgress({ kind: 'warning', message: `${o.checkpointDir}: the training blocks are not those the checkpoint was trained on (${drift}); they are normalised as the checkpoint's were` });
+      normalization = restored.normalization;
+      const done = state.epoch >= o.epochs ? `; it has run ${state.epoch} of --epochs ${o.epochs}, so no epoch is added` : state.badEpochs >= o.patience ? `; it stopped early (${state.badEpochs} epochs without a better validation loss), so no epoch is added` : '';
+      onProgress({ kind: 'log', message: `resumed from ${o.checkpointDir} after epoch ${state.epoch}${done}` });
+    } else {
+      // A mistyped folder would otherwise start over without a word.
+      onProgress({ kind: 'warning', message: `${o.checkpointDir}: no checkpoint to resume from (no state.json); training starts from the first epoch` });
     }
   }
 
@@ -196,7 +204,8 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
         valAccuracy: val.accuracy,
         seconds: (performance.now() - started) / 1000,
       };
-      const improved = o.val.length === 0 || !state.best || val.loss < state.best.valLoss;
+      // A best epoch without a validation loss (a run resumed with --val added) is no bar to beat.
+      const improved = o.val.length === 0 || !state.best || !Number.isFinite(state.best.valLoss) || val.loss < state.best.valLoss;
       state = {
         ...state,
         epoch: state.epoch + 1,
@@ -215,8 +224,24 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   return { model: describe(state.best ? state.best.weights : state.weights, state.history), history: state.history };
 }
 
+/** The epoch whose weights the model keeps: the lowest validation loss, or the last epoch without validation. */
 function bestOf(history: EpochRecord[]): EpochRecord | undefined {
-  return history.reduce<EpochRecord | undefined>((best, r) => (!best || r.valLoss < best.valLoss ? r : best), undefined);
+  const validated = history.filter((r) => Number.isFinite(r.valLoss));
+  if (validated.length === 0) return history[history.length - 1];
+  return validated.reduce((best, r) => (r.valLoss < best.valLoss ? r : best));
+}
+
+/** How the normalisation of this run's blocks differs from a checkpoint's, in words, or null where they agree. */
+function normalizationDrift(saved: Normalization, now: Normalization, bands: string[]): string | null {
+  for (let b = 0; b < bands.length; b++) {
+    const [m0, s0, m1, s1] = [saved.mean[b]!, saved.std[b]!, now.mean[b]!, now.std[b]!];
+    // Blocks added or removed move the statistics a little; other units or bands move them by whole stds.
+    if (Math.abs(m1 - m0) > 0.1 * s0 || s1 > 1.25 * s0 || s1 < 0.8 * s0) {
+      const f = (v: number) => Number(v.toPrecision(3));
+      return `${bands[b]}: mean ${f(m1)} std ${f(s1)}, the checkpoint's mean ${f(m0)} std ${f(s0)}`;
+    }
+  }
+  return null;
 }
 
 function cloneWeights(weights: Weights): Weights {
