@@ -3,10 +3,11 @@
  * threshold settings, how it was trained) and `weights.bin` (float32 little-endian, tensors in the order of
  * parameterSpecs). Nothing is downloaded: bundled models live in the package's `models/` folder.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../raster/temporary-files.js';
 import type { Architecture, LayerSpec } from './architecture.js';
 import { parameterSpecs, sizeOf, type Weights } from './parameters.js';
 
@@ -158,21 +159,33 @@ function describeDamage(d: ModelDescription): string | null {
   return null;
 }
 
-/** Writes both files through temporary names and renames them, so a reader never sees half a model. */
-export function saveModel(folder: string, model: Model): void {
-  mkdirSync(folder, { recursive: true });
-  const specs = parameterSpecs(model.description.architecture, model.description.bands.length);
-  const total = specs.reduce((sum, s) => sum + sizeOf(s.shape), 0);
-  const all = new Float32Array(total);
+/**
+ * Writes both files through temporary names and renames them, so a reader never sees half a model; a write that
+ * fails is an InputError naming the file. Returns the weights' bytes (checkpoints record their digest).
+ */
+export function saveModel(folder: string, model: Model): Uint8Array {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create the model folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, folder);
+  }
+  const d = model.description;
+  const weights = packWeights(model.weights, d.architecture, d.bands.length);
+  // weights.bin first: a folder whose model.json is in place always has its weights. Temporary files are removed
+  // if the command is stopped (temporary-files.ts).
+  writeFileAtomic(join(folder, 'weights.bin'), weights, 'the weights');
+  writeFileAtomic(join(folder, 'model.json'), JSON.stringify(d, null, 2) + '\n', 'the model description');
+  return weights;
+}
+
+/** Weights in the parameter order of the architecture, as float32 bytes (weights.bin and checkpoint files). */
+export function packWeights(weights: Weights, arch: Architecture, bands: number): Uint8Array {
+  const specs = parameterSpecs(arch, bands);
+  const all = new Float32Array(specs.reduce((s, p) => s + sizeOf(p.shape), 0));
   let offset = 0;
   for (const spec of specs) {
-    all.set(model.weights.get(spec.name)!, offset);
+    all.set(weights.get(spec.name)!, offset);
     offset += sizeOf(spec.shape);
   }
-  const tmpBin = join(folder, `.weights.bin.${process.pid}.tmp`);
-  const tmpJson = join(folder, `.model.json.${process.pid}.tmp`);
-  writeFileSync(tmpBin, new Uint8Array(all.buffer));
-  writeFileSync(tmpJson, JSON.stringify(model.description, null, 2) + '\n');
-  renameSync(tmpBin, join(folder, 'weights.bin'));
-  renameSync(tmpJson, join(folder, 'model.json'));
+  return new Uint8Array(all.buffer);
 }

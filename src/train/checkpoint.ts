@@ -9,29 +9,19 @@
  * another --arch, --block-size or band count would otherwise read the weights into tensors of other shapes.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Architecture } from '../model/architecture.js';
-import type { Model, ModelDescription } from '../model/model-file.js';
+import { packWeights, saveModel, type Model, type ModelDescription } from '../model/model-file.js';
 import { parameterSpecs, sizeOf, type Weights } from '../model/parameters.js';
 import type { Normalization } from '../prepare/normalization.js';
 import { writeFileAtomic } from '../raster/temporary-files.js';
 import type { AdamState } from './optimizer.js';
 import type { EpochRecord, TrainState } from './trainer.js';
 
-function pack(weights: Weights, arch: Architecture, bands: number): Uint8Array {
-  const specs = parameterSpecs(arch, bands);
-  const all = new Float32Array(specs.reduce((s, p) => s + sizeOf(p.shape), 0));
-  let offset = 0;
-  for (const spec of specs) {
-    all.set(weights.get(spec.name)!, offset);
-    offset += sizeOf(spec.shape);
-  }
-  return new Uint8Array(all.buffer);
-}
 
-function unpack(bytes: Buffer, arch: Architecture, bands: number): Weights {
+function unpackWeights(bytes: Buffer, arch: Architecture, bands: number): Weights {
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const weights: Weights = new Map();
   let offset = 0;
@@ -45,37 +35,20 @@ function unpack(bytes: Buffer, arch: Architecture, bands: number): Weights {
 
 const digest = (bytes: Uint8Array) => createHash('sha1').update(bytes).digest('hex');
 
-/**
- * Writes a model folder (model.json + weights.bin, the format of model-file.ts) through temporary files that are
- * renamed into place and removed if the command is stopped; a write that fails is an InputError naming the file.
- */
-export function writeModelFolder(folder: string, model: Model): Uint8Array {
-  try {
-    mkdirSync(folder, { recursive: true });
-  } catch (e) {
-    throw new InputError(`cannot create the model folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, folder);
-  }
-  const d = model.description;
-  const weights = pack(model.weights, d.architecture, d.bands.length);
-  // weights.bin first: a folder whose model.json is in place always has its weights.
-  writeFileAtomic(join(folder, 'weights.bin'), weights, 'the weights');
-  writeFileAtomic(join(folder, 'model.json'), JSON.stringify(d, null, 2) + '\n', 'the model description');
-  return weights;
-}
 
 export function saveCheckpoint(dir: string, state: TrainState, optimizer: AdamState, current: Model): void {
   const d = current.description;
   const arch = d.architecture;
   const bands = d.bands.length;
   const files: Record<string, Uint8Array> = {};
-  files['last/weights.bin'] = writeModelFolder(join(dir, 'last'), current);
+  files['last/weights.bin'] = saveModel(join(dir, 'last'), current);
   const write = (name: string, bytes: Uint8Array) => {
     writeFileAtomic(join(dir, name), bytes, 'the checkpoint');
     files[name] = bytes;
   };
-  if (state.best) write('best.bin', pack(state.best.weights, arch, bands));
-  write('adam-m.bin', pack(optimizer.m, arch, bands));
-  write('adam-v.bin', pack(optimizer.v, arch, bands));
+  if (state.best) write('best.bin', packWeights(state.best.weights, arch, bands));
+  write('adam-m.bin', packWeights(optimizer.m, arch, bands));
+  write('adam-v.bin', packWeights(optimizer.v, arch, bands));
   const { weights: _w, best, ...loop } = state;
   const digests = Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, digest(bytes)]));
   // Written last: a checkpoint counts only once its state file names the files (by digest) that belong to it.
@@ -155,9 +128,9 @@ export function loadCheckpoint(dir: string, expect: CheckpointExpectation): { st
     if (want !== undefined && want !== digest(bytes)) damaged(`${name} is not the file state.json was saved with (a save interrupted half-way?)`, path);
     return bytes;
   };
-  const weights = unpack(readBin('last/weights.bin'), arch, expect.bands);
+  const weights = unpackWeights(readBin('last/weights.bin'), arch, expect.bands);
   const savedBest = saved.best as { epoch: number; valLoss: unknown } | null;
-  const best = savedBest ? { epoch: savedBest.epoch, valLoss: lossOf(savedBest.valLoss), weights: unpack(readBin('best.bin'), arch, expect.bands) } : null;
+  const best = savedBest ? { epoch: savedBest.epoch, valLoss: lossOf(savedBest.valLoss), weights: unpackWeights(readBin('best.bin'), arch, expect.bands) } : null;
   const history = (saved.history as EpochRecord[]).map((r) => ({ ...r, valLoss: lossOf(r.valLoss), valAccuracy: lossOf(r.valAccuracy) }));
   const state: TrainState = {
     epoch: saved.epoch as number,
@@ -170,8 +143,8 @@ export function loadCheckpoint(dir: string, expect: CheckpointExpectation): { st
   };
   const optimizer: AdamState = {
     step: saved.adamStep as number,
-    m: unpack(readBin('adam-m.bin'), arch, expect.bands),
-    v: unpack(readBin('adam-v.bin'), arch, expect.bands),
+    m: unpackWeights(readBin('adam-m.bin'), arch, expect.bands),
+    v: unpackWeights(readBin('adam-v.bin'), arch, expect.bands),
   };
   return { state, optimizer, normalization: last.normalization };
 }

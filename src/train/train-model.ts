@@ -14,7 +14,7 @@ import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
-import type { Model } from '../model/model-file.js';
+import { saveModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { clearSkyStatistics } from '../detect/clear-sky.js';
@@ -22,7 +22,6 @@ import { tuneK, type KScore, type TuneMetric } from '../detect/tune-k.js';
 import { DEFAULT_REFINEMENT_EPS } from '../detect/guided-refinement.js';
 import { PLAUSIBLE_RANGE, checkInputRange } from '../prepare/input-range.js';
 import { PRESETS, type Sensor } from '../raster/sensors.js';
-import { writeModelFolder } from './checkpoint.js';
 import { TRAIN_DEFAULTS, train, type EpochRecord } from './trainer.js';
 
 export interface TrainModelOptions {
@@ -365,7 +364,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     kScores = tuned.scores;
     model.description.training = { ...model.description.training, tuneMetric: options.tuneMetric ?? 'image-kappa', kScores: kScores.map((s) => ({ k: s.k, threshold: s.threshold, tuning: s.tuning, oa: s.oa, f1: s.f1, kappa: s.kappa })) };
   }
-  writeModelFolder(options.output, model);
+  saveModel(options.output, model);
   return { model, history, kScores, blocks: { train: labelCounts(trainBlocks), val: labelCounts(valBlocks) } };
 }
 
