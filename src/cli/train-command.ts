@@ -19,6 +19,9 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --overwrite            replace a model already in that folder (default: refused before training)
   --val SOURCE           held-out blocks for validation and best-epoch choice (repeatable)
   --tune SOURCE          scenes with pixel masks for choosing k (default: the --val scenes)
+  --init MODEL           fine-tune: start from a model's weights (default | rgb | a folder), keeping its
+                         architecture, bands, normalisation, sensor and detection settings unless given; the
+                         learning rate defaults to 0.0001; the clear-sky statistics and k are estimated afresh
   --arch NAME            ${Object.keys(ARCHITECTURES).join(' | ')} (default wdcd-light)
   --block-size N         block side in pixels (default: the architecture's)
   --train-stride N       step between blocks cut from training scenes (default: a third of a block)
@@ -53,6 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       train: { type: 'string', multiple: true },
       val: { type: 'string', multiple: true },
       tune: { type: 'string', multiple: true },
+      init: { type: 'string' },
       output: { type: 'string', short: 'o' },
       overwrite: { type: 'boolean' },
       arch: { type: 'string' },
@@ -96,6 +100,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     train: v.train,
     val: v.val,
     tune: v.tune,
+    init: v.init,
     architecture: v.arch,
     blockSize: numberOption(v['block-size'], '--block-size', positiveWhole, 'a whole number of pixels'),
     trainStride: numberOption(v['train-stride'], '--train-stride', positiveWhole, 'a whole number of pixels'),

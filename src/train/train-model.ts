@@ -14,7 +14,7 @@ import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
-import { saveModel, type Model } from '../model/model-file.js';
+import { loadModel, saveModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { clearSkyStatistics } from '../detect/clear-sky.js';
@@ -33,6 +33,12 @@ export interface TrainModelOptions {
   val?: string[];
   /** Scenes with pixel masks to choose k on; default the validation sources that are scenes. */
   tune?: string[];
+  /**
+   * Fine-tuning: a model (bundled name or folder) whose weights training starts from. Its architecture, block
+   * size, bands, normalisation, sensor preset and detection settings (LPP, gate, guards, refinement) are kept
+   * unless given; the clear-sky statistics and k are estimated afresh.
+   */
+  init?: string;
   architecture?: string;
   blockSize?: number;
   /** Step between training blocks cut from scenes. */
@@ -248,8 +254,9 @@ function checkUnits(spec: string, blocks: LabelledBlock[], files: string[], read
 
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
   const onProgress = options.onProgress ?? noProgress;
-  const base = architectureByName(options.architecture ?? 'wdcd-light');
-  const arch = { ...base, blockSize: options.blockSize ?? base.blockSize };
+  const initial = options.init === undefined ? undefined : loadModel(options.init);
+  const arch = initial ? initialArchitecture(initial, options) : { ...architectureByName(options.architecture ?? 'wdcd-light') };
+  if (!initial) arch.blockSize = options.blockSize ?? arch.blockSize;
   const size = arch.blockSize;
   try {
     outputSide(arch.layers, size);
@@ -271,12 +278,13 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const given = bandOptionsOf(options.bandOptions ?? {});
   const firstUser = options.train.find(isUserSource);
   const userSpecs = [...new Set([...options.train, ...(options.val ?? []), ...(options.tune ?? [])])].filter(isUserSource);
-  const presetSensor = options.sensor ?? (firstUser ? await defaultSensor(options.train, userSpecs) : undefined);
+  const initialSensor = initial && initial.description.sensor in PRESETS ? (initial.description.sensor as Sensor) : undefined;
+  const presetSensor = options.sensor ?? (userSpecs.length > 0 ? initialSensor ?? (await defaultSensor(options.train, userSpecs)) : undefined);
   const userOptions = { ...presetBandOptions(presetSensor), ...given };
   const optionsFor = (spec: string) => (isUserSource(spec) ? userOptions : given);
   const overrides = [given.bands && '--bands', given.scale !== undefined && '--scale', given.offset !== undefined && '--offset'].filter(Boolean).join(', ');
   const readAs = (spec: string) => (isUserSource(spec) && presetSensor ? `through the ${presetSensor} preset` : `with its catalogue preset`) + (overrides ? ` and ${overrides}` : '');
-  if (presetSensor && firstUser) onProgress({ kind: 'log', message: `your sources are read through the ${presetSensor} preset (${PRESETS[presetSensor].description}), as detection will read inputs` });
+  if (presetSensor && userSpecs.length > 0) onProgress({ kind: 'log', message: `your sources are read through the ${presetSensor} preset (${PRESETS[presetSensor].description}), as detection will read inputs` });
   const tuneScenes = tuneSceneLists.flatMap((scenes, i) => (scenes ?? []).map((scene) => ({ ...scene, ...optionsFor(tuneSpecs[i]!), spec: tuneSpecs[i]! })));
   await Promise.all(tuneScenes.map(readSceneMask)); // a mask off its image's grid fails now, not after the training
   if (options.checkpointDir) {
@@ -303,7 +311,10 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     throw new InputError(`the training blocks are all ${counts.cloudy === 0 ? 'clear' : 'cloudy'} (${trainBlocks.length}); the network learns from both cloudy and clear blocks`, options.train.join(' '));
   }
   const presetChannels = presetSensor && !given.bands && firstUser === options.train[0] ? [...PRESETS[presetSensor].channels] : undefined;
-  const bands = options.bandNames ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: bandCount }, (_, i) => `band${i + 1}`);
+  if (initial && initial.description.bands.length !== bandCount) {
+    throw new InputError(`the training blocks have ${bandCount} bands but ${options.init} takes ${initial.description.bands.length} (${initial.description.bands.join(', ')}); choose them with --bands`, '--init');
+  }
+  const bands = options.bandNames ?? initial?.description.bands ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: bandCount }, (_, i) => `band${i + 1}`);
   if (bands.length !== bandCount || bands.some((b) => !b.trim())) throw new InputError(`give ${bandCount} names, one per band of the training blocks (got "${bands.join(',')}")`, '--band-names');
   const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
   const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
@@ -317,7 +328,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     onProgress({ kind: 'warning', message: 'no scenes with pixel masks to tune k on (--tune, or scenes among --val): k stays at its untuned default, 2' });
   }
 
-  const sensor = presetSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
+  const sensor = presetSensor ?? initialSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
 
   onProgress({ kind: 'stage', stage: 'train' });
   const { model, history } = await train({
@@ -325,28 +336,39 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     train: trainBlocks,
     val: valBlocks,
     bands,
-    units: options.units ?? unitsOf(sensor),
+    units: options.units ?? (initial && sensor === initial.description.sensor ? initial.description.units : unitsOf(sensor)),
     sensor,
     name: options.output.split(/[\\/]/).filter(Boolean).pop(),
     epochs: options.epochs ?? TRAIN_DEFAULTS.epochs,
     // A batch larger than the blocks would repeat them to fill it (and could take all memory).
     batchSize: Math.min(options.batchSize ?? TRAIN_DEFAULTS.batchSize, trainBlocks.length),
-    learningRate: options.learningRate,
+    learningRate: options.learningRate ?? (initial ? FINE_TUNE_LEARNING_RATE : undefined),
     seed: options.seed,
     patience: options.patience,
     checkpointDir: options.checkpointDir,
     resume: options.resume,
+    initial: initial && { weights: initial.weights, normalization: initial.description.normalization, from: options.init! },
     threads: options.threads,
     device,
     onProgress,
-    provenance: { command: options.command, train: options.train, val: options.val, tune: options.tune, minCloudFraction: options.minCloudFraction ?? 0 },
+    provenance: {
+      command: options.command,
+      ...(initial ? { init: { model: options.init, name: initial.description.name, command: initial.description.training?.command } } : {}),
+      train: options.train,
+      val: options.val,
+      tune: options.tune,
+      minCloudFraction: options.minCloudFraction ?? 0,
+    },
   });
   const pools = poolIndices(arch.layers);
-  model.description.prunedPools = options.prune === 'last' ? pools.slice(-1) : pools;
-  model.description.detection.gate = options.gate ?? model.description.detection.gate;
-  model.description.detection.darkGuard = options.darkGuard === undefined ? null : { band: 'red', reflectance: options.darkGuard };
-  model.description.detection.hotGuard = options.hotGuard === undefined ? null : { offset: options.hotGuard };
-  model.description.detection.refine = options.refine === undefined ? null : { radius: options.refine, eps: options.refineEps ?? DEFAULT_REFINEMENT_EPS };
+  const kept = initial?.description;
+  const detection = model.description.detection;
+  model.description.prunedPools = options.prune === 'last' ? pools.slice(-1) : options.prune === 'all' || !kept ? pools : kept.prunedPools;
+  detection.gate = options.gate ?? kept?.detection.gate ?? detection.gate;
+  detection.darkGuard = options.darkGuard === undefined ? kept?.detection.darkGuard ?? null : { band: 'red', reflectance: options.darkGuard };
+  detection.hotGuard = options.hotGuard === undefined ? kept?.detection.hotGuard ?? null : { offset: options.hotGuard };
+  detection.refine = options.refine === undefined ? kept?.detection.refine ?? null : { radius: options.refine, eps: options.refineEps ?? DEFAULT_REFINEMENT_EPS };
+  if (kept) detection.stride = kept.detection.stride;
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
   const network = new Network(model, undefined, { threads: options.threads, device });
@@ -366,6 +388,24 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
   saveModel(options.output, model);
   return { model, history, kScores, blocks: { train: labelCounts(trainBlocks), val: labelCounts(valBlocks) } };
+}
+
+/**
+ * Default step size of a fine-tune: a tenth of training's from scratch. The weights start near a minimum of the
+ * loss, and full-size Adam steps on a small new set walk them out of it.
+ */
+const FINE_TUNE_LEARNING_RATE = TRAIN_DEFAULTS.learningRate / 10;
+
+/** The architecture a fine-tune keeps; --arch or --block-size that name another are refused. */
+function initialArchitecture(initial: Model, options: TrainModelOptions): Model['description']['architecture'] {
+  const arch = initial.description.architecture;
+  if (options.architecture !== undefined && options.architecture !== arch.name) {
+    throw new InputError(`${options.init} is a ${arch.name} model; fine-tuning keeps its architecture (leave out --arch)`, '--arch');
+  }
+  if (options.blockSize !== undefined && options.blockSize !== arch.blockSize) {
+    throw new InputError(`${options.init} takes ${arch.blockSize} px blocks (its global convolutional pooling kernel is sized to them); fine-tuning keeps them`, '--block-size');
+  }
+  return { ...arch };
 }
 
 /**

@@ -43,6 +43,11 @@ export interface TrainOptions {
   /** Folder for per-epoch checkpoints; with `resume`, training continues from the one found there. */
   checkpointDir?: string;
   resume?: boolean;
+  /**
+   * Fine-tuning: start from these weights, and keep the normalisation they were trained with, instead of random
+   * weights and the training blocks' own statistics. `from` names the model in messages. A resumed checkpoint wins.
+   */
+  initial?: { weights: Weights; normalization: Normalization; from: string };
   threads?: number;
   /** Where the training graph runs (engine/device.ts). Default `auto`: the GPU where there is one. */
   device?: DeviceChoice;
@@ -96,8 +101,14 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
   }
   if (o.bands.length !== bandCount) throw new Error(`${o.bands.length} band names given for ${bandCount} bands`);
 
-  // A resumed run keeps the normalisation its weights were trained with (below).
-  let normalization = estimateNormalization(o.train);
+  // A resumed or fine-tuned run keeps the normalisation its weights were trained with (below).
+  const ownNormalization = estimateNormalization(o.train);
+  let normalization = ownNormalization;
+  if (o.initial) {
+    const drift = normalizationDrift(o.initial.normalization, ownNormalization, o.bands, "the model's");
+    if (drift) onProgress({ kind: 'warning', message: `${o.initial.from}: the training blocks are unlike those the model was trained on (${drift}); they are normalised as its were` });
+    normalization = o.initial.normalization;
+  }
   const describe = (weights: Weights, history: EpochRecord[]): Model => ({
     weights,
     description: {
@@ -114,6 +125,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
       training: {
         ...o.provenance,
         seed: o.seed,
+        learningRate: o.learningRate,
         epochs: history.length,
         bestEpoch: bestOf(history)?.epoch,
         trainBlocks: o.train.length,
@@ -125,7 +137,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
 
   let state: TrainState = {
     epoch: 0,
-    weights: initialWeights(arch, bandCount, o.seed),
+    weights: o.initial ? cloneWeights(o.initial.weights) : initialWeights(arch, bandCount, o.seed),
     best: null,
     history: [],
     randomState: o.seed ^ 0x5bd1e995,
@@ -138,7 +150,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
     if (restored) {
       state = restored.state;
       adam = Adam.restore(restored.optimizer);
-      const drift = normalizationDrift(restored.normalization, normalization, o.bands);
+      const drift = normalizationDrift(restored.normalization, ownNormalization, o.bands, "the checkpoint's");
       if (drift) onProgress({ kind: 'warning', message: `${o.checkpointDir}: the training blocks are not those the checkpoint was trained on (${drift}); they are normalised as the checkpoint's were` });
       normalization = restored.normalization;
       const done = state.epoch >= o.epochs ? `; it has run ${state.epoch} of --epochs ${o.epochs}, so no epoch is added` : state.badEpochs >= o.patience ? `; it stopped early (${state.badEpochs} epochs without a better validation loss), so no epoch is added` : '';
@@ -231,14 +243,14 @@ function bestOf(history: EpochRecord[]): EpochRecord | undefined {
   return validated.reduce((best, r) => (r.valLoss < best.valLoss ? r : best));
 }
 
-/** How the normalisation of this run's blocks differs from a checkpoint's, in words, or null where they agree. */
-function normalizationDrift(saved: Normalization, now: Normalization, bands: string[]): string | null {
+/** How the normalisation of this run's blocks differs from that of saved weights (`whose`), in words, or null where they agree. */
+function normalizationDrift(saved: Normalization, now: Normalization, bands: string[], whose: string): string | null {
   for (let b = 0; b < bands.length; b++) {
     const [m0, s0, m1, s1] = [saved.mean[b]!, saved.std[b]!, now.mean[b]!, now.std[b]!];
     // Blocks added or removed move the statistics a little; other units or bands move them by whole stds.
     if (Math.abs(m1 - m0) > 0.1 * s0 || s1 > 1.25 * s0 || s1 < 0.8 * s0) {
       const f = (v: number) => Number(v.toPrecision(3));
-      return `${bands[b]}: mean ${f(m1)} std ${f(s1)}, the checkpoint's mean ${f(m0)} std ${f(s0)}`;
+      return `${bands[b]}: mean ${f(m1)} std ${f(s1)}, ${whose} mean ${f(m0)} std ${f(s0)}`;
     }
   }
   return null;

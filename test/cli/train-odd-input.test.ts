@@ -26,13 +26,14 @@ describe('wdcd train on odd input', () => {
     writeFileSync(state, readFileSync(state, 'utf8').slice(0, 50));
   });
 
-  it('DN blocks read as reflectance, a damaged checkpoint, a model folder under a file: exit 2, named, nothing written', { timeout: 120_000 }, async () => {
+  it('DN blocks read as reflectance, a damaged checkpoint, a model folder under a file, --init of another architecture: exit 2, named, nothing written', { timeout: 120_000 }, async () => {
     const file = join(reflectance, 'clear', 'notes.txt');
     writeFileSync(file, 'not a folder');
     const cases: [string[], string, RegExp][] = [
       [['--train', `blocks:${dn}`], join(dir, 'dn-model'), /blocks:.*dn: 6 of 6 blocks have more than 5 % of their values outside -0\.5 to 2 as read through the landsat8-biome preset .*give --sensor or --scale/],
       [['--train', `blocks:${reflectance}`, '--checkpoint', checkpoint, '--resume'], join(dir, 'resumed'), /ckpt[/\\]state\.json: the checkpoint is damaged or incomplete: it is not valid JSON/],
       [['--train', `blocks:${reflectance}`], join(file, 'model'), /notes\.txt[/\\]model: cannot be made: .*notes\.txt is a file, not a folder/],
+      [['--train', `blocks:${reflectance}`, '--init', 'rgb'], join(dir, 'fine-tuned'), /--arch: rgb is a wdcd-light model; fine-tuning keeps its architecture/],
     ];
     const runs = await Promise.all(cases.map(([extra, output]) => wdcd(['train', ...extra, '-o', output, ...args])));
     runs.forEach((r, i) => {
