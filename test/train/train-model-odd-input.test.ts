@@ -111,6 +111,16 @@ describe('trainModel on odd input', () => {
     refusedBeforeTraining(dn, /dn-scene\.tif: a --tune scene of scenes:.* does not hold 0-1 values as read through the landsat8-biome preset \(100 % of sampled values outside/, output);
   });
 
+  it('a scene list to tune on beside catalogue training sources: read through the preset of their bands (rgb: /255)', { timeout: 60_000 }, async () => {
+    const slice = '/work/shared/data/gf1/train/thick_slice/GF1_PMS1_E104.0_N41.1_20160314_L1A0001467562-MSS1';
+    const list = join(dir, 'gf1-scene.csv');
+    writeFileSync(list, `${slice}.jpg,${slice}.png,gf1-png\n`);
+    const r = await run({ output: join(dir, 'gf1-model'), train: ['gf1:train'], trainStride: 232, tune: [`scenes:${list}`], tuneMetric: 'kappa' });
+    assert.equal(r.error, undefined, String(r.error));
+    assert.ok(r.events.some((e) => e.kind === 'stage' && e.stage === 'tune k'));
+    assert.ok(r.events.some((e) => e.kind === 'log' && /read through the rgb preset/.test(e.message)));
+  });
+
   it('validation from the training files, of one class, tuning on training scenes, no tuning scenes: trained, and said', { timeout: 120_000 }, async () => {
     const csv = join(dir, 'clear.csv');
     writeFileSync(csv, blocks.filter((b) => b.label === 0).map((b) => `${b.path},0`).join('\n') + '\n');
