@@ -9,13 +9,15 @@ export async function modelsCommand(argv: string[]): Promise<void> {
   for (const name of names) {
     const { description: d } = loadModel(name);
     const stats = d.detection.clearSky;
+    const init = d.training?.init as { model: string; command?: string } | undefined;
     process.stdout.write(
       `${name}: ${d.architecture.name}, ${d.architecture.blockSize} px blocks, bands ${d.bands.join(', ')} (${d.units}), sensor preset ${d.sensor}\n` +
         `  LPP pruned pools ${JSON.stringify(d.prunedPools)}, stride ${d.detection.stride}, gate ${d.detection.gate ? 'on' : 'off'}, ` +
         (stats ? `T = ${stats.mean.toFixed(3)} + ${d.detection.k} x ${stats.std.toFixed(3)} = ${thresholdOf(stats, d.detection.k).toFixed(3)}\n` : 'no threshold statistics\n') +
         `  spectral guards: ${guardText(d.detection) || 'none'}\n` +
         `  map refinement: ${d.detection.refine ? `guided filter, radius ${d.detection.refine.radius} px, eps ${d.detection.refine.eps}` : 'none'}\n` +
-        (d.training?.command ? `  trained by: ${d.training.command}\n` : ''),
+        (d.training?.command ? `  trained by: ${d.training.command}\n` : '') +
+        (init ? `  fine-tuned from: ${init.model}${init.command ? `, itself trained by: ${init.command}` : ''}\n` : ''),
     );
   }
 }
