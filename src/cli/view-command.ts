@@ -18,7 +18,7 @@ export const VIEW_USAGE = `wdcd view MASK.tif --image IMAGE [--image IMAGE ...] 
   --mask-coding NAME    the mask's coding, same names (default: wdcd's own 0 clear / 1 cloud / 255 nodata when
                         the values fit, else guessed like --coding); e.g. 38cloud for a 0/255 mask
   --rgb R,G,B           image bands (1-based) shown as red, green, blue at first, e.g. 4,3,2 for a Landsat 8 stack
-                        (default: 1,2,3 for 8-bit three-band images, else 3,2,1; the page can change them)
+                        (default: 1,2,3 for PNG, JPEG and 8-bit three-band images, else 3,2,1; the page can change them)
   --port N              port (default: a free one)
   -q, --quiet           no progress on stderr (warnings and failed requests still print)`;
 
@@ -37,7 +37,11 @@ export async function viewCommand(argv: string[]): Promise<void> {
       quiet: { type: 'boolean', short: 'q' },
     },
   });
-  if (positionals.length !== 1) throw new InputError('give exactly one mask file\n\n' + VIEW_USAGE);
+  if (positionals.length !== 1) {
+    // Band files listed after one --image (as detect takes them) land here as extra masks.
+    const got = positionals.length ? `, got ${positionals.length}: ${positionals.join(', ')}; each image file takes its own --image` : '';
+    throw new InputError(`give exactly one mask file${got}\n\n` + VIEW_USAGE);
+  }
   if (!v.image?.length) throw new InputError('give the image with --image\n\n' + VIEW_USAGE);
   const rgb = numberList(v.rgb, '--rgb');
   if (rgb && rgb.length !== 3) throw new InputError(`give three bands (red, green, blue), got ${rgb.length}`, '--rgb');

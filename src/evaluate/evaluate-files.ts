@@ -95,7 +95,7 @@ async function checkPairs(pairs: EvaluationPair[]): Promise<string[]> {
 }
 
 /** A declared nodata value that the coding scores: the file says no data, the coding says clear or cloud. */
-function scoredNodataWarning(mask: DecodedMask, role: string): string | null {
+export function scoredNodataWarning(mask: DecodedMask, role: string): string | null {
   const n = mask.scoredNodata;
   if (!n) return null;
   return `the ${role} declares nodata ${n.value}, which the ${mask.coding} coding reads as ${n.as}: its ${n.pixels} ` +
@@ -108,7 +108,7 @@ function scoredNodataWarning(mask: DecodedMask, role: string): string | null {
  * binary 0/255 mask (binarised Biome masks are common), whose every clear pixel is then left out while the scores
  * still look fine.
  */
-function fillAndCloudOnly(truth: DecodedMask): string | null {
+export function fillAndCloudOnly(truth: DecodedMask): string | null {
   if (CODINGS[truth.coding].table[0] !== NODATA) return null;
   let fill = 0;
   for (const v of truth.mask) {

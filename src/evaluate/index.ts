@@ -8,6 +8,7 @@ export {
   parseCoding,
   readRawMask,
   readMask,
+  decodeRawMask,
   decodeMask,
   guessCoding,
   histogram,

@@ -520,7 +520,12 @@ export interface DecodedMask {
  */
 export async function readMask(path: string, coding: CodingName | 'auto' | string = 'auto'): Promise<DecodedMask> {
   const chosen = parseCoding(coding);
-  const raw = await readRawMask(path);
+  return decodeRawMask(await readRawMask(path), chosen);
+}
+
+/** readMask on a mask already read, for callers that also need its raw values (the viewer's readout). */
+export function decodeRawMask(raw: RawMask, chosen: CodingName | 'auto'): DecodedMask {
+  const { path } = raw;
   let values = raw.values;
   const nodata = raw.nodata === null || Number.isNaN(raw.nodata) ? null : Math.fround(raw.nodata);
   let pixels = 0;

@@ -104,6 +104,14 @@ export class Pyramid {
     return { factor: f, width: ow, height: oh, bands };
   }
 
+  /** How many of tile (x, y)'s columns and rows of level z lie inside the raster; `tile` holds NaN past them. */
+  tileExtent(z: number, x: number, y: number): { cols: number; rows: number } {
+    const r = 2 ** (this.maxZoom - z);
+    const half = Math.floor(r / 2);
+    const count = (start: number, size: number) => Math.max(0, Math.min(TILE_SIZE, Math.ceil((size - start - half) / r)));
+    return { cols: count(x * TILE_SIZE * r, this.width), rows: count(y * TILE_SIZE * r, this.height) };
+  }
+
   /**
    * Values of the given bands on the tile grid: tile (x, y) of level z, `TILE_SIZE` squared, NaN outside the
    * raster. Returns null for a tile wholly outside.

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import sharp from 'sharp';
 import { fromFile } from 'geotiff';
@@ -16,7 +16,7 @@ import { InputError } from '../errors.js';
 import { maskGridDifference } from '../raster/georef.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { openRaster } from '../raster/open.js';
-import type { GeoReference, RasterSource } from '../raster/types.js';
+import { dataBands, type GeoReference, type RasterSource } from '../raster/types.js';
 import {
   addConfusion,
   confusion,
@@ -24,12 +24,17 @@ import {
   metrics as computeMetrics,
   CODINGS,
   decodeMask,
+  decodeRawMask,
   guessCoding,
   histogram,
   parseCoding,
+  readRawMask,
   type CodingName,
+  type DecodedMask,
+  type RawMask,
   type ValueHistogram,
 } from '../evaluate/index.js';
+import { fillAndCloudOnly, scoredNodataWarning } from '../evaluate/evaluate-files.js';
 import { ERROR_COLOURS, MASK_COLOURS, infernoTable, type Rgba } from './colormap.js';
 import { Pyramid, TILE_SIZE, quantiles } from './pyramid.js';
 import { loadPage, type PageAssets } from './page-assets.js';
@@ -50,8 +55,8 @@ export interface ViewerOptions {
   maskCoding?: string;
   /** Port on 127.0.0.1; 0 or absent: a free port. */
   port?: number;
-  /** Initial display bands (0-based) for red, green, blue. Default: 3 x 8-bit images R,G,B = 0,1,2; else 2,1,0
-   *  (the usual blue, green, red, NIR, ... band order of multispectral stacks). */
+  /** Initial display bands (0-based) for red, green, blue. Default: PNG, JPEG and 3 x 8-bit images R,G,B = 0,1,2;
+   *  else 2,1,0 (the usual blue, green, red, NIR, ... band order of multispectral stacks). */
   rgb?: [number, number, number];
   /** Overview budget in pixels per band (tests use it to force the large-scene path). */
   overviewPixels?: number;
@@ -68,6 +73,19 @@ export interface Viewer {
 interface Layer {
   path: string;
   source: RasterSource;
+  pyramid: Pyramid;
+}
+
+/**
+ * The truth, read and decoded as `wdcd eval` reads it (palette PNGs as their indices, its declared nodata excluded
+ * where the coding has no class for it), so that the page's metrics are eval's. Held whole, as eval holds it.
+ */
+interface Truth {
+  /** Values as stored, for the readout. */
+  raw: RawMask;
+  /** 0 clear, 1 cloud, 255 excluded. */
+  decoded: DecodedMask;
+  /** Tiles of `decoded`. */
   pyramid: Pyramid;
 }
 
@@ -90,6 +108,51 @@ function finiteOrNull(v: number): number | null {
 async function openLayer(paths: string[], overviewPixels: number | undefined): Promise<Layer> {
   const source = await openRaster(paths);
   return { path: paths.join(', '), source, pyramid: new Pyramid(source, overviewPixels) };
+}
+
+/** A decoded mask held in memory, read like a one-band raster so that it tiles like the other layers. */
+function arraySource(path: string, values: Uint8Array, width: number, height: number): RasterSource {
+  return {
+    paths: [path],
+    width,
+    height,
+    bandCount: 1,
+    sampleType: 'uint8',
+    georef: null,
+    nodata: null,
+    alphaBand: null,
+    async readWindow(w) {
+      const out = new Float32Array(w.width * w.height);
+      for (let j = 0; j < w.height; j++) {
+        const start = (w.y + j) * width + w.x;
+        out.set(values.subarray(start, start + w.width), j * w.width);
+      }
+      return [out];
+    },
+    async close() {},
+  };
+}
+
+/** Whether the file is a PNG or JPEG, which always store red, green, blue in that order (8 or 16 bits). */
+async function isPngOrJpeg(path: string): Promise<boolean> {
+  const head = Buffer.alloc(4);
+  const handle = await open(path, 'r');
+  try {
+    await handle.read(head, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  return head.readUInt32BE(0) === 0x89504e47 || (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff);
+}
+
+/** Whether two paths name one file (links and other spellings included); false where one cannot be read (its reader says why). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** Threshold-like and other metadata items of a TIFF (GDAL_METADATA, dataset level and band 1). */
@@ -163,17 +226,20 @@ function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
 
 /**
  * Histogram of band 1 at full resolution, gathered while the layer's overview is built (one pass). A mask stored
- * as grey RGB (GF-1's PNGs) has equal colour bands; differing ones are an image given as the mask.
+ * as grey RGB (GF-1's PNGs) has equal colour bands; differing ones are an image given as the mask. An alpha band
+ * (gdalwarp -dstalpha) is no class band: its transparent pixels already read as NaN.
  */
 async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback, stage: string): Promise<ValueHistogram> {
   const total: ValueHistogram = { counts: new Float64Array(256), nan: 0, other: 0 };
+  const others = dataBands(layer.source).filter((b) => b > 0);
   await layer.pyramid.overview((strip, y, rows, height) => {
     const first = strip[0]!;
-    for (const band of strip.slice(1, 3)) {
+    for (const b of others.slice(0, 2)) {
+      const band = strip[b]!;
       const i = band.findIndex((v, j) => v !== first[j] && !(Number.isNaN(v) && Number.isNaN(first[j]!)));
       if (i >= 0) {
         throw new InputError(
-          `bands 1 and ${strip.indexOf(band) + 1} differ at pixel (${i % layer.source.width}, ${y + Math.floor(i / layer.source.width)}); ` +
+          `bands 1 and ${b + 1} differ at pixel (${i % layer.source.width}, ${y + Math.floor(i / layer.source.width)}); ` +
             'a mask is one band of class values (is this the image?)',
           layer.path,
         );
@@ -216,6 +282,21 @@ function checkCodingFits(path: string, h: ValueHistogram, coding: CodingName): v
   }
 }
 
+/**
+ * The values of an integer raster holding at most two (0 and 1, 0 and 255): a mask given as --cam. A CAM is
+ * float; an integer probability map (0-100) holds many values.
+ */
+function maskLikeValues(sampleType: string, values: Float32Array, nodata: number | null): number[] | null {
+  if (sampleType.startsWith('float')) return null;
+  const seen = new Set<number>();
+  for (const v of values) {
+    if (Number.isNaN(v) || v === nodata || seen.has(v)) continue;
+    if (seen.size === 2) return null;
+    seen.add(v);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
 /** A small LRU of rendered tiles (and in-flight renders, so concurrent requests for a tile render it once). */
 class TileCache {
   private readonly map = new Map<string, Promise<Buffer | null>>();
@@ -248,13 +329,17 @@ function put(out: Uint8Array, i: number, c: Rgba): void {
   out[i * 4 + 3] = c[3];
 }
 
-/** Decodes raw mask values (NaN outside the raster) to 0/1/255, with 254 for "outside the raster". */
-function decodeTile(values: Float32Array, coding: CodingName): Uint8Array {
+/**
+ * Decodes a tile of raw mask values to 0/1/255, with 254 for "outside the raster" (past `extent`). NaN inside it is
+ * nodata (a float mask's, an alpha band's transparent pixels), drawn as nodata, never as clear.
+ */
+function decodeTile(values: Float32Array, coding: CodingName, extent: { cols: number; rows: number }): Uint8Array {
   const table = CODINGS[coding].table;
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (Number.isNaN(v)) out[i] = 254;
+    if (i % TILE_SIZE >= extent.cols || Math.floor(i / TILE_SIZE) >= extent.rows) out[i] = 254;
+    else if (Number.isNaN(v)) out[i] = 255;
     else {
       const d = v >= 0 && v <= 255 && Number.isInteger(v) ? table[v]! : -1;
       out[i] = d < 0 ? 255 : d;
@@ -273,6 +358,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   // Coding names are checked before any file is read.
   const requestedMaskCoding = parseCoding(options.maskCoding, '--mask-coding');
   const requestedTruthCoding = parseCoding(options.truthCoding, '--coding');
+  // Without a truth it would be ignored without a word, when it was most likely meant for the mask.
+  if (options.truthCoding !== undefined && !options.truth) {
+    throw new InputError("is the coding of --truth, which is not given; the mask's coding is --mask-coding", '--coding');
+  }
   const warnings: string[] = [];
   const opened: Layer[] = [];
   const close = async (): Promise<void> => {
@@ -282,7 +371,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   let mask: Layer;
   let image: Layer;
   let cam: Layer | null = null;
-  let truth: Layer | null = null;
+  let truthRaw: RawMask | null = null;
   try {
     onProgress({ kind: 'stage', stage: 'view', message: 'opening rasters' });
     mask = await openLayer([options.mask], options.overviewPixels);
@@ -294,20 +383,31 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       opened.push(cam);
     }
     if (options.truth) {
-      truth = await openLayer([options.truth], options.overviewPixels);
-      opened.push(truth);
+      // The mask as its own truth scores 100 %, a slip that `wdcd eval` refuses too.
+      if (await sameFile(options.mask, options.truth)) {
+        throw new InputError('is given as both the mask and its truth (--truth); it would score itself 100 %', options.truth);
+      }
+      onProgress({ kind: 'stage', stage: 'view', message: 'reading the truth' });
+      truthRaw = await readRawMask(options.truth);
     }
     const { width, height } = mask.source;
-    for (const [layer, what] of [[image, '--image'], [cam, '--cam'], [truth, '--truth']] as const) {
-      if (layer && (layer.source.width !== width || layer.source.height !== height)) {
+    const grid = (what: string, path: string, r: { width: number; height: number; georef: GeoReference | null }) =>
+      ({ what, path, width: r.width, height: r.height, georef: r.georef });
+    const others = [
+      grid('--image', image.path, image.source),
+      ...(cam ? [grid('--cam', cam.path, cam.source)] : []),
+      ...(truthRaw ? [grid('--truth', truthRaw.path, truthRaw)] : []),
+    ];
+    for (const layer of others) {
+      if (layer.width !== width || layer.height !== height) {
         throw new InputError(
-          `is ${layer.source.width} x ${layer.source.height} pixels but the mask is ${width} x ${height}; ` +
-            `${what} must cover the same grid as the mask`,
+          `is ${layer.width} x ${layer.height} pixels but the mask is ${width} x ${height}; ` +
+            `${layer.what} must cover the same grid as the mask`,
           layer.path,
         );
       }
-      const difference = layer ? maskGridDifference(mask.source.georef, layer.source.georef) : null;
-      if (difference) throw new InputError(`${what} must cover the same grid as the mask: ${difference}`, layer!.path);
+      const difference = maskGridDifference(mask.source.georef, layer.georef);
+      if (difference) throw new InputError(`${layer.what} must cover the same grid as the mask: ${difference}`, layer.path);
     }
     if (cam && cam.source.bandCount !== 1) warnings.push(`${cam.path}: ${cam.source.bandCount} bands, showing the first as CAM`);
     if (options.rgb && options.rgb.some((b) => !Number.isInteger(b) || b < 0 || b >= image.source.bandCount)) {
@@ -325,17 +425,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   // it is found here, before the URL is printed, and thrown as InputError.
   let maskCoding: CodingName;
   let maskHist: ValueHistogram;
-  let truthCoding: CodingName | null = null;
+  let truth: Truth | null = null;
   try {
     onProgress({ kind: 'stage', stage: 'view', message: 'reading the mask' });
     maskHist = await histogramWithOverview(mask, onProgress, 'view: mask');
     maskCoding = chooseMaskCoding(options.mask, maskHist, requestedMaskCoding, mask.source.nodata);
     checkCodingFits(options.mask, maskHist, maskCoding);
-    if (truth) {
-      onProgress({ kind: 'stage', stage: 'view', message: 'reading the truth' });
-      const th = await histogramWithOverview(truth, onProgress, 'view: truth');
-      truthCoding = requestedTruthCoding === 'auto' ? guessCoding(truth.path, th) : requestedTruthCoding;
-      checkCodingFits(truth.path, th, truthCoding);
+    if (truthRaw) {
+      const decoded = decodeRawMask(truthRaw, requestedTruthCoding);
+      // eval's warnings about a truth whose scores would mislead without a word.
+      for (const w of [scoredNodataWarning(decoded, 'truth'), fillAndCloudOnly(decoded)]) if (w) warnings.push(`${truthRaw.path}: ${w}`);
+      const source = arraySource(truthRaw.path, decoded.mask, width, height);
+      truth = { raw: truthRaw, decoded, pyramid: new Pyramid(source, options.overviewPixels) };
     }
   } catch (e) {
     await close();
@@ -344,19 +445,15 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
 
   // --- static description of the layers -------------------------------------------------------------------
   const imageBands = image.source.bandCount;
-  const defaultRgb: [number, number, number] =
-    options.rgb ??
-    (imageBands >= 3
-      ? image.source.sampleType === 'uint8' && imageBands <= 4
-        ? [0, 1, 2]
-        : [2, 1, 0]
-      : [0, 0, 0]);
+  const rgbOrder = (image.source.sampleType === 'uint8' && imageBands <= 4) || (options.image.length === 1 && (await isPngOrJpeg(options.image[0]!)));
+  const defaultRgb: [number, number, number] = options.rgb ?? (imageBands >= 3 ? (rgbOrder ? [0, 1, 2] : [2, 1, 0]) : [0, 0, 0]);
   const multiFile = options.image.length > 1;
   const bandNames = Array.from({ length: imageBands }, (_, b) =>
     bandName(options.image[Math.min(b, options.image.length - 1)]!, b, multiFile && options.image.length === imageBands),
   );
-  const imageNodata = image.source.nodata;
-  const camNodata = cam?.source.nodata ?? null;
+  // As float32, the type values are read in: a declared -0.1 or 1e20 compared as a double would match no pixel.
+  const imageNodata = image.source.nodata === null ? null : Math.fround(image.source.nodata);
+  const camNodata = cam && cam.source.nodata !== null ? Math.fround(cam.source.nodata) : null;
 
   /** Rows-read progress while an overview is built. */
   const overviewProgress = (stage: string) => (_strip: Float32Array[], y: number, rows: number, total: number) =>
@@ -395,6 +492,13 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         const values = cov.bands[0]!;
         let [lo, hi] = quantiles(values, [0.02, 0.98], (i) => Number.isFinite(values[i]!) && values[i] !== camNodata);
         if (!Number.isFinite(lo!) || !Number.isFinite(hi!)) [lo, hi] = [0, 1];
+        const classes = maskLikeValues(cam.source.sampleType, values, camNodata);
+        if (classes) {
+          warnings.push(
+            `${cam.path}: holds only the values ${classes.join(' and ')}, like a mask, not an activation map ` +
+              '(wdcd detect --cam writes float32 scores); the heat map shows classes, not scores',
+          );
+        }
         if (threshold) {
           lo = Math.min(lo!, threshold.value);
           hi = Math.max(hi!, threshold.value);
@@ -436,19 +540,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const pixels = width * height;
   const summaryPromise: Promise<ViewerSummary> = (async () => {
     let truthSummary: ViewerSummary['truth'] = null;
-    if (truth && truthCoding) {
+    if (truth) {
       let m = emptyConfusion();
       const rows = Math.floor(SCAN_FLOATS / width / 512) * 512 || Math.max(1, Math.floor(SCAN_FLOATS / width));
       for (let y = 0; y < height; y += rows) {
         const h = Math.min(rows, height - y);
-        const win = { x: 0, y, width, height: h };
-        const [[p], [t]] = await Promise.all([mask.source.readWindow(win, [0]), truth.source.readWindow(win, [0])]);
-        m = addConfusion(m, confusion(decodeMask(p!, maskCoding, options.mask), decodeMask(t!, truthCoding, truth.path)));
+        const [p] = await mask.source.readWindow({ x: 0, y, width, height: h }, [0]);
+        m = addConfusion(m, confusion(decodeMask(p!, maskCoding, options.mask), truth.decoded.mask.subarray(y * width, (y + h) * width)));
       }
       const mm = computeMetrics(m);
       truthSummary = {
-        path: basename(truth.path),
-        coding: truthCoding,
+        path: basename(truth.raw.path),
+        coding: truth.decoded.coding,
         confusion: m,
         metrics: {
           oa: finiteOrNull(mm.oa),
@@ -530,7 +633,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   async function renderMask(z: number, x: number, y: number): Promise<Buffer | null> {
     const data = await mask.pyramid.tile(z, x, y, [0]);
     if (!data) return null;
-    const classes = decodeTile(data[0]!, maskCoding);
+    const classes = decodeTile(data[0]!, maskCoding, mask.pyramid.tileExtent(z, x, y));
     const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
     const stripe = MASK_COLOURS.nodataStripe;
     for (let i = 0; i < classes.length; i++) {
@@ -542,11 +645,12 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   }
 
   async function renderErrors(z: number, x: number, y: number): Promise<Buffer | null> {
-    if (!truth || !truthCoding) return null;
+    if (!truth) return null;
     const [p, t] = await Promise.all([mask.pyramid.tile(z, x, y, [0]), truth.pyramid.tile(z, x, y, [0])]);
     if (!p || !t) return null;
-    const pc = decodeTile(p[0]!, maskCoding);
-    const tc = decodeTile(t[0]!, truthCoding);
+    const extent = mask.pyramid.tileExtent(z, x, y);
+    const pc = decodeTile(p[0]!, maskCoding, extent);
+    const tc = decodeTile(t[0]!, 'wdcd', extent); // already decoded to 0/1/255
     const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
     for (let i = 0; i < pc.length; i++) {
       const a = pc[i]!;
@@ -562,11 +666,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   // --- pixel values --------------------------------------------------------------------------------------
   async function pixel(col: number, row: number): Promise<PixelValues> {
     const win = { x: col, y: row, width: 1, height: 1 };
-    const [img, m, c, t] = await Promise.all([
+    const [img, m, c] = await Promise.all([
       image.source.readWindow(win),
       mask.source.readWindow(win, [0]),
       cam ? cam.source.readWindow(win, [0]) : null,
-      truth ? truth.source.readWindow(win, [0]) : null,
     ]);
     const classOf = (v: number, coding: CodingName): string => {
       if (Number.isNaN(v)) return 'nodata';
@@ -574,7 +677,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       return d === 1 ? 'cloud' : d === 0 ? 'clear' : 'nodata';
     };
     const mv = m[0]![0]!;
-    const tv = t ? t[0]![0]! : null;
+    const ti = row * width + col;
     const gt = mask.source.georef?.geoTransform;
     const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
     return {
@@ -585,9 +688,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
         : null,
       image: img.map((band, b) => ({ name: bandNames[b], value: num(band[0]!) })),
       imageNodata: img.some((band) => Number.isNaN(band[0]!) || band[0] === imageNodata) || img.every((band) => band[0] === 0),
-      cam: c ? num(c[0]![0]!) : null,
+      cam: c && c[0]![0] !== camNodata ? num(c[0]![0]!) : null, // a nodata CAM pixel has no score to compare with T
       mask: { value: num(mv), class: classOf(mv, maskCoding) },
-      truth: tv === null ? null : { value: num(tv), class: classOf(tv, truthCoding!) },
+      truth: truth ? { value: num(truth.raw.values[ti]!), class: classOf(truth.decoded.mask[ti]!, 'wdcd') } : null,
     };
   }
 
@@ -609,7 +712,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       },
       cam: cam && camRange ? { path: basename(cam.path), lo: camRange[0], hi: camRange[1], colormap: 'inferno' } : null,
       mask: { path: basename(options.mask), coding: maskCoding, codingDescription: CODINGS[maskCoding].description },
-      truth: truth && truthCoding ? { path: basename(truth.path), coding: truthCoding } : null,
+      truth: truth ? { path: basename(truth.raw.path), coding: truth.decoded.coding } : null,
       threshold,
       colours: { mask: MASK_COLOURS, errors: ERROR_COLOURS },
     };

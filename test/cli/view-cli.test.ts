@@ -84,6 +84,13 @@ describe('wdcd view (command line)', () => {
     }
   });
 
+  it('band files listed after one --image (as detect takes them) are refused with exit 2, saying how to give them', async () => {
+    const r = await wdcd(['view', MASK, '--image', IMAGE, IMAGE, MASK]);
+    assert.equal(r.code, 2, show(r));
+    assert.match(r.stderr, /give exactly one mask file, got 3: \S*Urban_11_1326\.tif, \S*images\/Urban_11_1326\.tif, \S*; each image file takes its own --image/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  });
+
   it('a bad --rgb is refused with exit 2, naming the option', async () => {
     const [two, outside, zero] = await Promise.all([
       wdcd(['view', MASK, '--image', IMAGE, '--rgb', '4,3']),
