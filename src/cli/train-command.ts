@@ -21,7 +21,8 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --tune SOURCE          scenes with pixel masks for choosing k (default: the --val scenes)
   --init MODEL           fine-tune: start from a model's weights (default | rgb | a folder), keeping its
                          architecture, bands, normalisation, sensor and detection settings unless given; the
-                         learning rate defaults to 0.0001; the clear-sky statistics and k are estimated afresh
+                         learning rate defaults to 0.0001; the clear-sky statistics are estimated afresh,
+                         and k tuned afresh where there are scenes to tune on
   --arch NAME            ${Object.keys(ARCHITECTURES).join(' | ')} (default wdcd-light)
   --block-size N         block side in pixels (default: the architecture's)
   --train-stride N       step between blocks cut from training scenes (default: a third of a block)

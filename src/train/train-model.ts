@@ -36,7 +36,8 @@ export interface TrainModelOptions {
   /**
    * Fine-tuning: a model (bundled name or folder) whose weights training starts from. Its architecture, block
    * size, bands, normalisation, sensor preset and detection settings (LPP, gate, guards, refinement) are kept
-   * unless given; the clear-sky statistics and k are estimated afresh.
+   * unless given; the clear-sky statistics are estimated afresh, and k is tuned afresh where there are scenes to tune
+   * on (else the model's is kept).
    */
   init?: string;
   architecture?: string;
@@ -325,7 +326,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   onProgress({ kind: 'log', message: `training blocks: ${JSON.stringify(labelCounts(trainBlocks))}, validation blocks: ${JSON.stringify(labelCounts(valBlocks))}` });
   for (const message of heldOutWarnings(trainLoaded, valLoaded, options.tune ? tuneScenes.map((scene) => scene.image.join('\n')) : [])) onProgress({ kind: 'warning', message });
   if (tuneScenes.length === 0) {
-    onProgress({ kind: 'warning', message: 'no scenes with pixel masks to tune k on (--tune, or scenes among --val): k stays at its untuned default, 2' });
+    onProgress({ kind: 'warning', message: `no scenes with pixel masks to tune k on (--tune, or scenes among --val): k stays ${initial ? `${options.init}'s, ${initial.description.detection.k}` : 'at its untuned default, 2'}` });
   }
 
   const sensor = presetSensor ?? initialSensor ?? (bands.length === 3 ? 'rgb' : 'landsat8-biome');
@@ -368,7 +369,10 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   detection.darkGuard = options.darkGuard === undefined ? kept?.detection.darkGuard ?? null : { band: 'red', reflectance: options.darkGuard };
   detection.hotGuard = options.hotGuard === undefined ? kept?.detection.hotGuard ?? null : { offset: options.hotGuard };
   detection.refine = options.refine === undefined ? kept?.detection.refine ?? null : { radius: options.refine, eps: options.refineEps ?? DEFAULT_REFINEMENT_EPS };
-  if (kept) detection.stride = kept.detection.stride;
+  if (kept) {
+    detection.stride = kept.detection.stride;
+    detection.k = kept.detection.k; // unless tuned below
+  }
 
   onProgress({ kind: 'stage', stage: 'clear-sky statistics' });
   const network = new Network(model, undefined, { threads: options.threads, device });

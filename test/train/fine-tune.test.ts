@@ -33,6 +33,7 @@ describe('fine-tuning from a model', () => {
     assert.deepEqual(d.detection.darkGuard, start.description.detection.darkGuard);
     assert.deepEqual(d.detection.hotGuard, start.description.detection.hotGuard);
     assert.equal((d.training?.init as { model: string }).model, 'default');
+    assert.equal(d.detection.k, start.description.detection.k, 'no scenes to tune on: k kept');
     let largest = 0;
     for (const [name, values] of start.weights) {
       const tuned = model.weights.get(name)!;
