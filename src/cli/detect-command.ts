@@ -54,7 +54,10 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --cam FILE             also write the activation map (float32 GeoTIFF)
   --png FILE             also write an RGB overlay picture (PNG)
   --heatmap FILE         also write a heat map of the activation map with its threshold (PNG)
-  --with cam,png,heatmap extras to write with -O
+  --vector FILE          also write the cloud as polygons (GeoJSON, in the mask's CRS)
+  --with cam,png,heatmap,vector
+                         extras to write with -O (NAME_cam.tif, NAME_overlay.png, NAME_heatmap.png,
+                         NAME_clouds.geojson)
   --cog                  write Cloud Optimized GeoTIFFs
   --overwrite            replace existing outputs
   --threads N            CPU threads for the network (default: all cores)
@@ -103,6 +106,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       cam: { type: 'string' },
       png: { type: 'string' },
       heatmap: { type: 'string' },
+      vector: { type: 'string' },
       with: { type: 'string' },
       cog: { type: 'boolean' },
       overwrite: { type: 'boolean' },
@@ -151,12 +155,12 @@ export async function detectCommand(argv: string[]): Promise<void> {
   const summaries: DetectSummary[] = [];
   const failures: string[] = [];
   if (v.output) {
-    for (const file of [v.output, v.cam, v.png, v.heatmap]) if (file) makeFolder(dirname(file));
-    summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap }));
+    for (const file of [v.output, v.cam, v.png, v.heatmap, v.vector]) if (file) makeFolder(dirname(file));
+    summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap, vector: v.vector }));
   } else {
     const outdir = v.outdir!;
-    if (v.cam || v.png || v.heatmap) throw new InputError('with -O use --with cam,png,heatmap instead of file names', '--outdir');
-    const extras = new Set(choiceList(v.with, '--with', ['cam', 'png', 'heatmap'] as const));
+    if (v.cam || v.png || v.heatmap || v.vector) throw new InputError('with -O use --with cam,png,heatmap,vector instead of file names', '--outdir');
+    const extras = new Set(choiceList(v.with, '--with', ['cam', 'png', 'heatmap', 'vector'] as const));
     const jobs = inputs.map((input) => {
       const stem = join(outdir, basename(input, extname(input)));
       return {
@@ -165,6 +169,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
         cam: extras.has('cam') ? `${stem}_cam.tif` : undefined,
         png: extras.has('png') ? `${stem}_overlay.png` : undefined,
         heatmap: extras.has('heatmap') ? `${stem}_heatmap.png` : undefined,
+        vector: extras.has('vector') ? `${stem}_clouds.geojson` : undefined,
       };
     });
     // Every scene's outputs at once, before the first is written: two inputs of one name in different folders
@@ -200,7 +205,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
   }
 }
 
-const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', summary: 'summary', cam: 'CAM', png: 'overlay', heatmap: 'heat map' };
+const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', summary: 'summary', cam: 'CAM', png: 'overlay', heatmap: 'heat map', vector: 'cloud polygons' };
 
 /** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */
 function makeFolder(dir: string): void {

@@ -25,6 +25,7 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { checkOutputPaths } from '../raster/output-paths.js';
 import { writeFileAtomic } from '../raster/temporary-files.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
+import { createCloudPolygonsWriter, type CloudPolygonsWriter } from '../raster/write-cloud-polygons.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
 import { chunkRowsOf, GPU_TILE_WIDTH, latticeOf, TILE_WIDTH } from './cam-mosaic.js';
@@ -81,6 +82,11 @@ export interface DetectOptions extends CamOptions {
   /** Optional RGB overlay PNG and CAM heat-map PNG. */
   png?: string;
   heatmap?: string;
+  /**
+   * Optional GeoJSON of the cloud: one polygon per 4-connected cloud region, along pixel edges, in the mask's CRS
+   * (raster/write-cloud-polygons.ts). The uint8 mask is then held whole (1 byte per pixel) to trace it.
+   */
+  vector?: string;
   /** Write Cloud Optimized GeoTIFFs. */
   cog?: boolean;
   overwrite?: boolean;
@@ -131,6 +137,8 @@ export interface DetectSummary {
   featureShare: number;
   blocks: { total: number; gatedClear: number };
   cloudFraction: number;
+  /** Polygons written to the GeoJSON (with the vector option). */
+  cloudPolygons?: number;
   nodataFraction: number;
   outputs: Record<string, string>;
   seconds: Record<string, number>;
@@ -420,7 +428,7 @@ export function resolveThreshold(model: Model, options: { k?: number; threshold?
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
-  const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap };
+  const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap, 'the cloud polygons': options.vector };
   checkOutputPaths(
     Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined)),
     options.metadata ? [...inputs, options.metadata.file] : inputs,
@@ -471,8 +479,14 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       heatmap = await createHeatmapQuicklook(options.heatmap, { width, height, threshold, label: 'cloud activation (logit)', overwrite: options.overwrite });
       outputs.heatmap = options.heatmap;
     }
+    let polygons: CloudPolygonsWriter | undefined;
+    if (options.vector) {
+      polygons = await createCloudPolygonsWriter(options.vector, { width, height, georef, overwrite: options.overwrite });
+      writers.push(polygons);
+      outputs.vector = options.vector;
+    }
     const rgbBands = ['red', 'green', 'blue'].map((c) => p.mapping.bands[p.mapping.channels.indexOf(c)]);
-    const fullMask = postProcess ? new Uint8Array(width * height) : null;
+    const fullMask = postProcess || polygons ? new Uint8Array(width * height) : null;
     let cloud = 0;
     let nodata = 0;
     const run: CamRun = { timings, stripeThreads: 1, points: { features: 0, total: 0 } };
@@ -499,8 +513,9 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     }
     const logits = step.value;
     const t = performance.now();
+    let cloudPolygons: number | undefined;
     if (fullMask) {
-      // Cloud regions are not local, so post-processing works on the whole uint8 mask (1 byte per pixel).
+      // Cloud regions are not local, so post-processing and tracing work on the whole uint8 mask (1 byte per pixel).
       let mask: Uint8Array = fullMask;
       if ((options.minSize ?? 0) > 1) mask = removeSmall(mask, width, height, options.minSize!);
       if ((options.dilate ?? 0) > 0) mask = dilate(mask, width, height, options.dilate!);
@@ -512,6 +527,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
         if (overlay) await writeOverlay(overlay, p.source, rgbBands, { x: 0, y, width, height: h }, rows);
       }
       for (const v of mask) v === 1 ? cloud++ : v === 255 ? nodata++ : 0;
+      if (polygons) cloudPolygons = await polygons.finish(mask);
     }
     await maskWriter.finish();
     await camWriter?.finish();
@@ -543,6 +559,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       featureShare: run.points.total > 0 ? run.points.features / run.points.total : 1,
       blocks: { total: logits.length, gatedClear: p.gate ? gatedClear : 0 },
       cloudFraction: cloud / (width * height),
+      ...(cloudPolygons !== undefined ? { cloudPolygons } : {}),
       nodataFraction: nodata / (width * height),
       outputs: { ...outputs, summary: `${options.mask}.json` },
       seconds: timings,

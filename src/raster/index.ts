@@ -1,4 +1,4 @@
-/** Public API of the raster layer: reading, sensor presets, GeoTIFF/COG writing, quicklooks, mask clean-up. */
+/** Public API of the raster layer: reading, sensor presets, GeoTIFF/COG writing, quicklooks, mask clean-up, cloud polygons. */
 export type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 export { openRaster, type OpenRasterOptions } from './open.js';
 export { DEFAULT_LIMITS, type OpenLimits } from './limits.js';
@@ -15,3 +15,5 @@ export {
   type HeatmapOptions, type HeatmapQuicklook, type OverlayOptions, type OverlayQuicklook, type QuicklookOptions,
 } from './quicklook.js';
 export { dilate, removeSmall } from './post-process.js';
+export { polygonizeMask, type MaskPolygon } from './polygonize.js';
+export { createCloudPolygonsWriter, type CloudPolygonsOptions, type CloudPolygonsWriter } from './write-cloud-polygons.js';
