@@ -26,7 +26,6 @@ import {
   decodeMask,
   decodeRawMask,
   guessCoding,
-  histogram,
   parseCoding,
   readRawMask,
   type CodingName,
@@ -217,20 +216,38 @@ async function readSidecar(maskPath: string, warnings: string[]): Promise<Viewer
   return null;
 }
 
-function addHistogram(into: ValueHistogram, h: ValueHistogram): void {
-  for (let v = 0; v < 256; v++) into.counts[v]! += h.counts[v]!;
-  into.nan += h.nan;
-  if (into.other === 0 && h.other > 0) into.firstOther = h.firstOther;
-  into.other += h.other;
+/** Adds `values` to the histogram, leaving out (and counting) the pixels that hold the declared nodata value. */
+function addValues(into: ValueHistogram, values: Float32Array, nodata: number | null): number {
+  let declared = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === nodata) declared++;
+    else if (v >= 0 && v <= 255 && Number.isInteger(v)) into.counts[v]!++;
+    else if (Number.isNaN(v)) into.nan++;
+    else {
+      if (into.other === 0) into.firstOther = v;
+      into.other++;
+    }
+  }
+  return declared;
+}
+
+/** A mask's values: the histogram of those that are not its declared nodata, and how many pixels hold that. */
+interface MaskValues {
+  histogram: ValueHistogram;
+  /** Pixels holding the file's declared nodata value (0 when none is declared). */
+  declared: number;
 }
 
 /**
  * Histogram of band 1 at full resolution, gathered while the layer's overview is built (one pass). A mask stored
  * as grey RGB (GF-1's PNGs) has equal colour bands; differing ones are an image given as the mask. An alpha band
- * (gdalwarp -dstalpha) is no class band: its transparent pixels already read as NaN.
+ * (gdalwarp -dstalpha) is no class band: its transparent pixels already read as NaN. Pixels holding the declared
+ * nodata (`nodata`, as float32) are counted apart, as `wdcd eval` leaves them out when it guesses a coding.
  */
-async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback, stage: string): Promise<ValueHistogram> {
+async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback, stage: string, nodata: number | null): Promise<MaskValues> {
   const total: ValueHistogram = { counts: new Float64Array(256), nan: 0, other: 0 };
+  let declared = 0;
   const others = dataBands(layer.source).filter((b) => b > 0);
   await layer.pyramid.overview((strip, y, rows, height) => {
     const first = strip[0]!;
@@ -245,24 +262,28 @@ async function histogramWithOverview(layer: Layer, onProgress: ProgressCallback,
         );
       }
     }
-    addHistogram(total, histogram(first));
+    declared += addValues(total, first, nodata);
     onProgress({ kind: 'progress', stage, done: y + rows, total: height, unit: 'rows' });
   });
-  return total;
+  return { histogram: total, declared };
 }
 
 /**
  * The mask's coding: wdcd's own (0 clear, 1 cloud, 255 nodata, written with GDAL_NODATA 255) whenever the values
  * fit it and are not a 0/255 mask without that nodata tag, which is the usual "255 = cloud" coding of other tools
- * and is guessed like a truth mask (from the name, else an InputError asking for the coding).
+ * and is guessed like a truth mask (from the name, else an InputError asking for the coding). `h` leaves out the
+ * pixels of the declared nodata (a 0/1 mask with its own fill value, 254 or 15, is wdcd's), as `wdcd eval` does
+ * when it guesses a coding; a 1 declared as nodata still tells a 0/1 mask.
  */
-function chooseMaskCoding(path: string, h: ValueHistogram, requested: CodingName | 'auto', nodata: number | null): CodingName {
+function chooseMaskCoding(path: string, values: MaskValues, requested: CodingName | 'auto', nodata: number | null): CodingName {
   if (requested !== 'auto') return requested;
+  const h = values.histogram;
   if (h.other === 0) {
     const table = CODINGS.wdcd.table;
     let fits = true;
     for (let v = 0; v < 256; v++) if (h.counts[v]! > 0 && table[v]! < 0) fits = false;
-    if (fits && (nodata === 255 || h.counts[1]! > 0 || h.counts[255] === 0)) return 'wdcd';
+    const ones = h.counts[1]! + (nodata === 1 ? values.declared : 0);
+    if (fits && (nodata === 255 || ones > 0 || h.counts[255] === 0)) return 'wdcd';
   }
   try {
     return guessCoding(path, h);
@@ -331,15 +352,16 @@ function put(out: Uint8Array, i: number, c: Rgba): void {
 
 /**
  * Decodes a tile of raw mask values to 0/1/255, with 254 for "outside the raster" (past `extent`). NaN inside it is
- * nodata (a float mask's, an alpha band's transparent pixels), drawn as nodata, never as clear.
+ * nodata (a float mask's, an alpha band's transparent pixels), drawn as nodata, never as clear; so is `nodata`, the
+ * mask's declared nodata value where its coding has no class for it.
  */
-function decodeTile(values: Float32Array, coding: CodingName, extent: { cols: number; rows: number }): Uint8Array {
+function decodeTile(values: Float32Array, coding: CodingName, extent: { cols: number; rows: number }, nodata: number | null): Uint8Array {
   const table = CODINGS[coding].table;
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (i % TILE_SIZE >= extent.cols || Math.floor(i / TILE_SIZE) >= extent.rows) out[i] = 254;
-    else if (Number.isNaN(v)) out[i] = 255;
+    else if (Number.isNaN(v) || v === nodata) out[i] = 255;
     else {
       const d = v >= 0 && v <= 255 && Number.isInteger(v) ? table[v]! : -1;
       out[i] = d < 0 ? 255 : d;
@@ -424,13 +446,37 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   // Mask coding (and the truth's) must be known before tiles are drawn; a wrong coding is the user's error, so
   // it is found here, before the URL is printed, and thrown as InputError.
   let maskCoding: CodingName;
-  let maskHist: ValueHistogram;
+  let maskValues: MaskValues;
+  /**
+   * The mask's declared nodata value (as float32, the type values are read in) where its coding has no class for
+   * it (254 or 65535 in a 0/1 mask): its pixels are no data in the tiles, the summary and the metrics, as `wdcd
+   * eval` excludes them. Null where none is declared or the coding reads it (255 in wdcd's coding: fill already;
+   * a class value: scored as the coding says, with eval's warning).
+   */
+  let maskNodata: number | null = null;
+  /** How the summary counts the declared nodata's pixels: as the class the coding reads it as, else as no data. */
+  let declaredAs: 0 | 1 | 255 = 255;
   let truth: Truth | null = null;
   try {
     onProgress({ kind: 'stage', stage: 'view', message: 'reading the mask' });
-    maskHist = await histogramWithOverview(mask, onProgress, 'view: mask');
-    maskCoding = chooseMaskCoding(options.mask, maskHist, requestedMaskCoding, mask.source.nodata);
-    checkCodingFits(options.mask, maskHist, maskCoding);
+    const declared = mask.source.nodata === null || Number.isNaN(mask.source.nodata) ? null : Math.fround(mask.source.nodata);
+    maskValues = await histogramWithOverview(mask, onProgress, 'view: mask', declared);
+    maskCoding = chooseMaskCoding(options.mask, maskValues, requestedMaskCoding, declared);
+    checkCodingFits(options.mask, maskValues.histogram, maskCoding);
+    if (declared !== null) {
+      const readAs = declared >= 0 && declared <= 255 && Number.isInteger(declared) ? CODINGS[maskCoding].table[declared]! : -1;
+      if (readAs < 0) maskNodata = declared;
+      else if ((readAs === 0 || readAs === 1) && maskValues.declared > 0) {
+        // The file says no data, the coding says clear or cloud: eval scores them as the coding says, and warns.
+        declaredAs = readAs;
+        const as = readAs === 1 ? ('cloud' as const) : ('clear' as const);
+        const scored: DecodedMask = {
+          path: options.mask, width, height, georef: mask.source.georef, coding: maskCoding, mask: new Uint8Array(0),
+          scoredNodata: { value: declared, pixels: maskValues.declared, as },
+        };
+        warnings.push(`${options.mask}: ${scoredNodataWarning(scored, 'mask')!.replace(/--coding\b/g, '--mask-coding')}`);
+      }
+    }
     if (truthRaw) {
       const decoded = decodeRawMask(truthRaw, requestedTruthCoding);
       // eval's warnings about a truth whose scores would mislead without a word.
@@ -529,14 +575,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const table = CODINGS[maskCoding].table;
   let cloud = 0;
   let clear = 0;
-  let nodata = maskHist.nan;
+  let nodata = maskValues.histogram.nan;
   for (let v = 0; v < 256; v++) {
-    const c = maskHist.counts[v]!;
+    const c = maskValues.histogram.counts[v]!;
     if (c === 0) continue;
     if (table[v] === 1) cloud += c;
     else if (table[v] === 0) clear += c;
     else nodata += c;
   }
+  // The declared nodata's pixels: no data unless the coding reads the value as a class (warned about above).
+  if (declaredAs === 1) cloud += maskValues.declared;
+  else if (declaredAs === 0) clear += maskValues.declared;
+  else nodata += maskValues.declared;
   const pixels = width * height;
   const summaryPromise: Promise<ViewerSummary> = (async () => {
     let truthSummary: ViewerSummary['truth'] = null;
@@ -546,7 +596,9 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       for (let y = 0; y < height; y += rows) {
         const h = Math.min(rows, height - y);
         const [p] = await mask.source.readWindow({ x: 0, y, width, height: h }, [0]);
-        m = addConfusion(m, confusion(decodeMask(p!, maskCoding, options.mask), truth.decoded.mask.subarray(y * width, (y + h) * width)));
+        // The declared nodata that the coding has no class for is excluded (as NaN), as `wdcd eval` excludes it.
+        const values = maskNodata === null ? p! : p!.map((v) => (v === maskNodata ? Number.NaN : v));
+        m = addConfusion(m, confusion(decodeMask(values, maskCoding, options.mask), truth.decoded.mask.subarray(y * width, (y + h) * width)));
       }
       const mm = computeMetrics(m);
       truthSummary = {
@@ -633,7 +685,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   async function renderMask(z: number, x: number, y: number): Promise<Buffer | null> {
     const data = await mask.pyramid.tile(z, x, y, [0]);
     if (!data) return null;
-    const classes = decodeTile(data[0]!, maskCoding, mask.pyramid.tileExtent(z, x, y));
+    const classes = decodeTile(data[0]!, maskCoding, mask.pyramid.tileExtent(z, x, y), maskNodata);
     const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
     const stripe = MASK_COLOURS.nodataStripe;
     for (let i = 0; i < classes.length; i++) {
@@ -649,8 +701,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     const [p, t] = await Promise.all([mask.pyramid.tile(z, x, y, [0]), truth.pyramid.tile(z, x, y, [0])]);
     if (!p || !t) return null;
     const extent = mask.pyramid.tileExtent(z, x, y);
-    const pc = decodeTile(p[0]!, maskCoding, extent);
-    const tc = decodeTile(t[0]!, 'wdcd', extent); // already decoded to 0/1/255
+    const pc = decodeTile(p[0]!, maskCoding, extent, maskNodata);
+    const tc = decodeTile(t[0]!, 'wdcd', extent, null); // already decoded to 0/1/255
     const out = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
     for (let i = 0; i < pc.length; i++) {
       const a = pc[i]!;
@@ -671,8 +723,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       mask.source.readWindow(win, [0]),
       cam ? cam.source.readWindow(win, [0]) : null,
     ]);
-    const classOf = (v: number, coding: CodingName): string => {
-      if (Number.isNaN(v)) return 'nodata';
+    const classOf = (v: number, coding: CodingName, nodata: number | null): string => {
+      if (Number.isNaN(v) || v === nodata) return 'nodata';
       const d = v >= 0 && v <= 255 && Number.isInteger(v) ? CODINGS[coding].table[v]! : -1;
       return d === 1 ? 'cloud' : d === 0 ? 'clear' : 'nodata';
     };
@@ -689,8 +741,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       image: img.map((band, b) => ({ name: bandNames[b], value: num(band[0]!) })),
       imageNodata: img.some((band) => Number.isNaN(band[0]!) || band[0] === imageNodata) || img.every((band) => band[0] === 0),
       cam: c && c[0]![0] !== camNodata ? num(c[0]![0]!) : null, // a nodata CAM pixel has no score to compare with T
-      mask: { value: num(mv), class: classOf(mv, maskCoding) },
-      truth: truth ? { value: num(truth.raw.values[ti]!), class: classOf(truth.decoded.mask[ti]!, 'wdcd') } : null,
+      mask: { value: num(mv), class: classOf(mv, maskCoding, maskNodata) },
+      truth: truth ? { value: num(truth.raw.values[ti]!), class: classOf(truth.decoded.mask[ti]!, 'wdcd', null) } : null,
     };
   }
 

@@ -1,4 +1,5 @@
-// `wdcd view` given odd but plausible inputs: a truth with a declared nodata value, a palette PNG truth, the mask as
+// `wdcd view` given odd but plausible inputs: a truth with a declared nodata value, a mask from another tool with its
+// own declared nodata value (254, 15, 65535, float32's lowest; 1, a class value), a palette PNG truth, the mask as
 // its own truth, a mask with an alpha band, float nodata values that float32 cannot hold exactly, a mask given as the
 // CAM, a 16-bit RGB PNG image, --coding without --truth. Inputs are made from the real 38-Cloud patch with GDAL
 // (python3-gdal), which also computes the expected confusion matrices, independently of wdcd.
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startViewer, type PixelValues, type Viewer, type ViewerInfo, type ViewerSummary } from '../../src/view/index.js';
-import { ERROR_COLOURS } from '../../src/view/colormap.js';
+import { ERROR_COLOURS, MASK_COLOURS } from '../../src/view/colormap.js';
 import { evaluateFiles, type Confusion } from '../../src/evaluate/index.js';
 import { InputError } from '../../src/errors.js';
 
@@ -23,7 +24,9 @@ const IMAGE = ['red', 'green', 'blue'].map((b) => join(CLOUD38, `${b}_${PATCH}`)
  * nodata 255) and a float32 copy with NaN for nodata, truths (0/255 with a 100 px block at rows and columns 100-199 set to a declared nodata 7, or 65535
  * in a uint16 copy; one declaring nodata 0; a palette PNG of indices 0 clear / 1 cloud drawn black and white), the
  * mask with an alpha band, a float reflectance band and a CAM whose rows 0-49 hold a declared nodata of -0.1, and
- * the patch as a 16-bit RGB PNG. Prints the expected confusion matrices as JSON.
+ * the patch as a 16-bit RGB PNG; the mask as another tool would write it, its nodata rows 0-9 holding a declared
+ * nodata of 254 or 15 (uint8), 65535 (uint16) or float32's lowest value, a 0/255 copy (38-Cloud coding) declaring
+ * 7, and mask.tif's values declaring nodata 1, a class value. Prints the expected confusion matrices as JSON.
  */
 const MAKE = String.raw`
 import sys, json
@@ -65,17 +68,25 @@ save('cam_nodata.tif', [cam], gdal.GDT_Float32, nodata=-0.1)
 rgb = gdal.GetDriverByName('MEM').Create('', 384, 384, 3, gdal.GDT_UInt16)
 for i, b in enumerate(['red', 'green', 'blue']): rgb.GetRasterBand(i + 1).WriteArray(gdal.Open(f'{src}/{b}_{patch}').ReadAsArray())
 gdal.GetDriverByName('PNG').CreateCopy(f'{out}/rgb16.png', rgb)
+fill = mask == 255
+save('mask_nd254.tif', [np.where(fill, 254, mask).astype(np.uint8)], nodata=254)
+save('mask_nd15.tif', [np.where(fill, 15, mask).astype(np.uint8)], nodata=15)
+save('mask_nd65535.tif', [np.where(fill, 65535, mask).astype(np.uint16)], gdal.GDT_UInt16, nodata=65535)
+lowest = float(np.finfo(np.float32).min)
+save('mask_ndlowest.tif', [np.where(fill, lowest, mask).astype(np.float32)], gdal.GDT_Float32, nodata=lowest)
+save('mask38_nd7.tif', [np.where(fill, 7, mask * 255).astype(np.uint8)], nodata=7)
+save('mask_nd1.tif', [mask], nodata=1)
 def matrix(excluded_truth):
     scored = (mask != 255) & ~excluded_truth
     p, c = mask == 1, cloud
     return dict(tp=int((scored & p & c).sum()), fp=int((scored & p & ~c).sum()), tn=int((scored & ~p & ~c).sum()),
                 fn=int((scored & ~p & c).sum()), excluded=int((~scored).sum()))
-print(json.dumps(dict(nodataBlock=matrix(block), whole=matrix(np.zeros(gt.shape, bool)))))
+print(json.dumps(dict(nodataBlock=matrix(block), whole=matrix(np.zeros(gt.shape, bool)), lowest=lowest)))
 `;
 
 describe('wdcd view: odd inputs', () => {
   let dir: string;
-  let expected: { nodataBlock: Confusion; whole: Confusion };
+  let expected: { nodataBlock: Confusion; whole: Confusion; lowest: number };
   const file = (name: string) => join(dir, name);
   const get = async <T>(viewer: Viewer, path: string): Promise<T> => (await (await fetch(new URL(path, viewer.url))).json()) as T;
   /** Starts a viewer, hands it to `check`, and closes it. */
@@ -134,6 +145,75 @@ describe('wdcd view: odd inputs', () => {
       assert.deepEqual(s.truth?.confusion, expected.whole);
       assert.equal(s.warnings.length, 1);
       assert.match(s.warnings[0]!, /truth_nd0\.tif: the truth declares nodata 0, which the 38cloud coding reads as clear: its \d+ pixels of 0 are scored as clear, not excluded/);
+    });
+  });
+
+  /** RGBA of a tile at pixel (x, y). */
+  const tilePixel = async (viewer: Viewer, tile: string) => {
+    const data = await sharp(Buffer.from(await (await fetch(new URL(tile, viewer.url))).arrayBuffer())).raw().toBuffer();
+    return (x: number, y: number) => [...data.subarray((y * 256 + x) * 4, (y * 256 + x) * 4 + 4)];
+  };
+
+  test("a mask's own declared nodata (254, 15, 65535, float32's lowest; 7 in a 0/255 mask read as 38cloud) is nodata: drawn, counted and scored as wdcd eval excludes it", async () => {
+    const truth = join(CLOUD38, `gt_${PATCH}`);
+    const { whole } = expected;
+    const cases: [string, number, Partial<Parameters<typeof startViewer>[0]>][] = [
+      ['mask_nd254.tif', 254, {}],
+      ['mask_nd15.tif', 15, {}],
+      ['mask_nd65535.tif', 65535, {}],
+      ['mask_ndlowest.tif', Math.fround(expected.lowest), {}],
+      ['mask38_nd7.tif', 7, { maskCoding: '38cloud' }],
+    ];
+    for (const [name, value, options] of cases) {
+      // An overview of 192 x 192 px: the zoom 0 tile is cut from it, the zoom 1 tiles are read from the file.
+      await viewing({ mask: file(name), truth, truthCoding: '38cloud', overviewPixels: 192 * 192, ...options }, async (viewer) => {
+        const s = await get<ViewerSummary>(viewer, 'api/summary');
+        assert.deepEqual(s.warnings, [], name);
+        assert.deepEqual([s.cloud, s.clear, s.nodata], [whole.tp + whole.fp, whole.tn + whole.fn, whole.excluded], `${name}: cloud, clear, nodata`);
+        assert.deepEqual(s.truth?.confusion, whole, name);
+        const predictionCoding = options.maskCoding ?? 'wdcd';
+        const { images: [evaluated] } = await evaluateFiles([{ prediction: file(name), truth }], { coding: '38cloud', predictionCoding });
+        const { tp, fp, tn, fn, excluded } = evaluated!;
+        assert.deepEqual({ tp, fp, tn, fn, excluded }, whole, `${name}: wdcd eval's matrix`);
+        assert.equal(s.truth!.metrics.f1, evaluated!.f1, `${name}: the F1 of wdcd eval`);
+        assert.equal((await get<ViewerInfo>(viewer, 'api/info')).mask.coding, predictionCoding, name);
+        // The readout shows the stored value as nodata; a cloud pixel below stays cloud.
+        assert.deepEqual((await get<PixelValues>(viewer, 'api/pixel?x=5&y=5')).mask, { value, class: 'nodata' }, name);
+        // Row 5 is drawn as nodata (hatched), never as clear (transparent) or cloud, at full resolution (zoom 1) and in
+        // the zoom 0 tile (its row 2 is the source row 5); the error layer draws nothing there.
+        const nodataColours = [MASK_COLOURS.nodata, MASK_COLOURS.nodataStripe].map((c) => c.join());
+        const full = await tilePixel(viewer, 'tiles/mask/1/0/0.png');
+        const half = await tilePixel(viewer, 'tiles/mask/0/0/0.png');
+        const errors = await tilePixel(viewer, 'tiles/errors/1/0/0.png');
+        for (const x of [0, 5, 77, 200, 255]) {
+          assert.ok(nodataColours.includes(full(x, 5).join()), `${name}: zoom 1 (${x}, 5) is ${full(x, 5)}`);
+          assert.ok(nodataColours.includes(half(x >> 1, 2).join()), `${name}: zoom 0 (${x >> 1}, 2) is ${half(x >> 1, 2)}`);
+          assert.equal(errors(x, 5)[3], 0, `${name}: no error drawn on the mask's nodata at (${x}, 5)`);
+        }
+        let cloudDrawn = 0;
+        for (let y = 10; y < 256; y++) for (let x = 0; x < 256; x++) if (full(x, y).join() === MASK_COLOURS.cloud.join()) cloudDrawn++;
+        assert.ok(cloudDrawn > 100, `${name}: cloud is drawn below the nodata rows`);
+      });
+    }
+  });
+
+  test('a mask declaring a nodata its coding reads as a class (1 in a 0/1 mask) is scored so, with the warning wdcd eval gives', async () => {
+    const truth = join(CLOUD38, `gt_${PATCH}`);
+    const { whole } = expected;
+    await viewing({ mask: file('mask_nd1.tif'), truth, truthCoding: '38cloud' }, async (viewer) => {
+      const s = await get<ViewerSummary>(viewer, 'api/summary');
+      assert.deepEqual([s.cloud, s.clear, s.nodata], [whole.tp + whole.fp, whole.tn + whole.fn, whole.excluded]);
+      assert.deepEqual(s.truth?.confusion, whole);
+      assert.equal(s.warnings.length, 1, s.warnings.join('\n'));
+      assert.match(
+        s.warnings[0]!,
+        new RegExp(`mask_nd1\\.tif: the mask declares nodata 1, which the wdcd coding reads as cloud: its ${whole.tp + whole.fp} pixels of 1 are scored as cloud, not excluded\\. If they are no data, the coding is wrong for this file \\(--mask-coding\\)`),
+      );
+      const warnings: string[] = [];
+      const { images: [evaluated] } = await evaluateFiles([{ prediction: file('mask_nd1.tif'), truth }], { coding: '38cloud', onWarning: (w) => warnings.push(w) });
+      assert.equal(s.truth!.metrics.f1, evaluated!.f1, 'the F1 of wdcd eval');
+      assert.ok(warnings.some((w) => /declares nodata 1, which the wdcd coding reads as cloud/.test(w)), 'wdcd eval warns the same');
+      assert.equal((await get<PixelValues>(viewer, 'api/pixel?x=5&y=5')).mask.class, 'nodata', 'its 255 is still nodata');
     });
   });
 
