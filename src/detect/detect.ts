@@ -25,6 +25,7 @@ import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff
 import { checkOutputPaths } from '../raster/output-paths.js';
 import { writeFileAtomic } from '../raster/temporary-files.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
+import { isFolder, readProductFolder } from '../raster/product-folder.js';
 import { createCloudPolygonsWriter, type CloudPolygonsWriter } from '../raster/write-cloud-polygons.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
@@ -428,6 +429,14 @@ export function resolveThreshold(model: Model, options: { k?: number; threshold?
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
+  if (inputs.length === 1 && isFolder(inputs[0])) {
+    // A product folder: its metadata names the band files (raster/product-folder.ts).
+    if (options.metadata) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', inputs[0]);
+    const product = readProductFolder(inputs[0]);
+    onProgress({ kind: 'log', message: `${product.folder}: ${product.inputs.map((f) => basename(f)).join(', ')} with ${basename(product.metadata.file)}` });
+    inputs = product.inputs;
+    options = { ...options, metadata: product.metadata };
+  }
   const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap, 'the cloud polygons': options.vector };
   checkOutputPaths(
     Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined)),

@@ -19,7 +19,7 @@ async function sniff(path: string): Promise<{ format: Format; size: number }> {
   let size: number;
   try {
     const info = await stat(path);
-    if (info.isDirectory()) throw new InputError('is a folder, not a raster file', path);
+    if (info.isDirectory()) throw new InputError('is a folder, not a raster file (a product folder is read when it is the only input of a scene)', path);
     size = info.size;
   } catch (err) {
     if (err instanceof InputError) throw err;

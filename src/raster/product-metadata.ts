@@ -149,7 +149,7 @@ function landsatMetadata(file: string, groups: Groups): ProductMetadata {
   const contents = groups.get('PRODUCT_CONTENTS') ?? groups.get('PRODUCT_METADATA');
   for (const [key, name] of contents ?? []) {
     const m = /^FILE_NAME_BAND_(\d+)$/.exec(key);
-    if (m) fileBands[stem(name)] = `B${m[1]}`;
+    if (m) fileBands[fileStem(name)] = `B${m[1]}`;
   }
   return {
     file,
@@ -182,7 +182,7 @@ function sentinel2Metadata(file: string, text: string): ProductMetadata {
   const fileBands: Record<string, string> = {};
   for (const m of text.matchAll(/<IMAGE_FILE(?:_2A)?>\s*([^<]*?)\s*<\/IMAGE_FILE(?:_2A)?>/g)) {
     const band = /_(B\d[\dA])(?:_\d+m)?$/.exec(m[1]);
-    if (band) fileBands[stem(m[1])] = band[1];
+    if (band) fileBands[fileStem(m[1])] = band[1];
   }
   const baseline = xmlTag(text, 'PROCESSING_BASELINE');
   return {
@@ -259,7 +259,7 @@ export function earthSunDistance(dayOfYear: number): number {
 }
 
 /** A file's name without folder or extension (`.TIF`, `.jp2`, none), lower case: how the metadata lists it. */
-function stem(path: string): string {
+export function fileStem(path: string): string {
   const name = basename(path.replace(/\\/g, '/'));
   return (/\.(tiff?|jp2|img)$/i.test(extname(name)) ? name.slice(0, -extname(name).length) : name).toLowerCase();
 }
@@ -273,7 +273,7 @@ function stem(path: string): string {
  */
 export function checkBandFiles(metadata: ProductMetadata, inputs: string[], bands: number[], channels: string[]): string[] {
   if (Object.keys(metadata.fileBands).length === 0) return [];
-  const named = inputs.map((f) => metadata.fileBands[stem(f)]);
+  const named = inputs.map((f) => metadata.fileBands[fileStem(f)]);
   bands.forEach((input, c) => {
     const found = named[input];
     if (found !== undefined && found !== metadata.channelBands[c]) {
