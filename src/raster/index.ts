@@ -7,6 +7,7 @@ export {
   type BandOverrides, type Calibration, type Channel, type ResolvedBands, type Sensor, type SensorPreset,
 } from './sensors.js';
 export { readProductMetadata, checkBandFiles, type ProductMetadata } from './product-metadata.js';
+export { readProductFolder, type ProductFolder } from './product-folder.js';
 export { createGeoTiffWriter, type GeoTiffWriter, type GeoTiffWriterOptions } from './write-geotiff.js';
 export { removeTemporaryFilesSync } from './temporary-files.js';
 export type { Resampling } from './downsample.js';
