@@ -150,7 +150,9 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
     if (restored) {
       state = restored.state;
       adam = Adam.restore(restored.optimizer);
-      const drift = normalizationDrift(restored.normalization, ownNormalization, o.bands, "the checkpoint's");
+      // A resumed fine-tune's checkpoint holds the initial model's normalisation, whose drift was told above.
+      const toldAbove = o.initial !== undefined && JSON.stringify(restored.normalization) === JSON.stringify(o.initial.normalization);
+      const drift = toldAbove ? null : normalizationDrift(restored.normalization, ownNormalization, o.bands, "the checkpoint's");
       if (drift) onProgress({ kind: 'warning', message: `${o.checkpointDir}: the training blocks are not those the checkpoint was trained on (${drift}); they are normalised as the checkpoint's were` });
       normalization = restored.normalization;
       const done = state.epoch >= o.epochs ? `; it has run ${state.epoch} of --epochs ${o.epochs}, so no epoch is added` : state.badEpochs >= o.patience ? `; it stopped early (${state.badEpochs} epochs without a better validation loss), so no epoch is added` : '';

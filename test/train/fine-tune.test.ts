@@ -54,6 +54,18 @@ describe('fine-tuning from a model', () => {
     assert.deepEqual(model.description.normalization, start.description.normalization);
   });
 
+  it('a resumed fine-tune warns of the blocks once, not again for its checkpoint', { timeout: 90_000 }, async () => {
+    const checkpointDir = join(dir, 'checkpoint');
+    const run = async (epochs: number, resume: boolean): Promise<string[]> => {
+      const events: ProgressEvent[] = [];
+      await trainModel({ output: join(dir, `resumed-${epochs}`), train: [`blocks:${blocks}`], init: 'default', bandOptions: { scale: 0.5 }, epochs, threads: 1, checkpointDir, resume, onProgress: (e) => events.push(e) });
+      return events.flatMap((e) => (e.kind === 'warning' ? [e.message] : []));
+    };
+    await run(1, false);
+    const warnings = await run(2, true);
+    assert.equal(warnings.filter((w) => /unlike|not those the checkpoint/.test(w)).length, 1, warnings.join('\n'));
+  });
+
   it('refuses another architecture, block size or band count than the model\'s', async () => {
     const cases: [Parameters<typeof trainModel>[0], RegExp][] = [
       [{ output: join(dir, 'a'), train: [`blocks:${blocks}`], init: 'default', architecture: 'wdcd-light' }, /default is a wdcd-lean model; fine-tuning keeps its architecture/],
