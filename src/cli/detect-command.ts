@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
@@ -8,12 +8,14 @@ import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
 import { checkOutputPaths } from '../raster/output-paths.js';
+import { isFolder } from '../raster/product-folder.js';
 import { bandList, choice, choiceList, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
 
-  INPUT is one multi-band raster, or several single-band rasters in band order (one scene), each file once.
+  INPUT is one multi-band raster, or several single-band rasters in band order (one scene), each file once,
+  or a product folder alone (Landsat, Sentinel-2 .SAFE, GaoFen/ZiYuan: its metadata names the band files).
   With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
   A scene that fails (unreadable, wrong bands) is named and skipped, the others go on, and the exit code is 2.
 
@@ -57,7 +59,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --vector FILE          also write the cloud as polygons (GeoJSON, in the mask's CRS)
   --with cam,png,heatmap,vector
                          extras to write with -O (NAME_cam.tif, NAME_overlay.png, NAME_heatmap.png,
-                         NAME_clouds.geojson)
+                         NAME_clouds.geojson); may be given more than once
   --cog                  write Cloud Optimized GeoTIFFs
   --overwrite            replace existing outputs
   --threads N            CPU threads for the network (default: all cores)
@@ -69,7 +71,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
                          the network's work; see README, Accuracy)
   --stripe-threads N     threads that mosaic stripes at once, for machines with cores to spare or a
                          GPU (default 1; each holds a stripe's state, about 350 MB)
-  --json                 print a JSON summary on stdout
+  --json                 print a JSON summary on stdout (with -O, an array of the scenes detected)
   -q, --quiet            no progress on stderr (warnings still print)`;
 
 export async function detectCommand(argv: string[]): Promise<void> {
@@ -107,7 +109,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       png: { type: 'string' },
       heatmap: { type: 'string' },
       vector: { type: 'string' },
-      with: { type: 'string' },
+      with: { type: 'string', multiple: true },
       cog: { type: 'boolean' },
       overwrite: { type: 'boolean' },
       threads: { type: 'string' },
@@ -120,6 +122,9 @@ export async function detectCommand(argv: string[]): Promise<void> {
     },
   });
   if (inputs.length === 0) throw new InputError('no input raster given\n\n' + DETECT_USAGE);
+  // `-O "$OUT"` with OUT unset: name the option given, rather than ask for one of the two.
+  if (v.output === '') throw new InputError('no file name given', '--output');
+  if (v.outdir === '') throw new InputError('no folder given', '--outdir');
   if (Boolean(v.output) === Boolean(v.outdir)) throw new InputError('give either -o MASK.tif (one scene) or -O OUTDIR (one mask per input)');
   const progress = progressPrinter(process.stderr, v.quiet);
   const common: Omit<DetectOptions, 'mask'> = {
@@ -155,12 +160,18 @@ export async function detectCommand(argv: string[]): Promise<void> {
   const summaries: DetectSummary[] = [];
   const failures: string[] = [];
   if (v.output) {
+    // Without -O the extras have their own file options: --with would be dropped without a word.
+    if (v.with) throw new InputError('applies to -O; with -o give --cam, --png, --heatmap or --vector FILE', '--with');
     for (const file of [v.output, v.cam, v.png, v.heatmap, v.vector]) if (file) makeFolder(dirname(file));
     summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap, vector: v.vector }));
   } else {
     const outdir = v.outdir!;
     if (v.cam || v.png || v.heatmap || v.vector) throw new InputError('with -O use --with cam,png,heatmap,vector instead of file names', '--outdir');
-    const extras = new Set(choiceList(v.with, '--with', ['cam', 'png', 'heatmap', 'vector'] as const));
+    // `--with png --with heatmap` adds up (parseArgs would keep only the last).
+    const extras = new Set(choiceList(v.with?.join(','), '--with', ['cam', 'png', 'heatmap', 'vector'] as const));
+    checkDistinctScenes(inputs);
+    const folder = common.metadata ? inputs.find(isFolder) : undefined;
+    if (folder) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', folder);
     const jobs = inputs.map((input) => {
       const stem = join(outdir, basename(input, extname(input)));
       return {
@@ -179,6 +190,25 @@ export async function detectCommand(argv: string[]): Promise<void> {
       Object.fromEntries(jobs.flatMap(({ input, ...out }) => Object.entries({ ...out, summary: `${out.mask}.json` }).flatMap(([kind, path]) => (path ? [[`the ${OUTPUT_NAMES[kind]} of ${input}`, path]] : [])))),
       inputs,
     );
+    // Outputs of an earlier run: refused now, not when their scene comes, after the scenes before it.
+    if (!v.overwrite) {
+      const existing = jobs.flatMap(({ input, ...out }) => Object.values(out).filter((path): path is string => path !== undefined && existsSync(path)));
+      if (existing.length > 0) {
+        const more = existing.length > 1 ? ` (and ${existing.length - 1} more output${existing.length > 2 ? 's' : ''})` : '';
+        throw new InputError(`already exists${more}; give --overwrite to replace the outputs of this batch`, existing[0]);
+      }
+    }
+    // What describes one acquisition (its product metadata, its sun angle) is given to every scene of the batch.
+    const perScene = ['metadata', 'sun-elevation', 'earth-sun-distance'].filter((o) => v[o as 'metadata'] !== undefined);
+    if (inputs.length > 1 && perScene.length > 0) {
+      const n = inputs.length;
+      progress({
+        kind: 'warning',
+        message: common.metadata
+          ? `--metadata ${common.metadata.file} describes one product (${common.metadata.product}), and -O applies it to each of the ${n} scenes: give only that product's scenes (tiles of it), or each product's folder without --metadata`
+          : `${perScene.map((o) => `--${o}`).join(' and ')} ${perScene.length > 1 ? 'are' : 'is'} one scene's, and -O applies ${perScene.length > 1 ? 'them' : 'it'} to each of the ${n} scenes: give only tiles of that scene, or run detect once per scene`,
+      });
+    }
     makeFolder(outdir);
     for (const { input, ...outputs } of jobs) {
       progress({ kind: 'log', message: `${input}` });
@@ -188,13 +218,16 @@ export async function detectCommand(argv: string[]): Promise<void> {
         // One bad scene (corrupt, truncated, of the wrong bands) must not cost the rest of a long batch; it leaves
         // no output, is named now and again at the end, and the exit code says so. A bug still stops the batch.
         if (!(e instanceof InputError)) throw e;
-        failures.push(e.message);
-        progress({ kind: 'warning', message: `skipped: ${e.message}` });
+        // One line each (a decoder's message can span several), so the final list reads one scene per line.
+        const message = oneLine(e.message);
+        failures.push(message);
+        progress({ kind: 'warning', message: `skipped: ${message}` });
       }
     }
   }
   progress.done();
-  if (v.json) process.stdout.write(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2) + '\n');
+  // With -O an array whatever the number of scenes detected (one of two, or none), so a script reads one shape.
+  if (v.json) process.stdout.write(JSON.stringify(v.outdir ? summaries : summaries[0], null, 2) + '\n');
   else if (!v.quiet) {
     for (const s of summaries) {
       process.stderr.write(`${s.outputs.mask}: ${s.width} x ${s.height}, cloud ${(100 * s.cloudFraction).toFixed(2)} %, nodata ${(100 * s.nodataFraction).toFixed(2)} %, threshold ${s.threshold.toFixed(3)}, ${s.seconds.total.toFixed(1)} s\n`);
@@ -206,6 +239,35 @@ export async function detectCommand(argv: string[]): Promise<void> {
 }
 
 const OUTPUT_NAMES: Record<string, string> = { mask: 'mask', summary: 'summary', cam: 'CAM', png: 'overlay', heatmap: 'heat map', vector: 'cloud polygons' };
+
+/**
+ * With -O every input is a scene: one given twice (a glob and a name, another spelling, a link) would be detected
+ * twice, the second failing on the first's outputs or, with --overwrite, replacing them.
+ */
+function checkDistinctScenes(inputs: string[]): void {
+  const seen = new Map<string, number>();
+  for (const [i, input] of inputs.entries()) {
+    let key: string;
+    try {
+      key = realpathSync(input);
+    } catch {
+      key = resolve(input);
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const same = inputs[first] === input ? '' : ` (as ${inputs[first]})`;
+      throw new InputError(`is given twice${same}, as inputs ${first + 1} and ${i + 1}; with -O each input is a scene: give each once`, input);
+    }
+    seen.set(key, i);
+  }
+}
+
+/** A message on one line: its lines joined, those repeating what came before left out. */
+function oneLine(message: string): string {
+  let text = '';
+  for (const line of message.split('\n').map((l) => l.trim())) if (line && !text.includes(line)) text += text ? `; ${line}` : line;
+  return text;
+}
 
 /** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */
 function makeFolder(dir: string): void {
@@ -221,7 +283,7 @@ function makeFolder(dir: string): void {
  * --gain/--bias/--esun/--sun-elevation/--earth-sun-distance: a radiometric calibration when gain or esun is given
  * (each of gain, esun and sun elevation is then needed), else the sun elevation alone (Landsat 8's correction).
  */
-function calibrationOptions(v: Record<string, string | boolean | undefined>): Pick<DetectOptions, 'calibration' | 'sunElevationDeg'> {
+function calibrationOptions(v: Record<string, unknown>): Pick<DetectOptions, 'calibration' | 'sunElevationDeg'> {
   const text = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const sunElevationDeg = numberOption(text('sun-elevation'), '--sun-elevation', (n) => n > 0 && n <= 90, 'degrees above the horizon (0-90]');
   const gain = numberList(text('gain'), '--gain');

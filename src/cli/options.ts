@@ -30,6 +30,8 @@ export function choiceList<T extends string>(value: string | undefined, option: 
   const items = value.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw new InputError(`empty value in "${value}"`, option);
   for (const s of items) if (!choices.includes(s as T)) throw new InputError(`unknown value "${s}" (${choices.join(', ')})`, option);
+  const twice = items.find((s, i) => items.indexOf(s) !== i);
+  if (twice !== undefined) throw new InputError(`${twice} is given twice in "${value}"`, option);
   return items as T[];
 }
 

@@ -112,8 +112,14 @@ describe('product folders', () => {
     const out = join(dir, 'masks');
     const r = await wdcd(['detect', a, '-O', out, '-q', '--json']);
     assert.equal(r.code, 0, show(r));
-    const summary = JSON.parse(r.stdout);
+    const [summary, ...more] = JSON.parse(r.stdout);
+    assert.equal(more.length, 0);
     assert.equal(summary.outputs.mask, join(out, `${L8}_mask.tif`));
     assert.equal(summary.sensor, 'landsat8');
+    // --metadata beside folders is refused before the first scene, not once per scene.
+    const r2 = await wdcd(['detect', a, DN[0], '-O', join(dir, 'masks2'), '--metadata', join(FIXTURES, `${L8}_MTL.txt`)]);
+    assert.equal(r2.code, 2, show(r2));
+    assert.match(r2.stderr, /product folder, which brings its own metadata/);
+    assert.doesNotMatch(r2.stderr, /skipped/);
   });
 });
