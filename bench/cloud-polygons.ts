@@ -43,13 +43,18 @@ try {
     for (const ring of [p.outline, ...p.holes]) corners += ring.length / 2;
   }
   const trace = (performance.now() - t) / 1000;
-  const out = join(dir, 'clouds.geojson');
-  t = performance.now();
-  const writer = await createCloudPolygonsWriter(out, { width: side, height: side, georef: { geoTransform: [0, 30, 0, 0, 0, -30], epsg: 32618 } });
-  await writer.finish(mask);
-  const both = (performance.now() - t) / 1000;
   console.log(`${((side * side) / 1e6).toFixed(0)} MP mask (mirrored tiling of the sample's ${w0} x ${h0} mask), ${((100 * cloud) / mask.length).toFixed(2)} % cloud`);
-  console.log(`${polygons} polygons, ${corners} corners; trace ${trace.toFixed(2)} s; trace + write GeoJSON ${both.toFixed(2)} s (${(statSync(out).size / 1e6).toFixed(0)} MB)`);
+  console.log(`${polygons} polygons, ${corners} corners; trace ${trace.toFixed(2)} s`);
+  // A 30 m UTM grid where such a scene could lie (zone 18N, about 41.5 N).
+  const georef = { geoTransform: [600000, 30, 0, 4600000, 0, -30] as [number, number, number, number, number, number], epsg: 32618 };
+  for (const crs of ['native', 'wgs84'] as const) {
+    const out = join(dir, `clouds-${crs}.geojson`);
+    t = performance.now();
+    const writer = await createCloudPolygonsWriter(out, { width: side, height: side, georef, crs });
+    await writer.finish(mask);
+    const both = (performance.now() - t) / 1000;
+    console.log(`trace + write GeoJSON, ${crs === 'native' ? 'the mask\'s CRS' : 'WGS 84 (default)'}: ${both.toFixed(2)} s (${(statSync(out).size / 1e6).toFixed(0)} MB)`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

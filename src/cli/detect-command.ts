@@ -56,7 +56,10 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --cam FILE             also write the activation map (float32 GeoTIFF)
   --png FILE             also write an RGB overlay picture (PNG)
   --heatmap FILE         also write a heat map of the activation map with its threshold (PNG)
-  --vector FILE          also write the cloud as polygons (GeoJSON, in the mask's CRS)
+  --vector FILE          also write the cloud as polygons (GeoJSON, WGS 84 longitude and latitude)
+  --vector-crs wgs84|native
+                         the polygons' coordinates: WGS 84 (default, as RFC 7946 asks) or the mask's own
+                         CRS (exact pixel corners, the CRS named as GDAL names it)
   --with cam,png,heatmap,vector
                          extras to write with -O (NAME_cam.tif, NAME_overlay.png, NAME_heatmap.png,
                          NAME_clouds.geojson); may be given more than once
@@ -109,6 +112,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       png: { type: 'string' },
       heatmap: { type: 'string' },
       vector: { type: 'string' },
+      'vector-crs': { type: 'string' },
       with: { type: 'string', multiple: true },
       cog: { type: 'boolean' },
       overwrite: { type: 'boolean' },
@@ -140,6 +144,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     stride: numberOption(v.stride, '--stride', positiveWhole, 'a whole number of pixels'),
     gate: v['no-gate'] ? false : undefined,
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
+    vectorCrs: choice(v['vector-crs'], '--vector-crs', ['wgs84', 'native'] as const),
     k: numberOption(v.k, '--k'),
     threshold: numberOption(v.threshold, '--threshold'),
     darkGuard: v['dark-guard'] === 'none' ? null : numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance or none'),
@@ -162,6 +167,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
   if (v.output) {
     // Without -O the extras have their own file options: --with would be dropped without a word.
     if (v.with) throw new InputError('applies to -O; with -o give --cam, --png, --heatmap or --vector FILE', '--with');
+    if (v['vector-crs'] && !v.vector) throw new InputError('applies to the cloud polygons: give --vector FILE too', '--vector-crs');
     for (const file of [v.output, v.cam, v.png, v.heatmap, v.vector]) if (file) makeFolder(dirname(file));
     summaries.push(await detect(inputs, { ...common, mask: v.output, cam: v.cam, png: v.png, heatmap: v.heatmap, vector: v.vector }));
   } else {
@@ -169,6 +175,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     if (v.cam || v.png || v.heatmap || v.vector) throw new InputError('with -O use --with cam,png,heatmap,vector instead of file names', '--outdir');
     // `--with png --with heatmap` adds up (parseArgs would keep only the last).
     const extras = new Set(choiceList(v.with?.join(','), '--with', ['cam', 'png', 'heatmap', 'vector'] as const));
+    if (v['vector-crs'] && !extras.has('vector')) throw new InputError('applies to the cloud polygons: give --with vector too', '--vector-crs');
     checkDistinctScenes(inputs);
     const folder = common.metadata ? inputs.find(isFolder) : undefined;
     if (folder) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', folder);

@@ -84,10 +84,12 @@ export interface DetectOptions extends CamOptions {
   png?: string;
   heatmap?: string;
   /**
-   * Optional GeoJSON of the cloud: one polygon per 4-connected cloud region, along pixel edges, in the mask's CRS
+   * Optional GeoJSON of the cloud: one polygon per 4-connected cloud region, along pixel edges
    * (raster/write-cloud-polygons.ts). The uint8 mask is then held whole (1 byte per pixel) to trace it.
    */
   vector?: string;
+  /** The polygons' coordinates: 'wgs84' (default, RFC 7946 longitude and latitude) or 'native' (the mask's CRS). */
+  vectorCrs?: 'wgs84' | 'native';
   /** Write Cloud Optimized GeoTIFFs. */
   cog?: boolean;
   overwrite?: boolean;
@@ -490,8 +492,9 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     }
     let polygons: CloudPolygonsWriter | undefined;
     if (options.vector) {
-      polygons = await createCloudPolygonsWriter(options.vector, { width, height, georef, overwrite: options.overwrite });
+      polygons = await createCloudPolygonsWriter(options.vector, { width, height, georef, crs: options.vectorCrs, overwrite: options.overwrite });
       writers.push(polygons);
+      if (polygons.warning) onProgress({ kind: 'warning', message: polygons.warning });
       outputs.vector = options.vector;
     }
     const rgbBands = ['red', 'green', 'blue'].map((c) => p.mapping.bands[p.mapping.channels.indexOf(c)]);

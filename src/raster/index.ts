@@ -18,3 +18,4 @@ export {
 export { dilate, removeSmall } from './post-process.js';
 export { polygonizeMask, type MaskPolygon } from './polygonize.js';
 export { createCloudPolygonsWriter, type CloudPolygonsOptions, type CloudPolygonsWriter } from './write-cloud-polygons.js';
+export { wgs84Transform, type ToWgs84 } from './to-wgs84.js';

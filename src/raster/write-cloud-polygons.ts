@@ -1,9 +1,12 @@
 /**
- * Cloud polygons as GeoJSON, for a GIS: one Polygon feature per 4-connected cloud region of a mask
- * (raster/polygonize.ts), in the mask's own CRS and coordinates, as `gdal_polygonize -f GeoJSON` writes them:
- * a projected CRS is named in the old `crs` member (GDAL, QGIS and OGR read it); EPSG:4326 needs none. Outlines
- * run counter-clockwise and holes clockwise on the map (RFC 7946). Without georeferencing the coordinates are
- * pixel corners (column, row). Streamed to a temporary file renamed into place, so a failed run leaves nothing.
+ * Cloud polygons as GeoJSON, for a GIS or a web map: one Polygon feature per 4-connected cloud region of a mask
+ * (raster/polygonize.ts). By default in WGS 84 longitude and latitude, as RFC 7946 asks, to 7 decimals (about
+ * 1 cm) as GDAL's RFC 7946 writer rounds them (raster/to-wgs84.ts). With crs 'native', or where the datum has no
+ * known shift to WGS 84 (a warning says so), in the mask's own CRS and coordinates, exact pixel corners, as
+ * `gdal_polygonize -f GeoJSON` writes them: a projected CRS is named in the old `crs` member (GDAL, QGIS and OGR
+ * read it); EPSG:4326 needs none. Outlines run counter-clockwise and holes clockwise on the map (RFC 7946). Without
+ * georeferencing the coordinates are pixel corners (column, row). Streamed to a temporary file renamed into
+ * place, so a failed run leaves nothing.
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -12,16 +15,21 @@ import { InputError } from '../errors.js';
 import { CLOUD } from '../mask-codes.js';
 import { polygonizeMask } from './polygonize.js';
 import { settleTemporary, temporaryPath } from './temporary-files.js';
+import { wgs84Transform, type ToWgs84 } from './to-wgs84.js';
 import type { GeoReference } from './types.js';
 
 export interface CloudPolygonsOptions {
   width: number;
   height: number;
   georef: GeoReference | null;
+  /** 'wgs84' (default): longitude and latitude where the CRS allows; 'native': the mask's CRS. */
+  crs?: 'wgs84' | 'native';
   overwrite?: boolean;
 }
 
 export interface CloudPolygonsWriter {
+  /** Why the polygons are not in WGS 84 though it was asked for (no georeferencing, a datum without a shift). */
+  readonly warning?: string;
   /** Traces the mask (0 clear, 1 cloud, 255 nodata; row-major, width x height) and writes the file. Returns the polygon count. */
   finish(mask: Uint8Array): Promise<number>;
   abort(): Promise<void>;
@@ -47,6 +55,17 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
   if (!options.overwrite && (await stat(path).then(() => true, () => false))) {
     throw new InputError('the output file already exists (use the overwrite option to replace it)', path);
   }
+  let toWgs84: ToWgs84 | null = null;
+  let warning: string | undefined;
+  if ((options.crs ?? 'wgs84') === 'wgs84') {
+    if (!options.georef) {
+      warning = `${path}: the mask has no georeferencing, so the cloud polygons are in pixel coordinates (column, row)`;
+    } else {
+      const transform = await wgs84Transform(options.georef);
+      if ('forward' in transform) toWgs84 = transform.forward;
+      else warning = `${path}: the cloud polygons are in the mask's CRS, not WGS 84: ${transform.reason}`;
+    }
+  }
   const tmp = temporaryPath(path);
   let out: WriteStream | null = null;
   const abort = async (): Promise<void> => {
@@ -55,6 +74,7 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
     settleTemporary(tmp);
   };
   return {
+    warning,
     abort,
     async finish(mask) {
       const { width, height, georef } = options;
@@ -65,6 +85,12 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
       const metres = georef !== null && inMetres(georef);
       // 15 significant digits: exact for pixel corners, without float noise such as 0.30000000000000004.
       const round = (v: number): number => +v.toPrecision(15);
+      const point = toWgs84
+        ? (x: number, y: number): string => {
+          const [lon, lat] = toWgs84!(x, y);
+          return `[${+lon.toFixed(7)},${+lat.toFixed(7)}]`;
+        }
+        : (x: number, y: number): string => `[${round(x)},${round(y)}]`;
       const ring = (flat: Int32Array): string => {
         const n = flat.length / 2;
         const points: string[] = [];
@@ -72,7 +98,7 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
           const i = (flip ? n - (k % n) : k) % n;
           const x = flat[2 * i];
           const y = flat[2 * i + 1];
-          points.push(`[${round(ox + x * a + y * b)},${round(oy + x * d + y * e)}]`);
+          points.push(point(ox + x * a + y * b, oy + x * d + y * e));
         }
         return `[${points.join(',')}]`;
       };
@@ -87,7 +113,7 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
           if (failure) throw failure;
           if (!out!.write(text)) await once(out!, 'drain');
         };
-        const crs = georef?.epsg && georef.epsg !== 4326
+        const crs = !toWgs84 && georef?.epsg && georef.epsg !== 4326
           ? `"crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::${georef.epsg}"}},\n`
           : '';
         await write(`{"type":"FeatureCollection",\n${crs}"features":[\n`);

@@ -1,11 +1,13 @@
 // Cloud polygons (`detect --vector`, `-O ... --with vector`) on real scenes, read back by GDAL/OGR and compared
-// with gdal_polygonize run on the mask wdcd wrote: the same regions, valid geometries, the mask's CRS.
+// with gdal_polygonize run on the mask wdcd wrote: the same regions, valid geometries, the mask's CRS; and in WGS 84,
+// every vertex where GDAL's own transformation puts it, over a range of CRSs.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { detect } from '../../src/detect/detect.js';
+import { openRaster } from '../../src/raster/open.js';
 import { createCloudPolygonsWriter } from '../../src/raster/write-cloud-polygons.js';
 import { REPO, show, wdcd } from '../cli/helpers.js';
 import { noGdal, SYSTEM_PYTHON, tempDir } from './helpers.js';
@@ -46,11 +48,11 @@ print(json.dumps({'ours': len(ours), 'gdal': len(ref), 'valid': all(g.IsValid() 
 }
 
 describe('cloud polygons', { skip: noGdal }, () => {
-  it('detect --vector on the bundled Landsat scene: gdal_polygonize\'s regions, valid, in EPSG:32618, areas in m2', async () => {
+  it('detect --vector --vector-crs native on the bundled Landsat scene: gdal_polygonize\'s regions, valid, in EPSG:32618, areas in m2', async () => {
     const dir = tempDir();
     const mask = join(dir, 'mask.tif');
     const vector = join(dir, 'clouds.geojson');
-    const summary = await detect(BANDS, { mask, vector });
+    const summary = await detect(BANDS, { mask, vector, vectorCrs: 'native' });
     assert.equal(summary.outputs.vector, vector);
     const c = compareWithGdal(vector, mask, dir);
     assert.ok(c.ours > 10, `${c.ours} polygons`);
@@ -74,6 +76,7 @@ describe('cloud polygons', { skip: noGdal }, () => {
     const scenes = ['Barren_07_2524', 'Urban_11_1326'].map((n) => join(BIOME_TEST, `${n}.tif`));
     const r = await wdcd(['detect', ...scenes, '--sensor', 'landsat8-biome', '-O', dir, '--with', 'vector', '-q', '--json']);
     assert.equal(r.code, 0, show(r));
+    assert.equal(r.stderr.match(/the mask has no georeferencing, so the cloud polygons are in pixel coordinates/g)?.length, 2, r.stderr);
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.geojson')).sort(), ['Barren_07_2524_clouds.geojson', 'Urban_11_1326_clouds.geojson']);
     for (const name of ['Barren_07_2524', 'Urban_11_1326']) {
       const geojson = join(dir, `${name}_clouds.geojson`);
@@ -91,6 +94,9 @@ describe('cloud polygons', { skip: noGdal }, () => {
     const r2 = await wdcd(['detect', scenes[0], '-O', dir, '--vector', join(dir, 'x.geojson')]);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stderr, /--with cam,png,heatmap,vector/);
+    const r3 = await wdcd(['detect', scenes[0], '-O', dir, '--vector-crs', 'native']);
+    assert.equal(r3.code, 2);
+    assert.match(r3.stderr, /--vector-crs: applies to the cloud polygons: give --with vector too/);
   });
 
   it('an existing file is refused before the run without --overwrite; a failed write leaves nothing behind', async () => {
@@ -118,5 +124,142 @@ describe('cloud polygons', { skip: noGdal }, () => {
     assert.equal(doc.crs, undefined);
     assert.deepEqual(doc.features[0].properties, { id: 1, class: 'cloud', pixels: 1 });
     assert.deepEqual(doc.features[0].geometry.coordinates[0], [[10.5, 49], [11, 49], [11, 49.5], [10.5, 49.5], [10.5, 49]]);
+  });
+
+  it('by default in WGS 84 (RFC 7946): the same regions as gdal_polygonize reprojected by OGR, valid, no crs member', async () => {
+    const dir = tempDir();
+    const mask = join(dir, 'mask.tif');
+    const vector = join(dir, 'clouds.geojson');
+    const r = await wdcd(['detect', ...BANDS, '-o', mask, '--vector', vector, '-q']);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(r.stderr, '', 'no warning for a CRS with a known path to WGS 84');
+    const doc = JSON.parse(readFileSync(vector, 'utf8'));
+    assert.equal(doc.crs, undefined);
+    const script = `
+import json, subprocess, sys
+from osgeo import ogr, osr
+subprocess.run(['gdal_polygonize.py', '-q', sys.argv[2], '-f', 'GeoJSON', sys.argv[3], 'ref', 'DN'], check=True)
+ref = ogr.Open(sys.argv[3]); rl = ref.GetLayer(0)
+wgs = osr.SpatialReference(); wgs.ImportFromEPSG(4326); wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+ct = osr.CoordinateTransformation(rl.GetSpatialRef(), wgs)
+def union(geoms):
+    m = ogr.Geometry(ogr.wkbMultiPolygon)
+    for g in geoms: m.AddGeometry(g)
+    return m.UnionCascaded()
+theirs = []
+for f in rl:
+    if f.GetField('DN') != 1: continue
+    g = f.GetGeometryRef().Clone(); g.Transform(ct); theirs.append(g)
+ds = ogr.Open(sys.argv[1]); lyr = ds.GetLayer(0)
+ours = [f.GetGeometryRef().Clone() for f in lyr]
+ua, ub = union(ours), union(theirs)
+print(json.dumps({'ours': len(ours), 'gdal': len(theirs), 'valid': all(g.IsValid() for g in ours),
+  'symDiff': ua.SymDifference(ub).GetArea(), 'area': ub.GetArea(), 'perimeter': ub.Boundary().Length(), 'epsg': lyr.GetSpatialRef().GetAuthorityCode(None)}))
+`;
+    const out = spawnSync(SYSTEM_PYTHON, ['-c', script, vector, mask, join(dir, 'ref.geojson')], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const c = JSON.parse(out.stdout);
+    assert.ok(c.ours > 10);
+    assert.equal(c.ours, c.gdal);
+    assert.ok(c.valid, 'every polygon is a valid simple feature');
+    assert.equal(c.epsg, '4326');
+    // Vertices rounded to 1e-7 degrees: the regions differ by slivers narrower than that along the outlines only.
+    assert.ok(c.symDiff < 1e-7 * c.perimeter, `symmetric difference ${c.symDiff} square degrees, outlines ${c.perimeter} degrees`);
+  });
+
+  it('WGS 84 vertices where GDAL transforms them, for EPSG and user-defined CRSs; a datum without a shift keeps its CRS with a warning', async () => {
+    const dir = tempDir();
+    // A region with a hole, and a single pixel.
+    const [w, h] = [6, 5];
+    const m = new Uint8Array(w * h);
+    for (const [x, y] of [[1, 1], [2, 1], [3, 1], [1, 2], [3, 2], [1, 3], [2, 3], [3, 3], [5, 4]]) m[y * w + x] = 1;
+    const cases: { name: string; srs: string; gt: number[]; shifted?: boolean }[] = [
+      { name: 'utm18n', srs: 'EPSG:32618', gt: [696345, 120, 0, 4563375, 0, -120] },
+      { name: 'utm50s', srs: 'EPSG:32750', gt: [300000, 30, 0, 7000000, 0, -30] },
+      { name: 'cgcs2000-gk', srs: 'EPSG:4547', gt: [400000, 16, 0, 3000000, 0, -16] },
+      { name: 'web-mercator', srs: 'EPSG:3857', gt: [-8000000, 100, 0, 5000000, 0, -100] },
+      { name: 'etrs89-laea', srs: 'EPSG:3035', gt: [4321000, 100, 0, 3210000, 0, -100] },
+      { name: 'ny-us-feet', srs: 'EPSG:2263', gt: [1000000, 100, 0, 200000, 0, -100] },
+      { name: 'wgs84', srs: 'EPSG:4326', gt: [-72, 0.001, 0, 41, 0, -0.001] },
+      { name: 'cgcs2000', srs: 'EPSG:4490', gt: [110, 0.0001, 0, 30, 0, -0.0001] },
+      { name: 'rotated', srs: 'EPSG:32650', gt: [400000, 16, 2, 3000000, 2, -16] },
+      { name: 'user-tmerc-feet', srs: '+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=us-ft +no_defs', gt: [1400000, 50, 0, 9000000, 0, -50] },
+      { name: 'user-albers', srs: '+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs', gt: [400000, 30, 0, 3000000, 0, -30] },
+      { name: 'user-krassowsky-towgs84', srs: '+proj=tmerc +lat_0=0 +lon_0=117 +k=1 +x_0=500000 +y_0=0 +ellps=krass +towgs84=15.8,-154.4,-82.3,0,0,0,0 +units=m +no_defs', gt: [400000, 30, 0, 3000000, 0, -30], shifted: true },
+      { name: 'osgb36', srs: 'EPSG:27700', gt: [400000, 30, 0, 300000, 0, -30] },
+      { name: 'nad27', srs: 'EPSG:26718', gt: [696345, 120, 0, 4563375, 0, -120] },
+    ];
+    const make = `
+import json, sys
+from osgeo import gdal, osr
+for c in json.loads(sys.argv[1]):
+    ds = gdal.GetDriverByName('GTiff').Create(c['path'], ${w}, ${h}, 1, gdal.GDT_Byte)
+    ds.SetGeoTransform(c['gt'])
+    srs = osr.SpatialReference(); srs.SetFromUserInput(c['srs']); ds.SetSpatialRef(srs)
+    ds = None
+`;
+    const tifs = cases.map((c) => ({ ...c, path: join(dir, `${c.name}.tif`) }));
+    const made = spawnSync(SYSTEM_PYTHON, ['-c', make, JSON.stringify(tifs)], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const jobs: { path: string; srs?: string; points: number[][] }[] = [];
+    const results: { name: string; native: number[][]; wgs84: number[][]; warning?: string; crs?: unknown; shifted?: boolean }[] = [];
+    for (const c of tifs) {
+      const { georef } = await openRaster([c.path]);
+      assert.ok(georef, c.name);
+      const write = async (crs: 'wgs84' | 'native') => {
+        const path = join(dir, `${c.name}-${crs}.geojson`);
+        const writer = await createCloudPolygonsWriter(path, { width: w, height: h, georef, crs });
+        assert.equal(await writer.finish(m), 2);
+        const doc = JSON.parse(readFileSync(path, 'utf8'));
+        return { warning: writer.warning, crs: doc.crs, points: doc.features.flatMap((f: any) => f.geometry.coordinates.flat()) as number[][] };
+      };
+      const native = await write('native');
+      assert.equal(native.warning, undefined);
+      const wgs84 = await write('wgs84');
+      results.push({ name: c.name, native: native.points, wgs84: wgs84.points, warning: wgs84.warning, crs: wgs84.crs, shifted: c.shifted });
+      jobs.push({ path: c.path, points: native.points });
+    }
+    // The same points on the Krassowsky ellipsoid with no datum shift, to see that the shift was applied.
+    const shiftedAt = tifs.findIndex((c) => c.shifted);
+    jobs.push({ path: tifs[shiftedAt].path, srs: tifs[shiftedAt].srs.replace(/ \+towgs84=\S+/, ''), points: results[shiftedAt].native });
+    const transform = `
+import json, sys
+from osgeo import gdal, osr
+out = []
+for j in json.loads(sys.argv[1]):
+    src = gdal.Open(j['path']).GetSpatialRef()
+    if 'srs' in j: src = osr.SpatialReference(); src.SetFromUserInput(j['srs'])
+    wgs = osr.SpatialReference(); wgs.ImportFromEPSG(4326)
+    for s in (src, wgs): s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    ct = osr.CoordinateTransformation(src, wgs)
+    out.append([list(ct.TransformPoint(x, y)[:2]) for x, y in j['points']])
+print(json.dumps(out))
+`;
+    const t = spawnSync(SYSTEM_PYTHON, ['-c', transform, JSON.stringify(jobs)], { encoding: 'utf8' });
+    assert.equal(t.status, 0, t.stderr);
+    const gdalPoints = JSON.parse(t.stdout) as number[][][];
+    results.forEach((r, i) => {
+      if (r.name === 'osgb36' || r.name === 'nad27') {
+        assert.match(r.warning ?? '', /not WGS 84: its datum .* has no known shift to WGS 84/, r.name);
+        assert.deepEqual(r.wgs84, r.native, `${r.name}: kept in its own CRS`);
+        assert.ok(r.crs, `${r.name}: its CRS named`);
+        return;
+      }
+      assert.equal(r.warning, undefined, r.name);
+      assert.equal(r.crs, undefined, r.name);
+      assert.equal(r.wgs84.length, r.native.length);
+      let worst = 0;
+      r.wgs84.forEach(([lon, lat], k) => {
+        worst = Math.max(worst, Math.abs(lon - gdalPoints[i][k][0]), Math.abs(lat - gdalPoints[i][k][1]));
+      });
+      assert.ok(worst <= 1e-7, `${r.name}: ${worst} degrees from GDAL`);
+      if (r.shifted) {
+        // The datum shift is applied: without it the points lie some 50 m away.
+        const [lon, lat] = r.wgs84[0];
+        const [lon0, lat0] = gdalPoints[gdalPoints.length - 1][0];
+        const metres = Math.hypot((lon - lon0) * 111e3 * Math.cos((lat * Math.PI) / 180), (lat - lat0) * 111e3);
+        assert.ok(metres > 30, `${metres} m from the unshifted position`);
+      }
+    });
   });
 });
