@@ -23,7 +23,7 @@ import { checkBandFiles } from '../raster/product-metadata.js';
 import { dataBands, type PixelWindow, type RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
 import { checkOutputPaths } from '../raster/output-paths.js';
-import { writeFileAtomic } from '../raster/temporary-files.js';
+import { OutputGroup, writeFileAtomic } from '../raster/temporary-files.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { isFolder, readProductFolder } from '../raster/product-folder.js';
 import { createCloudPolygonsWriter, type CloudPolygonsWriter } from '../raster/write-cloud-polygons.js';
@@ -446,6 +446,8 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   );
   const p = await prepareScene(inputs, options, { bandChoice: true });
   const writers: { abort(): Promise<void> }[] = [];
+  // The mask, its extras and its summary stand or fall together: a run stopped or failed between them keeps none.
+  const group = new OutputGroup();
   try {
     const { width, height, georef, rpc } = p.source;
     const { threshold, k } = resolveThreshold(p.model, options);
@@ -471,7 +473,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     const postProcess = (options.dilate ?? 0) > 0 || (options.minSize ?? 0) > 1;
     const outputs: Record<string, string> = { mask: options.mask };
     const timings: Record<string, number> = {};
-    const common = { width, height, georef, rpc, cog: options.cog, overwrite: options.overwrite };
+    const common = { width, height, georef, rpc, cog: options.cog, overwrite: options.overwrite, group };
     const maskWriter = await createGeoTiffWriter(options.mask, { ...common, sampleType: 'uint8', nodata: 255 });
     writers.push(maskWriter);
     let camWriter: GeoTiffWriter | undefined;
@@ -483,16 +485,16 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     let overlay: OverlayQuicklook | undefined;
     let heatmap: HeatmapQuicklook | undefined;
     if (options.png) {
-      overlay = await createOverlayQuicklook(options.png, { width, height, overwrite: options.overwrite });
+      overlay = await createOverlayQuicklook(options.png, { width, height, overwrite: options.overwrite, group });
       outputs.png = options.png;
     }
     if (options.heatmap) {
-      heatmap = await createHeatmapQuicklook(options.heatmap, { width, height, threshold, label: 'cloud activation (logit)', overwrite: options.overwrite });
+      heatmap = await createHeatmapQuicklook(options.heatmap, { width, height, threshold, label: 'cloud activation (logit)', overwrite: options.overwrite, group });
       outputs.heatmap = options.heatmap;
     }
     let polygons: CloudPolygonsWriter | undefined;
     if (options.vector) {
-      polygons = await createCloudPolygonsWriter(options.vector, { width, height, georef, crs: options.vectorCrs, overwrite: options.overwrite });
+      polygons = await createCloudPolygonsWriter(options.vector, { width, height, georef, crs: options.vectorCrs, overwrite: options.overwrite, group });
       writers.push(polygons);
       if (polygons.warning) onProgress({ kind: 'warning', message: polygons.warning });
       outputs.vector = options.vector;
@@ -578,9 +580,11 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     };
     // The summary beside the mask (threshold, fractions, timings): `wdcd view` shows it, and a user finds it later.
     writeFileAtomic(`${options.mask}.json`, JSON.stringify(summary, null, 2) + '\n', 'the summary');
+    group.confirm();
     return summary;
   } catch (e) {
     for (const w of writers) await w.abort().catch(() => {});
+    await group.discard();
     throw e;
   } finally {
     await p.network.release();

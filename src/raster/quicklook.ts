@@ -6,11 +6,11 @@
  * the reduced image is kept: about 9-21 bytes per output pixel (at most ~350 MB at 4096 x 4096; pass a smaller
  * maxSize to use less). Files are written to a temporary name and renamed when complete.
  */
-import { rename, stat, unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import sharp, { type Sharp } from 'sharp';
 import { InputError } from '../errors.js';
 import { VIRIDIS, viridisCss } from './colormap.js';
-import { settleTemporary, temporaryPath } from './temporary-files.js';
+import { placeTemporary, settleTemporary, temporaryPath, type OutputGroup } from './temporary-files.js';
 import type { PixelWindow } from './types.js';
 
 export const DEFAULT_QUICKLOOK_SIZE = 4096;
@@ -22,6 +22,8 @@ export interface QuicklookOptions {
   /** Longest side of the PNG in pixels (default 4096). */
   maxSize?: number;
   overwrite?: boolean;
+  /** The group whose outputs stand or fall together (raster/temporary-files.ts). */
+  group?: OutputGroup;
 }
 
 export interface OverlayOptions extends QuicklookOptions {
@@ -128,13 +130,12 @@ async function checkTarget(path: string, overwrite: boolean | undefined): Promis
 }
 
 /** Writes a PNG via a temporary file in the same folder. */
-async function writePng(path: string, image: Sharp, overwrite: boolean | undefined): Promise<void> {
+async function writePng(path: string, image: Sharp, { overwrite, group }: QuicklookOptions): Promise<void> {
   await checkTarget(path, overwrite);
   const tmp = temporaryPath(path);
   try {
     await image.png({ compressionLevel: 6 }).toFile(tmp);
-    await rename(tmp, path);
-    settleTemporary(tmp);
+    await placeTemporary(tmp, path, group);
   } catch (err) {
     await unlink(tmp).catch(() => {});
     settleTemporary(tmp);
@@ -175,7 +176,7 @@ export async function createOverlayQuicklook(path: string, options: OverlayOptio
         }
         out[i * 4 + 3] = coverage[i];
       }
-      await writePng(path, sharp(out, { raw: { width: w, height: h, channels: 4 } }), options.overwrite);
+      await writePng(path, sharp(out, { raw: { width: w, height: h, channels: 4 } }), options);
     },
   };
 }
@@ -255,7 +256,7 @@ export async function createHeatmapQuicklook(path: string, options: HeatmapOptio
       const legend = Buffer.from(legendSvg(canvasW, lo, hi, options.label ?? 'CAM', options.threshold));
       const image = sharp(out, { raw: { width: canvasW, height: canvasH, channels: 4 } })
         .composite([{ input: legend, top: h, left: 0 }]);
-      await writePng(path, image, options.overwrite);
+      await writePng(path, image, options);
     },
   };
 }

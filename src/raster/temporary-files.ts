@@ -1,14 +1,19 @@
 /**
  * Outputs are written to a hidden temporary file beside their target and renamed into place when complete. This
  * module names those files and remembers the ones not yet renamed or removed, so that a command stopped by a
- * signal (Ctrl+C), which ends the process without the writers' own clean-up, can remove them.
+ * signal (Ctrl+C), which ends the process without the writers' own clean-up, can remove them. Outputs that stand
+ * or fall together (a scene's mask, its extras and its summary) are placed through an OutputGroup: until the group
+ * is confirmed, a signal or a failure removes those already in place too, so a scene keeps all its outputs or none.
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
 const pending = new Set<string>();
+/** Outputs in place whose group is not yet confirmed. */
+const unconfirmed = new Set<string>();
 
 /** A fresh hidden name beside `target` (`.NAME.RANDOM[SUFFIX].tmp`), remembered until `settleTemporary`. */
 export function temporaryPath(target: string, suffix = ''): string {
@@ -22,18 +27,55 @@ export function settleTemporary(tmp: string): void {
   pending.delete(tmp);
 }
 
-/** Removes every temporary file still pending (synchronously: for a signal handler). Returns how many. */
+/** The outputs of one run that stand or fall together. */
+export class OutputGroup {
+  private readonly placed = new Set<string>();
+
+  /** Records an output renamed into place: removed with the group unless the group is confirmed. */
+  add(target: string): void {
+    this.placed.add(target);
+    unconfirmed.add(target);
+  }
+
+  /** Every output is in place: keep them. */
+  confirm(): void {
+    for (const target of this.placed) unconfirmed.delete(target);
+    this.placed.clear();
+  }
+
+  /** The run failed part-way: remove the outputs it had put in place. */
+  async discard(): Promise<void> {
+    for (const target of this.placed) {
+      await unlink(target).catch(() => {});
+      unconfirmed.delete(target);
+    }
+    this.placed.clear();
+  }
+}
+
+/** Renames a finished temporary file into place, and records it in its group, if any. */
+export async function placeTemporary(tmp: string, target: string, group: OutputGroup | undefined): Promise<void> {
+  await rename(tmp, target);
+  settleTemporary(tmp);
+  group?.add(target);
+}
+
+/**
+ * Removes every temporary file still pending, and the outputs of groups not yet confirmed (synchronously: for a
+ * signal handler). Returns how many files it removed.
+ */
 export function removeTemporaryFilesSync(): number {
   let removed = 0;
-  for (const tmp of pending) {
+  for (const path of [...pending, ...unconfirmed]) {
     try {
-      unlinkSync(tmp);
+      unlinkSync(path);
       removed++;
     } catch {
       // Already gone (renamed or removed in the meantime).
     }
   }
   pending.clear();
+  unconfirmed.clear();
   return removed;
 }
 

@@ -10,11 +10,11 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { CLOUD } from '../mask-codes.js';
 import { polygonizeMask } from './polygonize.js';
-import { settleTemporary, temporaryPath } from './temporary-files.js';
+import { placeTemporary, settleTemporary, temporaryPath, type OutputGroup } from './temporary-files.js';
 import { wgs84Transform, type ToWgs84 } from './to-wgs84.js';
 import type { GeoReference } from './types.js';
 
@@ -25,6 +25,8 @@ export interface CloudPolygonsOptions {
   /** 'wgs84' (default): longitude and latitude where the CRS allows; 'native': the mask's CRS. */
   crs?: 'wgs84' | 'native';
   overwrite?: boolean;
+  /** The group whose outputs stand or fall together (raster/temporary-files.ts). */
+  group?: OutputGroup;
 }
 
 export interface CloudPolygonsWriter {
@@ -128,8 +130,7 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
         await write('\n]}\n');
         out.end();
         await once(out, 'finish');
-        await rename(tmp, path);
-        settleTemporary(tmp);
+        await placeTemporary(tmp, path, options.group);
         return count;
       } catch (err) {
         await abort();

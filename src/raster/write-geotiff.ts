@@ -14,7 +14,7 @@
  * overview to full resolution. Directories come first but need every tile's offset, so each level is first
  * streamed to its own temporary part file and the parts are concatenated at the end.
  */
-import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate as deflateCb } from 'node:zlib';
@@ -22,7 +22,7 @@ import { InputError } from '../errors.js';
 import { Downsampler, type Resampling, type Samples } from './downsample.js';
 import { tagsForGeoref } from './georef.js';
 import { RPC_TAG } from './rpc.js';
-import { settleTemporary, temporaryPath } from './temporary-files.js';
+import { placeTemporary, settleTemporary, temporaryPath, type OutputGroup } from './temporary-files.js';
 import { encodeHeader, encodeIfd, ifdByteSize, type IfdEntry } from './tiff-ifd.js';
 import type { GeoReference, PixelWindow } from './types.js';
 
@@ -47,6 +47,8 @@ export interface GeoTiffWriterOptions {
   overviewResampling?: Resampling;
   /** Replace an existing file. Default false: an existing file is an InputError. */
   overwrite?: boolean;
+  /** The group whose outputs stand or fall together (raster/temporary-files.ts). */
+  group?: OutputGroup;
   /** Force BigTIFF. By default it is used only when the file would pass 4 GiB. */
   bigTiff?: boolean;
 }
@@ -404,10 +406,9 @@ export async function createGeoTiffWriter(path: string, options: GeoTiffWriterOp
         throw new InputError('the output file already exists (use the overwrite option to replace it)', path);
       }
       await handle.close();
-      await rename(tmp, path).catch((err: NodeJS.ErrnoException) => {
+      await placeTemporary(tmp, path, options.group).catch((err: NodeJS.ErrnoException) => {
         throw new InputError(`cannot move the finished file into place (${err.code})`, path);
       });
-      settleTemporary(tmp);
       closed = true;
       for (const p of parts) {
         await p.handle.close();

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { detect } from '../../src/detect/detect.js';
 import { gpuUnavailable } from '../../src/engine/device.js';
 import { saveModel } from '../../src/model/model-file.js';
 import { tinyArchitecture, tinyModel } from '../model/tiny-model.js';
@@ -290,4 +291,58 @@ describe('an interrupted detect leaves no file behind', () => {
       assert.deepEqual(readdirSync(out), [], 'neither outputs nor temporary files remain');
     });
   }
+
+  it('SIGINT after the mask is in place: all the scene\'s outputs or none, never a mask without its summary', { skip: noGdal, timeout: 120_000 }, async () => {
+    const input = join(dir, 'big.tif');
+    if (!existsSync(input)) {
+      gdal('gdalbuildvrt', '-q', '-separate', join(dir, 'stack.vrt'), ...BANDS);
+      gdal('gdal_translate', '-q', '-outsize', '400%', '400%', join(dir, 'stack.vrt'), input);
+    }
+    const out = join(dir, 'out-placed');
+    mkdirSync(out);
+    // The CAM as a COG and the overlay are finished after the mask, so the signal lands between them.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'detect', input, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), '--png', join(out, 'overlay.png'), '--cog', '-q'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, s) => done({ code, signal: s })));
+    const started = Date.now();
+    while (!existsSync(join(out, 'mask.tif')) && child.exitCode === null) {
+      assert.ok(Date.now() - started < 60_000, `no mask appeared; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGINT');
+    const end = await exited;
+    const left = readdirSync(out).sort();
+    if (end.signal === 'SIGINT') {
+      assert.match(stderr, /stopped by SIGINT; removed \d+ unfinished output files?/);
+      assert.deepEqual(left, [], 'the mask already in place is removed with the rest');
+    } else {
+      // The run finished before the signal arrived: then everything is there.
+      assert.equal(end.code, 0, stderr);
+      assert.deepEqual(left, ['cam.tif', 'mask.tif', 'mask.tif.json', 'overlay.png']);
+    }
+  });
+});
+
+describe('a detect that fails after some outputs are in place keeps none of them', () => {
+  it('the heat map\'s folder removed mid-run: the polygons, mask, CAM and overlay already written are removed, and no summary', { skip: noGdal }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wdcd-partial-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const heatDir = join(dir, 'heat');
+    mkdirSync(heatDir);
+    const mask = join(dir, 'mask.tif');
+    let removed = false;
+    await assert.rejects(
+      detect(BANDS, {
+        mask, cam: join(dir, 'cam.tif'), png: join(dir, 'overlay.png'), heatmap: join(heatDir, 'heat.png'), vector: join(dir, 'clouds.geojson'),
+        // Once the pass has begun, the heat map can no longer be written where it was asked for.
+        onProgress: () => {
+          if (!removed) rmSync(heatDir, { recursive: true });
+          removed = true;
+        },
+      }),
+      /heat\.png: cannot write the quicklook/,
+    );
+    assert.deepEqual(readdirSync(dir), [], 'no output and no temporary file');
+  });
 });
