@@ -12,3 +12,10 @@ export class InputError extends Error {
     this.name = 'InputError';
   }
 }
+
+/** A message on one line: its lines joined, those repeating what came before left out (libvips repeats its warnings). */
+export function oneLine(message: string): string {
+  let text = '';
+  for (const line of message.split('\n').map((l) => l.trim())) if (line && !text.includes(line)) text += text ? `; ${line}` : line;
+  return text;
+}

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
@@ -267,13 +267,6 @@ function checkDistinctScenes(inputs: string[]): void {
     }
     seen.set(key, i);
   }
-}
-
-/** A message on one line: its lines joined, those repeating what came before left out. */
-function oneLine(message: string): string {
-  let text = '';
-  for (const line of message.split('\n').map((l) => l.trim())) if (line && !text.includes(line)) text += text ? `; ${line}` : line;
-  return text;
 }
 
 /** Output folders are created as needed (a user naming out/mask.tif expects out/ to appear). */

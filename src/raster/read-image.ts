@@ -1,9 +1,9 @@
 /**
  * PNG and JPEG reading through sharp. These formats cannot be read by window, so the whole image is decoded
- * once (on the first read) and windows are sliced from it; they carry no georeferencing.
+ * once, when it is opened, and windows are sliced from it; they carry no georeferencing.
  */
 import sharp, { type Metadata } from 'sharp';
-import { InputError } from '../errors.js';
+import { InputError, oneLine } from '../errors.js';
 import { checkWindow, type OpenLimits } from './limits.js';
 import type { PixelWindow, RasterSource, SampleType } from './types.js';
 
@@ -12,7 +12,7 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
   try {
     meta = await sharp(path).metadata();
   } catch (err) {
-    throw new InputError(`not a readable ${format.toUpperCase()} image: ${(err as Error).message}`, path);
+    throw new InputError(`not a readable ${format.toUpperCase()} image: ${oneLine((err as Error).message)}`, path);
   }
   const { width = 0, height = 0, channels = 0 } = meta;
   if (!(width > 0 && height > 0 && channels > 0)) throw new InputError(`the header says the image is ${width} x ${height} pixels`, path);
@@ -28,7 +28,21 @@ export async function openImage(path: string, format: 'png' | 'jpeg', limits: Op
       path,
     );
   }
-  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null, meta);
+  // Damage the decoder reads past (a corrupt JPEG data segment, a bad PNG checksum) is only a libjpeg or libpng
+  // warning: decoded strictly first, so that it is said rather than passed over, then as far as it goes.
+  const warnings: string[] = [];
+  let pixels: StoredPixels;
+  try {
+    pixels = await decodeStoredPixels(path, meta, 'warning');
+  } catch (strict) {
+    try {
+      pixels = await decodeStoredPixels(path, meta, 'truncated');
+    } catch (err) {
+      throw new InputError(`cannot decode the image (corrupt or truncated): ${oneLine((err as Error).message)}`, path);
+    }
+    warnings.push(`${path}: damaged image data, decoded past it (${oneLine((strict as Error).message)}); the mask may be wrong where it is damaged`);
+  }
+  return new DecodedImageSource(path, width, height, channels, bytes === 2 ? 'uint16' : 'uint8', meta.hasAlpha ? channels - 1 : null, pixels.data, warnings);
 }
 
 /**
@@ -56,12 +70,12 @@ export interface StoredPixels {
  * grey comes out as three equal channels. Throws a plain Error when sharp cannot decode the file or decodes
  * another shape than the header says; callers name the file.
  */
-export async function decodeStoredPixels(path: string, meta: Metadata): Promise<StoredPixels> {
+export async function decodeStoredPixels(path: string, meta: Metadata, failOn: 'truncated' | 'warning' = 'truncated'): Promise<StoredPixels> {
   const { width = 0, height = 0, channels = 0 } = meta;
   const wide = meta.depth === 'ushort';
   const alpha = meta.hasAlpha === true;
   const grey = channels - (alpha ? 1 : 0) === 1;
-  let pipeline = sharp(path, { failOn: 'truncated', limitInputPixels: false });
+  let pipeline = sharp(path, { failOn, limitInputPixels: false });
   // grey16 keeps alpha and values; b-w output would drop alpha, so 8-bit grey + alpha is decoded as RGBA (the grey
   // copied into R, G and B, unchanged) and compacted below.
   if (grey && wide) pipeline = pipeline.toColourspace('grey16');
@@ -89,35 +103,23 @@ class DecodedImageSource implements RasterSource {
   readonly georef = null;
   readonly nodata = null;
   readonly alphaBand: number | null;
-  private pixels: Promise<Uint8Array | Uint16Array> | null = null;
 
   constructor(
     path: string, readonly width: number, readonly height: number, readonly bandCount: number, readonly sampleType: SampleType,
     /** The alpha channel (last): fully transparent pixels read as NaN in every band, i.e. no data. */
     private readonly alpha: number | null,
-    private readonly meta: Metadata,
+    /** The whole image, pixel-interleaved; released by close(). */
+    private pixels: Uint8Array | Uint16Array | null,
+    readonly warnings: readonly string[],
   ) {
     this.paths = [path];
     this.alphaBand = alpha;
   }
 
-  /** Decodes the whole image once, pixel-interleaved. */
-  private decode(): Promise<Uint8Array | Uint16Array> {
-    this.pixels ??= (async () => {
-      const path = this.paths[0];
-      try {
-        return (await decodeStoredPixels(path, this.meta)).data;
-      } catch (err) {
-        this.pixels = null;
-        throw new InputError(`cannot decode the image (corrupt or truncated): ${(err as Error).message}`, path);
-      }
-    })();
-    return this.pixels;
-  }
-
   async readWindow(window: PixelWindow, bands?: number[]): Promise<Float32Array[]> {
     const list = checkWindow(this, window, bands);
-    const pixels = await this.decode();
+    const pixels = this.pixels;
+    if (!pixels) throw new Error(`${this.paths[0]} was read after it was closed`);
     const n = this.bandCount;
     return list.map((b) => {
       const out = new Float32Array(window.width * window.height);

@@ -95,6 +95,24 @@ describe('bad input gives an InputError naming the file', () => {
     await rejectsNaming(() => readRawMask(path), path, /CMYK/);
   });
 
+  it('a JPEG damaged mid-file is read with a warning naming the file and the damage; a clean one has none', async () => {
+    const clean = `${DATA}/gf1/train/thick_slice/GF1_PMS1_E104.0_N41.1_20160314_L1A0001467562-MSS1.jpg`;
+    const bytes = readFileSync(clean);
+    // Garbage in the entropy-coded data halfway through: libjpeg decodes past it and only warns.
+    for (let i = bytes.length >> 1; i < (bytes.length >> 1) + 400; i++) bytes[i] = i % 7 === 0 ? 0xff : bytes[i] ^ 0x5a;
+    const path = join(dir, 'damaged.jpg');
+    writeFileSync(path, bytes);
+    const damaged = await openRaster([path]);
+    assert.equal(damaged.warnings?.length, 1);
+    assert.match(damaged.warnings![0], /damaged\.jpg: damaged image data, decoded past it \(VipsJpeg: Corrupt JPEG data/);
+    const [band] = await damaged.readWindow({ x: 0, y: 0, width: damaged.width, height: damaged.height }, [0]);
+    assert.equal(band.length, damaged.width * damaged.height);
+    await damaged.close();
+    const good = await openRaster([clean]);
+    assert.deepEqual(good.warnings ?? [], []);
+    await good.close();
+  });
+
   it('band files of different size', { skip: noGdal }, async () => {
     const small = join(dir, 'small.tif');
     gdal('gdal_translate', '-q', '-srcwin', '0', '0', '100', '100', `${L8}B3_toa.tif`, small);
