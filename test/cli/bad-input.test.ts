@@ -264,55 +264,41 @@ describe('an interrupted detect leaves no file behind', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wdcd-interrupt-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal} while the outputs are being written`, { skip: noGdal, timeout: 120_000 }, async () => {
-      // The sample scene at 4 times its size (3.7 MP, a few seconds of work) so that the signal lands mid-pass.
-      const input = join(dir, 'big.tif');
-      if (!existsSync(input)) {
-        gdal('gdalbuildvrt', '-q', '-separate', join(dir, 'stack.vrt'), ...BANDS);
-        gdal('gdal_translate', '-q', '-outsize', '400%', '400%', join(dir, 'stack.vrt'), input);
-      }
-      const out = join(dir, `out-${signal}`);
-      mkdirSync(out);
-      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'detect', input, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), '--png', join(out, 'overlay.png'), '--cog', '-q'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, s) => done({ code, signal: s })));
-      // Wait for the writers' temporary files, then interrupt.
-      const started = Date.now();
-      while (!readdirSync(out).some((f) => f.endsWith('.tmp'))) {
-        assert.ok(Date.now() - started < 60_000, `no temporary file appeared; stderr: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      child.kill(signal);
-      const end = await exited;
-      assert.equal(end.signal, signal, `killed by the signal, not an abort or a clean exit (${JSON.stringify(end)}); stderr: ${stderr}`);
-      assert.match(stderr, new RegExp(`stopped by ${signal}; removed \\d+ unfinished output files?`));
-      assert.deepEqual(readdirSync(out), [], 'neither outputs nor temporary files remain');
-    });
-  }
-
-  it('SIGINT after the mask is in place: all the scene\'s outputs or none, never a mask without its summary', { skip: noGdal, timeout: 120_000 }, async () => {
+  /** Runs detect on the sample at 4 times its size (3.7 MP, a few seconds of work), sends `signal` once `ready`. */
+  async function interrupt(name: string, signal: NodeJS.Signals, ready: (out: string) => boolean) {
     const input = join(dir, 'big.tif');
     if (!existsSync(input)) {
       gdal('gdalbuildvrt', '-q', '-separate', join(dir, 'stack.vrt'), ...BANDS);
       gdal('gdal_translate', '-q', '-outsize', '400%', '400%', join(dir, 'stack.vrt'), input);
     }
-    const out = join(dir, 'out-placed');
+    const out = join(dir, name);
     mkdirSync(out);
-    // The CAM as a COG and the overlay are finished after the mask, so the signal lands between them.
+    // The CAM as a COG and the overlay are finished after the mask.
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'detect', input, '-o', join(out, 'mask.tif'), '--cam', join(out, 'cam.tif'), '--png', join(out, 'overlay.png'), '--cog', '-q'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, s) => done({ code, signal: s })));
     const started = Date.now();
-    while (!existsSync(join(out, 'mask.tif')) && child.exitCode === null) {
-      assert.ok(Date.now() - started < 60_000, `no mask appeared; stderr: ${stderr}`);
+    while (!ready(out) && child.exitCode === null) {
+      assert.ok(Date.now() - started < 60_000, `the moment to interrupt did not come; stderr: ${stderr}`);
       await new Promise((r) => setTimeout(r, 5));
     }
-    child.kill('SIGINT');
-    const end = await exited;
-    const left = readdirSync(out).sort();
+    child.kill(signal);
+    return { end: await exited, stderr, left: readdirSync(out).sort() };
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} while the outputs are being written`, { skip: noGdal, timeout: 120_000 }, async () => {
+      // Once the writers' temporary files are there.
+      const { end, stderr, left } = await interrupt(`out-${signal}`, signal, (out) => readdirSync(out).some((f) => f.endsWith('.tmp')));
+      assert.equal(end.signal, signal, `killed by the signal, not an abort or a clean exit (${JSON.stringify(end)}); stderr: ${stderr}`);
+      assert.match(stderr, new RegExp(`stopped by ${signal}; removed \\d+ unfinished output files?`));
+      assert.deepEqual(left, [], 'neither outputs nor temporary files remain');
+    });
+  }
+
+  it('SIGINT after the mask is in place: all the scene\'s outputs or none, never a mask without its summary', { skip: noGdal, timeout: 120_000 }, async () => {
+    const { end, stderr, left } = await interrupt('out-placed', 'SIGINT', (out) => existsSync(join(out, 'mask.tif')));
     if (end.signal === 'SIGINT') {
       assert.match(stderr, /stopped by SIGINT; removed \d+ unfinished output files?/);
       assert.deepEqual(left, [], 'the mask already in place is removed with the rest');
