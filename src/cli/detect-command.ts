@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
@@ -7,15 +7,17 @@ import { InputError, oneLine } from '../errors.js';
 import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
-import { checkOutputPaths } from '../raster/output-paths.js';
+import { checkOutputPaths, sceneName } from '../raster/output-paths.js';
 import { isFolder } from '../raster/product-folder.js';
+import { isProductArchive } from '../raster/product-archive.js';
 import { bandList, choice, choiceList, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
 
   INPUT is one multi-band raster, or several single-band rasters in band order (one scene), each file once,
-  or a product folder alone (Landsat, Sentinel-2 .SAFE, GaoFen/ZiYuan: its metadata names the band files).
+  or a product folder alone (Landsat, Sentinel-2 .SAFE, GaoFen/ZiYuan: its metadata names the band files),
+  or its archive as delivered (.tar, .tar.gz, .tgz: the metadata and band files are taken out to $TMPDIR).
   With -O, every INPUT is its own scene and OUTDIR gets NAME_mask.tif (and the --with extras) for each.
   A scene that fails (unreadable, wrong bands) is named and skipped, the others go on, and the exit code is 2.
 
@@ -177,10 +179,10 @@ export async function detectCommand(argv: string[]): Promise<void> {
     const extras = new Set(choiceList(v.with?.join(','), '--with', ['cam', 'png', 'heatmap', 'vector'] as const));
     if (v['vector-crs'] && !extras.has('vector')) throw new InputError('applies to the cloud polygons: give --with vector too', '--vector-crs');
     checkDistinctScenes(inputs);
-    const folder = common.metadata ? inputs.find(isFolder) : undefined;
-    if (folder) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', folder);
+    const folder = common.metadata ? inputs.find((input) => isFolder(input) || isProductArchive(input)) : undefined;
+    if (folder) throw new InputError(`is a product ${isFolder(folder) ? 'folder' : 'archive'}, which brings its own metadata; to use --metadata, give its band files`, folder);
     const jobs = inputs.map((input) => {
-      const stem = join(outdir, basename(input, extname(input)));
+      const stem = join(outdir, sceneName(input));
       return {
         input,
         mask: `${stem}_mask.tif`,

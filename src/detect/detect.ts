@@ -16,7 +16,7 @@ import { poolIndices } from '../model/architecture.js';
 import { checkInputRange, type InputRange } from '../prepare/input-range.js';
 import { preparedRaster, StripMemory, STRIP_ROWS, type InputMapping, type PreparedSource } from '../prepare/prepared-source.js';
 import { sharedFloats } from '../engine/shared-floats.js';
-import { noProgress, type ProgressCallback } from '../progress.js';
+import { noProgress, type ProgressCallback, type ProgressEvent } from '../progress.js';
 import { openRaster } from '../raster/open.js';
 import { PRESETS, resolveBands, type BandOverrides, type ResolvedBands, type Sensor } from '../raster/sensors.js';
 import { checkBandFiles } from '../raster/product-metadata.js';
@@ -26,6 +26,7 @@ import { checkOutputPaths } from '../raster/output-paths.js';
 import { OutputGroup, writeFileAtomic } from '../raster/temporary-files.js';
 import { createHeatmapQuicklook, createOverlayQuicklook, type HeatmapQuicklook, type OverlayQuicklook } from '../raster/quicklook.js';
 import { isFolder, readProductFolder } from '../raster/product-folder.js';
+import { isProductArchive, openProductArchive, relabelError } from '../raster/product-archive.js';
 import { createCloudPolygonsWriter, type CloudPolygonsWriter } from '../raster/write-cloud-polygons.js';
 import { dilate, removeSmall } from '../raster/post-process.js';
 import { blockGrid } from './block-grid.js';
@@ -427,7 +428,16 @@ export function resolveThreshold(model: Model, options: { k?: number; threshold?
   return { threshold: thresholdOf(stats, k), k };
 }
 
-/** Detects cloud in one scene and writes the mask (and the optional CAM and pictures). */
+/** The outputs `detect` writes, by what they are (for messages). */
+function outputsOf(options: DetectOptions): Record<string, string> {
+  const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap, 'the cloud polygons': options.vector };
+  return Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/**
+ * Detects cloud in one scene and writes the mask (and the optional CAM and pictures). The scene is its raster
+ * files, or alone a product folder or a product archive (.tar, .tar.gz, .tgz), whose metadata names the band files.
+ */
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
@@ -436,14 +446,35 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     if (options.metadata) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', inputs[0]);
     const product = readProductFolder(inputs[0]);
     onProgress({ kind: 'log', message: `${product.folder}: ${product.inputs.map((f) => basename(f)).join(', ')} with ${basename(product.metadata.file)}` });
-    inputs = product.inputs;
-    options = { ...options, metadata: product.metadata };
+    return detectFiles(product.inputs, { ...options, metadata: product.metadata }, started);
   }
-  const named: Record<string, string | undefined> = { 'the mask': options.mask, 'the summary': `${options.mask}.json`, 'the CAM': options.cam, 'the overlay': options.png, 'the heat map': options.heatmap, 'the cloud polygons': options.vector };
-  checkOutputPaths(
-    Object.fromEntries(Object.entries(named).filter((e): e is [string, string] => e[1] !== undefined)),
-    options.metadata ? [...inputs, options.metadata.file] : inputs,
-  );
+  if (inputs.length === 1 && isProductArchive(inputs[0])) {
+    // A product archive: the folder's rule on its list of members, and those chosen taken out to a temporary
+    // folder (raster/product-archive.ts), which is gone when the scene is done. Messages and the summary name the
+    // files taken out as ARCHIVE/MEMBER, never the temporary folder.
+    const archive = inputs[0];
+    if (options.metadata) throw new InputError('is a product archive, which brings its own metadata; to use --metadata, give its band files', archive);
+    // Before the archive is read, which takes a while: an output named as the archive would replace it.
+    checkOutputPaths(outputsOf(options), [archive]);
+    const product = await openProductArchive(archive, onProgress);
+    const shown = product.shown;
+    try {
+      const relabelled: ProgressCallback = (e) => onProgress('message' in e && e.message !== undefined ? ({ ...e, message: shown(e.message) } as ProgressEvent) : e);
+      relabelled({ kind: 'log', message: `${archive}: ${product.inputs.map((f) => basename(f)).join(', ')} with ${basename(product.metadata.file)}` });
+      return await detectFiles(product.inputs, { ...options, metadata: product.metadata, onProgress: relabelled }, started, shown);
+    } catch (e) {
+      throw relabelError(e, shown);
+    } finally {
+      await product.remove();
+    }
+  }
+  return detectFiles(inputs, options, started);
+}
+
+/** `detect` on raster files; `shown` names them in the summary (an archive's members). */
+async function detectFiles(inputs: string[], options: DetectOptions, started: number, shown: (path: string) => string = (path) => path): Promise<DetectSummary> {
+  const onProgress = options.onProgress ?? noProgress;
+  checkOutputPaths(outputsOf(options), options.metadata ? [...inputs, options.metadata.file] : inputs);
   const p = await prepareScene(inputs, options, { bandChoice: true });
   const writers: { abort(): Promise<void> }[] = [];
   // The mask, its extras and its summary stand or fall together: a run stopped or failed between them keeps none.
@@ -552,7 +583,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
     let gatedClear = 0;
     for (const z of logits) if (z < 0) gatedClear++;
     const summary: DetectSummary = {
-      inputs,
+      inputs: inputs.map(shown),
       width,
       height,
       model: p.model.description.name,
@@ -564,7 +595,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
       calibrated,
       inputRange,
-      ...(options.metadata ? { metadata: { file: options.metadata.file, product: options.metadata.product } } : {}),
+      ...(options.metadata ? { metadata: { file: shown(options.metadata.file), product: options.metadata.product } } : {}),
       gate: p.gate,
       prunedPools: [...p.network.prunedPools],
       tta: p.model.description.architecture.copies ?? 1,

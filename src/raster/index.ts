@@ -8,6 +8,7 @@ export {
 } from './sensors.js';
 export { readProductMetadata, checkBandFiles, type ProductMetadata } from './product-metadata.js';
 export { readProductFolder, type ProductFolder } from './product-folder.js';
+export { isProductArchive, openProductArchive, type ProductArchive } from './product-archive.js';
 export { createGeoTiffWriter, type GeoTiffWriter, type GeoTiffWriterOptions } from './write-geotiff.js';
 export { removeTemporaryFilesSync } from './temporary-files.js';
 export type { Resampling } from './downsample.js';

@@ -9,6 +9,7 @@ import { gridDifference } from './georef.js';
 import { DEFAULT_LIMITS, checkWindow, type OpenLimits } from './limits.js';
 import { openGeoTiff } from './read-geotiff.js';
 import { openImage } from './read-image.js';
+import { ARCHIVE_EXTENSION } from './product-archive.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 
 export interface OpenRasterOptions extends Partial<OpenLimits> {}
@@ -44,6 +45,7 @@ async function sniff(path: string): Promise<{ format: Format; size: number }> {
   if (head.toString('latin1', 4, 8) === 'jP  ' || head.readUInt32BE(0) === 0xff4fff51) {
     throw new InputError(`is JPEG 2000, which wdcd does not read; convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
   }
+  if (ARCHIVE_EXTENSION.test(path)) throw new InputError('is a product archive, not a raster file (a product archive is read when it is the only input of a scene)', path);
   throw new InputError(
     size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, PNG or JPEG)',
     path,

@@ -4,8 +4,9 @@
  * user's scene with its mask, and two outputs on one path would leave only the last.
  */
 import { realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { archiveStem, isProductArchive } from './product-archive.js';
 
 const real = (path: string): string => {
   try {
@@ -42,4 +43,17 @@ export function checkOutputPaths(outputs: Record<string, string>, inputs: string
     if (other) throw new InputError(`is given to both ${other} and ${option}`, path);
     taken.set(entry, option);
   }
+}
+
+/**
+ * The name a -O batch gives a scene's outputs (NAME_mask.tif, ...): a raster file's name without its extension, a
+ * product archive's without `.tar`, `.tar.gz` or `.tgz`, a product folder's whole but for an extension such as
+ * `.SAFE` (GaoFen folder names hold dots that are not one: `GF1_WFV3_E113.0_N34.0_20220624_L1A0006547030`).
+ */
+export function sceneName(input: string): string {
+  if (isProductArchive(input)) return archiveStem(input);
+  const name = basename(input);
+  const ext = extname(name);
+  if (isFolder(input) && !/^\.[A-Za-z][A-Za-z0-9]{0,5}$/.test(ext)) return name;
+  return basename(name, ext);
 }

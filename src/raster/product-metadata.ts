@@ -63,6 +63,11 @@ export function readProductMetadata(file: string): ProductMetadata {
   } catch (e) {
     throw new InputError(`cannot read the metadata file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
   }
+  return parseProductMetadata(file, text);
+}
+
+/** The metadata in `text`, read from `file` (which names it in messages and the result). */
+export function parseProductMetadata(file: string, text: string): ProductMetadata {
   if (/<(n1:)?Level-(1C|2A)_User_Product\b/.test(text)) return sentinel2Metadata(file, text);
   if (/<ProductMetaData\b/.test(text)) return cresdaMetadata(file, text);
   if (/<sensor_corrected_metadata\b/.test(text)) return ziyuanMetadata(file, text);

@@ -101,6 +101,17 @@ async function loadBigEndianArrays(fd: ImageFileDirectory): Promise<void> {
 }
 
 /**
+ * The files GDAL reads georeferencing from beside the TIFF at `path`, in its order: the PAM `.aux.xml`, then the
+ * world files (`.tfw`, `.tifw`, `.wld`, either case). A product archive takes them out with the TIFF.
+ */
+export function georefSidecars(path: string): string[] {
+  const ext = extname(path).slice(1);
+  const stem = join(dirname(path), basename(path, extname(path)));
+  const names = ext ? [`${ext[0]}${ext[ext.length - 1]}w`, `${ext}w`, 'wld'] : ['wld'];
+  return [`${path}.aux.xml`, ...names.flatMap((n) => [n.toLowerCase(), n.toUpperCase()]).map((n) => `${stem}.${n}`)];
+}
+
+/**
  * Georeferencing that GDAL reads beside a TIFF without its own (a baseline TIFF, PROFILE=BASELINE): the PAM
  * sidecar `.aux.xml` (GeoTransform and SRS), else a world file (`.tfw`, `.tifw`, `.wld`). The CRS goes on as its
  * EPSG code, from which the writer makes geo keys; where the sidecar's CRS has none, it cannot be carried, and
@@ -108,23 +119,21 @@ async function loadBigEndianArrays(fd: ImageFileDirectory): Promise<void> {
  */
 async function sidecarGeoref(path: string): Promise<{ georef: GeoReference | null; warning?: string }> {
   const text = async (p: string) => readFile(p, 'utf8').catch(() => undefined);
-  const aux = await text(`${path}.aux.xml`);
+  const [auxFile, ...worldFiles] = georefSidecars(path);
+  const aux = await text(auxFile);
   const unescape = (v: string) => v.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   const wkt = aux && /<SRS[^>]*>([^<]*)<\/SRS>/.exec(aux)?.[1];
   let gt = aux && /<GeoTransform>([^<]*)<\/GeoTransform>/.exec(aux)?.[1].split(',').map(Number);
   let from = `${basename(path)}.aux.xml`;
   if (!(gt && gt.length === 6 && gt.every(Number.isFinite))) {
     gt = undefined;
-    const ext = extname(path).slice(1);
-    const stem = join(dirname(path), basename(path, extname(path)));
-    const names = ext ? [`${ext[0]}${ext[ext.length - 1]}w`, `${ext}w`, 'wld'] : ['wld'];
-    for (const name of names.flatMap((n) => [n.toLowerCase(), n.toUpperCase()])) {
-      const lines = (await text(`${stem}.${name}`))?.trim().split(/\s+/).map(Number);
+    for (const file of worldFiles) {
+      const lines = (await text(file))?.trim().split(/\s+/).map(Number);
       if (lines && lines.length >= 6 && lines.slice(0, 6).every(Number.isFinite)) {
         // A, D, B, E, then the centre of the first pixel.
         const [a, d, b, e, c, f] = lines;
         gt = [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
-        from = basename(`${stem}.${name}`);
+        from = basename(file);
         break;
       }
     }

@@ -83,18 +83,20 @@ export function parseRpcTxt(text: string): number[] | string {
   return problem(values) ?? values;
 }
 
+/** The RPC files GDAL reads beside the TIFF at `path`, in its order (a product archive takes them out with it). */
+export function rpcSidecars(path: string): string[] {
+  const stem = join(dirname(path), basename(path, extname(path)));
+  return [`${stem}.RPB`, `${stem}.rpb`, `${stem}_RPC.TXT`, `${stem}_rpc.txt`];
+}
+
 /**
  * The RPCs GDAL would report for the TIFF at `path`: a sidecar with the TIFF's name and the extension `.rpb`
  * (either case), else `<name>_rpc.txt` (either case), else the tag's values. A sidecar that cannot be read is
  * passed over with a warning, as the image itself is still readable.
  */
 export async function findRpc(path: string, tag: number[] | undefined): Promise<RpcFound> {
-  const stem = join(dirname(path), basename(path, extname(path)));
   const text = async (p: string) => readFile(p, 'latin1').catch(() => undefined);
-  const candidates: [string, (t: string) => number[] | string][] = [
-    [`${stem}.RPB`, parseRpb], [`${stem}.rpb`, parseRpb],
-    [`${stem}_RPC.TXT`, parseRpcTxt], [`${stem}_rpc.txt`, parseRpcTxt],
-  ];
+  const candidates = rpcSidecars(path).map((file): [string, (t: string) => number[] | string] => [file, /\.rpb$/i.test(file) ? parseRpb : parseRpcTxt]);
   const warnings: string[] = [];
   for (const [file, parse] of candidates) {
     const content = await text(file);

@@ -4,16 +4,42 @@
  * signal (Ctrl+C), which ends the process without the writers' own clean-up, can remove them. Outputs that stand
  * or fall together (a scene's mask, its extras and its summary) are placed through an OutputGroup: until the group
  * is confirmed, a signal or a failure removes those already in place too, so a scene keeps all its outputs or none.
+ * Temporary folders (the members taken out of a product archive) live in the OS temp folder and are removed whole,
+ * when their scene is done and on a signal.
  */
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rename, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
 const pending = new Set<string>();
 /** Outputs in place whose group is not yet confirmed. */
 const unconfirmed = new Set<string>();
+/** Temporary folders not yet removed. */
+const folders = new Set<string>();
+
+/**
+ * A fresh private folder in the OS temp folder (`$TMPDIR`, else /tmp), `wdcd-NAME-RANDOM`, remembered until
+ * `removeTemporaryFolder` so that a signal removes it. An InputError where it cannot be made.
+ */
+export function temporaryFolder(name: string): string {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), `wdcd-${name}-`));
+  } catch (e) {
+    throw new InputError(`cannot make a temporary folder there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); set TMPDIR to another folder`, tmpdir());
+  }
+  folders.add(dir);
+  return dir;
+}
+
+/** Removes a temporary folder and everything in it. */
+export async function removeTemporaryFolder(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true }).catch(() => {});
+  folders.delete(dir);
+}
 
 /** A fresh hidden name beside `target` (`.NAME.RANDOM[SUFFIX].tmp`), remembered until `settleTemporary`. */
 export function temporaryPath(target: string, suffix = ''): string {
@@ -61,8 +87,9 @@ export async function placeTemporary(tmp: string, target: string, group: OutputG
 }
 
 /**
- * Removes every temporary file still pending, and the outputs of groups not yet confirmed (synchronously: for a
- * signal handler). Returns how many files it removed.
+ * Removes every temporary file still pending, and the outputs of groups not yet confirmed, and every temporary
+ * folder with its contents (synchronously: for a signal handler). Returns how many output files it removed (the
+ * folders are not counted).
  */
 export function removeTemporaryFilesSync(): number {
   let removed = 0;
@@ -74,8 +101,16 @@ export function removeTemporaryFilesSync(): number {
       // Already gone (renamed or removed in the meantime).
     }
   }
+  for (const dir of folders) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Left for the OS to clean up: nothing more can be done in a signal handler.
+    }
+  }
   pending.clear();
   unconfirmed.clear();
+  folders.clear();
   return removed;
 }
 
