@@ -75,5 +75,10 @@ export const RECIPES: Record<string, string[]> = {
   // epochs, 79.6 / 0.599 (1e-3: 74.0 / 0.510) on the first fold. Not better: not taken.
   // On the same folds, k tuned with the 16 approximate GF-1/GF-2 figure labels added to the tuning scenes: k 10 (the
   // grid's top) both ways, 88.8 / 0.747 and 76.8 / 0.526: one fold up, one down; not taken.
+  // Colour jitter in training (--colour-jitter 1: random gamma, contrast, brightness and band gains per block), seeds
+  // 1 / 2 / 3 against the recipe's: tuning-scene kappa 0.650 / 0.537 / 0.613 against 0.764 / 0.525 / 0.565, GF-1 train
+  // slices 0.573 / 0.465 / 0.562 against 0.670 / 0.497 / 0.394 (means 0.533 and 0.520: a tie, below seed 1 alone);
+  // --colour-jitter 0.5, seed 1: 0.643 / 0.537. (GF-1 test OA, reported only: 74.4 / 75.9 / 74.4 against 82.6 / 76.7 /
+  // 79.9.) Not taken.
   rgb: ['--train', 'l8biome-rgb:train', '--val', 'l8biome-rgb:val', '--tune', 'l8biome-rgb:val', '--tune', 'gf1:train', '--tune-metric', 'kappa', '--block-size', '48', '--train-stride', '16', '--min-cloud', '0.05', '--epochs', '20', '--prune', 'all', '--refine', '64'],
 };

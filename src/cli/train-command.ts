@@ -37,6 +37,8 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
                          sources alone, rgb for 3 bands, else landsat8-biome: reflectance as stored)
   --epochs N             (default 30)   --batch-size N (default 16)   --lr X (default 0.001)   --seed N (default 1)
   --patience N           stop after N epochs without a better validation loss (default 10)
+  --colour-jitter S      photometric augmentation: random gamma, contrast, brightness and band gains,
+                         strength 0 (default, none) to 1
   --prune all|last       LPP default stored in the model (default all: full-resolution map)
   --no-gate              store the block gate off
   --dark-guard R         store a dark guard: no cloud where red reflectance < R (ACCA uses 0.08; default none)
@@ -74,6 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       patience: { type: 'string' },
+      'colour-jitter': { type: 'string' },
       prune: { type: 'string' },
       'no-gate': { type: 'boolean' },
       'dark-guard': { type: 'string' },
@@ -114,6 +117,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     learningRate: numberOption(v.lr, '--lr', (n) => n > 0, 'a positive number'),
     seed: numberOption(v.seed, '--seed', Number.isInteger, 'a whole number'),
     patience: numberOption(v.patience, '--patience', positiveWhole, 'a whole number'),
+    colourJitter: numberOption(v['colour-jitter'], '--colour-jitter', (n) => n >= 0 && n <= 1, 'a strength from 0 to 1'),
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
     gate: v['no-gate'] ? false : undefined,
     darkGuard: numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance'),

@@ -82,6 +82,8 @@ export interface TrainModelOptions {
   learningRate?: number;
   seed?: number;
   patience?: number;
+  /** Photometric jitter of training blocks, 0 (none, the default) to 1 (train/augment.ts). */
+  colourJitter?: number;
   checkpointDir?: string;
   resume?: boolean;
   threads?: number;
@@ -346,6 +348,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
     learningRate: options.learningRate ?? (initial ? FINE_TUNE_LEARNING_RATE : undefined),
     seed: options.seed,
     patience: options.patience,
+    colourJitter: options.colourJitter,
     checkpointDir: options.checkpointDir,
     resume: options.resume,
     initial: initial && { weights: initial.weights, normalization: initial.description.normalization, from: options.init! },

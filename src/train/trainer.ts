@@ -15,7 +15,7 @@ import { InputError } from '../errors.js';
 import { estimateNormalization, normalizeInPlace, type Normalization } from '../prepare/normalization.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { Random } from '../random.js';
-import { dihedral } from './augment.js';
+import { colourJitter, dihedral } from './augment.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Adam } from './optimizer.js';
 
@@ -40,6 +40,8 @@ export interface TrainOptions {
   patience?: number;
   seed?: number;
   augment?: boolean;
+  /** Photometric jitter of training blocks (augment.ts colourJitter), 0 (none) to 1. */
+  colourJitter?: number;
   /** Folder for per-epoch checkpoints; with `resume`, training continues from the one found there. */
   checkpointDir?: string;
   resume?: boolean;
@@ -65,6 +67,7 @@ export const TRAIN_DEFAULTS = {
   patience: 10,
   seed: 1,
   augment: true,
+  colourJitter: 0,
 };
 
 export interface EpochRecord {
@@ -189,6 +192,7 @@ export async function train(options: TrainOptions): Promise<{ model: Model; hist
         for (let k = 0; k < n; k++) {
           const block = o.train[order[(step * n + k) % order.length]];
           dihedral(block.bands, bandCount, size, o.augment ? random.int(8) : 0, input, k * blockLength);
+          if (o.colourJitter > 0) colourJitter(input, bandCount, size, o.colourJitter, random, k * blockLength);
           labels[k] = block.label;
           sampleWeights[k] = classWeight[block.label];
           weightSum += sampleWeights[k];

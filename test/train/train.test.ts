@@ -1,5 +1,6 @@
 // Training end to end on real L8 Biome blocks (48 px, block labels only): the loss falls, a seed repeats exactly,
-// a checkpointed and resumed run equals an uninterrupted one; the dihedral augmentation is a permutation.
+// a checkpointed and resumed run equals an uninterrupted one; the dihedral augmentation is a permutation, the colour
+// jitter a monotone change of each band.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { loadBlocks, type LabelledBlock } from '../../src/datasets/blocks.js';
 import { blocksOf } from '../../src/datasets/source-spec.js';
 import { WDCD_LIGHT } from '../../src/model/architecture.js';
 import type { Weights } from '../../src/model/parameters.js';
-import { dihedral } from '../../src/train/augment.js';
+import { colourJitter, dihedral } from '../../src/train/augment.js';
+import { Random } from '../../src/random.js';
 import { train, type TrainOptions } from '../../src/train/trainer.js';
 
 const arch = { ...WDCD_LIGHT, blockSize: 48 };
@@ -70,6 +72,11 @@ describe('training on real blocks', () => {
     assert.ok(sameWeights(a.model.weights, b.model.weights), 'same seed, same weights');
     assert.equal(a.history[0].trainLoss, b.history[0].trainLoss);
     assert.ok(!sameWeights(a.model.weights, c.model.weights), 'another seed, other weights');
+    // The colour jitter reaches the blocks trained on, and repeats with the seed too.
+    const jittered = await train(options({ epochs: 1, colourJitter: 1 }));
+    const again = await train(options({ epochs: 1, colourJitter: 1 }));
+    assert.ok(!sameWeights(a.model.weights, jittered.model.weights), 'jitter changes the weights');
+    assert.ok(sameWeights(jittered.model.weights, again.model.weights), 'jitter repeats with the seed');
   });
 
   it('checkpoint + resume equals an uninterrupted run', { timeout: 60_000 }, async () => {
@@ -142,5 +149,54 @@ describe('dihedral augmentation', () => {
     assert.ok(out.subarray(0, bands * n).every((v) => v === -1));
     assert.deepEqual(out.subarray(bands * n, 2 * bands * n), outs[5]);
     assert.ok(out.subarray(2 * bands * n).every((v) => v === -1));
+  });
+});
+
+describe('colour jitter', () => {
+  const size = 16;
+  const bands = 3;
+  const n = size * size;
+  // Display-like values in 0-1, distinct within each band, with one pixel of no data.
+  const src = Float32Array.from({ length: bands * n }, (_, i) => ((i * 37) % (bands * n)) / (bands * n) * 0.9 + 0.05);
+  src[7] = NaN;
+  const jittered = (strength: number, seed: number) => {
+    const out = Float32Array.from(src);
+    colourJitter(out, bands, size, strength, new Random(seed));
+    return out;
+  };
+
+  it('strength 0 leaves the block as it is', () => {
+    assert.deepEqual(jittered(0, 1), src);
+  });
+
+  it('changes values, repeatably for a seed, differently for another', () => {
+    const a = jittered(1, 3);
+    assert.ok(a.some((v, i) => Number.isFinite(v) && Math.abs(v - src[i]) > 0.01), 'values change');
+    assert.deepEqual(jittered(1, 3), a);
+    assert.notDeepEqual(jittered(1, 4), a);
+  });
+
+  it('keeps each band in order (bright stays brighter), stays in 0-1 and leaves no data alone', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const out = jittered(1, seed);
+      assert.ok(Number.isNaN(out[7]));
+      for (let b = 0; b < bands; b++) {
+        const pixels = [...Array(n).keys()].filter((i) => Number.isFinite(src[b * n + i]));
+        for (const i of pixels) {
+          const v = out[b * n + i];
+          assert.ok(v >= 0 && v <= 1, `seed ${seed}: ${v} out of 0-1`);
+          for (const j of pixels) if (src[b * n + i] < src[b * n + j]) assert.ok(v <= out[b * n + j], `seed ${seed}, band ${b}: order kept`);
+        }
+      }
+    }
+  });
+
+  it('writes at the given offset and nowhere else', () => {
+    const out = new Float32Array(3 * bands * n).fill(2);
+    out.set(src, bands * n);
+    colourJitter(out, bands, size, 1, new Random(3), bands * n);
+    assert.ok(out.subarray(0, bands * n).every((v) => v === 2));
+    assert.deepEqual(out.subarray(bands * n, 2 * bands * n), jittered(1, 3));
+    assert.ok(out.subarray(2 * bands * n).every((v) => v === 2));
   });
 });
