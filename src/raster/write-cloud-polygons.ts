@@ -5,7 +5,8 @@
  * known shift to WGS 84 (a warning says so), in the mask's own CRS and coordinates, exact pixel corners, as
  * `gdal_polygonize -f GeoJSON` writes them: a projected CRS is named in the old `crs` member (GDAL, QGIS and OGR
  * read it); EPSG:4326 needs none. Outlines run counter-clockwise and holes clockwise on the map (RFC 7946). Without
- * georeferencing the coordinates are pixel corners (column, row). Streamed to a temporary file renamed into
+ * georeferencing the coordinates are pixel corners (column, row). A polygon across the antimeridian is cut there
+ * into a MultiPolygon (raster/antimeridian.ts), as RFC 7946 and GDAL's writer do. Streamed to a temporary file renamed into
  * place, so a failed run leaves nothing.
  */
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import { CLOUD } from '../mask-codes.js';
 import { polygonizeMask } from './polygonize.js';
 import { placeTemporary, settleTemporary, temporaryPath, type OutputGroup } from './temporary-files.js';
 import { wgs84Transform, type ToWgs84 } from './to-wgs84.js';
+import type { cutAtAntimeridian } from './antimeridian.js';
 import type { GeoReference } from './types.js';
 
 export interface CloudPolygonsOptions {
@@ -58,13 +60,18 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
     throw new InputError('the output file already exists (use the overwrite option to replace it)', path);
   }
   let toWgs84: ToWgs84 | null = null;
+  let cutParts: typeof cutAtAntimeridian | null = null;
   let warning: string | undefined;
   if ((options.crs ?? 'wgs84') === 'wgs84') {
     if (!options.georef) {
       warning = `${path}: the mask has no georeferencing, so the cloud polygons are in pixel coordinates (column, row)`;
     } else {
       const transform = await wgs84Transform(options.georef);
-      if ('forward' in transform) toWgs84 = transform.forward;
+      if ('forward' in transform) {
+        toWgs84 = transform.forward;
+        // Loaded only for WGS 84 output, as proj4 is.
+        cutParts = (await import('./antimeridian.js')).cutAtAntimeridian;
+      }
       else warning = `${path}: the cloud polygons are in the mask's CRS, not WGS 84: ${transform.reason}`;
     }
   }
@@ -87,22 +94,30 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
       const metres = georef !== null && inMetres(georef);
       // 15 significant digits: exact for pixel corners, without float noise such as 0.30000000000000004.
       const round = (v: number): number => +v.toPrecision(15);
-      const point = toWgs84
-        ? (x: number, y: number): string => {
-          const [lon, lat] = toWgs84!(x, y);
-          return `[${+lon.toFixed(7)},${+lat.toFixed(7)}]`;
-        }
-        : (x: number, y: number): string => `[${round(x)},${round(y)}]`;
-      const ring = (flat: Int32Array): string => {
+      // A ring's points in map coordinates, closed, counter-clockwise on the map for an outline.
+      const mapRing = (flat: Int32Array): [number, number][] => {
         const n = flat.length / 2;
-        const points: string[] = [];
+        const points: [number, number][] = [];
         for (let k = 0; k <= n; k++) {
           const i = (flip ? n - (k % n) : k) % n;
           const x = flat[2 * i];
           const y = flat[2 * i + 1];
-          points.push(point(ox + x * a + y * b, oy + x * d + y * e));
+          points.push([ox + x * a + y * b, oy + x * d + y * e]);
         }
-        return `[${points.join(',')}]`;
+        return points;
+      };
+      const coordinates = (rings: number[][][], digits: (v: number) => number): string =>
+        `[${rings.map((r) => `[${r.map(([x, y]) => `[${digits(x)},${digits(y)}]`).join(',')}]`).join(',')}]`;
+      const degrees = (v: number): number => +v.toFixed(7);
+      const geometry = (polygon: { outline: Int32Array; holes: Int32Array[] }): string => {
+        const rings = [polygon.outline, ...polygon.holes].map(mapRing);
+        if (!toWgs84) return `{"type":"Polygon","coordinates":${coordinates(rings, round)}}`;
+        const lonLat = rings.map((r) => r.map(([x, y]) => toWgs84!(x, y)));
+        const parts = cutParts!(lonLat);
+        if (parts && parts.length > 1) {
+          return `{"type":"MultiPolygon","coordinates":[${parts.map((part) => coordinates(part, degrees)).join(',')}]}`;
+        }
+        return `{"type":"Polygon","coordinates":${coordinates(parts?.[0] ?? lonLat, degrees)}}`;
       };
       try {
         out = createWriteStream(tmp, { flags: 'wx' });
@@ -121,10 +136,9 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
         await write(`{"type":"FeatureCollection",\n${crs}"features":[\n`);
         let count = 0;
         for (const polygon of polygonizeMask(mask, width, height, CLOUD)) {
-          const rings = [polygon.outline, ...polygon.holes].map(ring).join(',');
           const area = metres ? `,"area_m2":${round(polygon.pixels * pixelArea)}` : '';
           const properties = `{"id":${count + 1},"class":"cloud","pixels":${polygon.pixels}${area}}`;
-          await write(`${count > 0 ? ',\n' : ''}{"type":"Feature","properties":${properties},"geometry":{"type":"Polygon","coordinates":[${rings}]}}`);
+          await write(`${count > 0 ? ',\n' : ''}{"type":"Feature","properties":${properties},"geometry":${geometry(polygon)}}`);
           count++;
         }
         await write('\n]}\n');

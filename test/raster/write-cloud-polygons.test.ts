@@ -167,6 +167,84 @@ print(json.dumps({'ours': len(ours), 'gdal': len(theirs), 'valid': all(g.IsValid
     assert.ok(c.symDiff < 1e-7 * c.perimeter, `symmetric difference ${c.symDiff} square degrees, outlines ${c.perimeter} degrees`);
   });
 
+  it('a scene across the antimeridian: polygons crossing it cut into MultiPolygons, valid, each part on one side; joined, OGR\'s reprojection', async () => {
+    // The sample scene placed on 180 degrees east at 65 degrees north, in UTM zone 60 (Chukotka): 61 km wide, the
+    // antimeridian down its middle, so some of its clouds straddle it.
+    const dir = tempDir();
+    const bands = BANDS.map((band, i) => {
+      const path = join(dir, `B${i + 2}.tif`);
+      const x0 = 641428 - 254 * 120;
+      const r = spawnSync('gdal_translate', ['-q', '-a_srs', 'EPSG:32660', '-a_ullr', `${x0}`, '7239000', `${x0 + 508 * 120}`, `${7239000 - 458 * 120}`, band, path], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return path;
+    });
+    const mask = join(dir, 'mask.tif');
+    const vector = join(dir, 'clouds.geojson');
+    const summary = await detect(bands, { mask, vector });
+    const doc = JSON.parse(readFileSync(vector, 'utf8'));
+    assert.equal(doc.features.length, summary.cloudPolygons);
+    const cut = doc.features.filter((f: any) => f.geometry.type === 'MultiPolygon');
+    assert.ok(cut.length >= 2, `${cut.length} polygons cut`);
+    const signedArea = (ring: number[][]): number => {
+      let doubled = 0;
+      for (let i = 0; i + 1 < ring.length; i++) doubled += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
+      return doubled / 2;
+    };
+    for (const f of doc.features) {
+      const parts: number[][][][] = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [f.geometry.coordinates];
+      if (f.geometry.type === 'MultiPolygon') {
+        const sides = parts.map((part) => Math.sign(part[0].reduce((sum, p) => sum + p[0], 0)));
+        assert.deepEqual([...new Set(sides)].sort(), [-1, 1], `feature ${f.properties.id}: parts on both sides`);
+      }
+      for (const part of parts) {
+        const lons = part.flat().map((p) => p[0]);
+        // No edge runs the long way round the globe: each part lies within 180 degrees of longitude.
+        assert.ok(Math.max(...lons) - Math.min(...lons) < 1, `feature ${f.properties.id}: a part spans ${Math.min(...lons)} to ${Math.max(...lons)}`);
+        assert.ok(lons.every((lon) => lon >= -180 && lon <= 180));
+        assert.ok(signedArea(part[0]) > 0, 'outline counter-clockwise');
+        part.slice(1).forEach((hole) => assert.ok(signedArea(hole) < 0, 'holes clockwise'));
+      }
+    }
+    // OGR reads every polygon as valid; moved to 0..360 degrees of longitude, the parts join into the regions of
+    // gdal_polygonize reprojected vertex by vertex by OGR. (GDAL 3.6's own RFC 7946 cut is not the reference: it
+    // left one of these polygons invalid, with a part round the globe.)
+    const script = `
+import json, subprocess, sys
+from osgeo import ogr, osr
+subprocess.run(['gdal_polygonize.py', '-q', sys.argv[2], '-f', 'GeoJSON', sys.argv[3], 'ref', 'DN'], check=True)
+def east(g):
+    j = json.loads(g.ExportToJson())
+    def move(c):
+        return [c[0] + 360 if c[0] < 0 else c[0], c[1]] if isinstance(c[0], (int, float)) else [move(x) for x in c]
+    j['coordinates'] = move(j['coordinates'])
+    return ogr.CreateGeometryFromJson(json.dumps(j))
+def union(geoms):
+    m = ogr.Geometry(ogr.wkbMultiPolygon)
+    for g in geoms:
+        for i in range(g.GetGeometryCount()) if g.GetGeometryName() == 'MULTIPOLYGON' else [None]:
+            m.AddGeometry(g if i is None else g.GetGeometryRef(i))
+    return m.UnionCascaded()
+ref = ogr.Open(sys.argv[3]); rl = ref.GetLayer(0)
+wgs = osr.SpatialReference(); wgs.ImportFromEPSG(4326); wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+ct = osr.CoordinateTransformation(rl.GetSpatialRef(), wgs)
+theirs = []
+for f in rl:
+    if f.GetField('DN') != 1: continue
+    g = f.GetGeometryRef().Clone(); g.Transform(ct); theirs.append(east(g))
+ds = ogr.Open(sys.argv[1])
+ours = [f.GetGeometryRef().Clone() for f in ds.GetLayer(0)]
+ua, ub = union([east(g) for g in ours]), union(theirs)
+print(json.dumps({'ours': len(ours), 'gdal': len(theirs), 'valid': all(g.IsValid() for g in ours),
+  'symDiff': ua.SymDifference(ub).GetArea(), 'perimeter': ub.Boundary().Length()}))
+`;
+    const out = spawnSync(SYSTEM_PYTHON, ['-c', script, vector, mask, join(dir, 'ref.geojson')], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const c = JSON.parse(out.stdout);
+    assert.equal(c.ours, c.gdal);
+    assert.ok(c.valid, 'every polygon, cut or not, is a valid simple feature');
+    assert.ok(c.symDiff < 1e-7 * c.perimeter, `symmetric difference ${c.symDiff} square degrees, outlines ${c.perimeter} degrees`);
+  });
+
   it('WGS 84 vertices where GDAL transforms them, for EPSG and user-defined CRSs; a datum without a shift keeps its CRS with a warning', async () => {
     const dir = tempDir();
     // A region with a hole, and a single pixel.
