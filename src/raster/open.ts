@@ -45,6 +45,10 @@ async function sniff(path: string): Promise<{ format: Format; size: number }> {
   if (head.toString('latin1', 4, 8) === 'jP  ' || head.readUInt32BE(0) === 0xff4fff51) {
     throw new InputError(`is JPEG 2000, which wdcd does not read; convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
   }
+  // A Sentinel-2 product comes as a zipped SAFE folder; wdcd opens tar archives only (USGS, CRESDA deliver those).
+  if (head.readUInt32BE(0) === 0x504b0304) {
+    throw new InputError('is a ZIP archive, which wdcd does not open: unzip it and give the product folder or its band files (a Sentinel-2 SAFE folder\'s JPEG 2000 bands converted to GeoTIFF first, e.g. gdal_translate -of COG B02.jp2 B02.tif)', path);
+  }
   if (ARCHIVE_EXTENSION.test(path)) throw new InputError('is a product archive, not a raster file (a product archive is read when it is the only input of a scene)', path);
   throw new InputError(
     size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, PNG or JPEG)',

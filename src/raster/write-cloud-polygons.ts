@@ -6,8 +6,8 @@
  * `gdal_polygonize -f GeoJSON` writes them: a projected CRS is named in the old `crs` member (GDAL, QGIS and OGR
  * read it); EPSG:4326 needs none. Outlines run counter-clockwise and holes clockwise on the map (RFC 7946). Without
  * georeferencing the coordinates are pixel corners (column, row). A polygon across the antimeridian is cut there
- * into a MultiPolygon (raster/antimeridian.ts), as RFC 7946 and GDAL's writer do. Streamed to a temporary file renamed into
- * place, so a failed run leaves nothing.
+ * into a MultiPolygon (raster/antimeridian.ts), as RFC 7946 and GDAL's writer do. Streamed to a temporary file
+ * renamed into place, so a failed run leaves nothing.
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
