@@ -47,10 +47,12 @@ export function cutAtAntimeridian(polygon: LonLatPolygon): LonLatPolygon[] | nul
   const unwrapped = polygon.map((ring) => unwrap(ring, start));
   if (unwrapped.some((ring) => Math.abs(ring[ring.length - 1][0] - ring[0][0]) > 1e-9)) return null;
   // Put the crossing at +180: the polygon then spans lo..hi with lo < 180 < hi.
-  const lo = Math.min(...unwrapped.flatMap((ring) => ring.map((p) => p[0])));
+  // (A loop, not Math.min(...points): a large cloud's outline can hold more points than a call takes arguments.)
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const ring of unwrapped) for (const [lon] of ring) [lo, hi] = [Math.min(lo, lon), Math.max(hi, lon)];
   const turn = lo >= 180 ? -360 : lo < -180 ? 360 : 0;
   const shifted = unwrapped.map((ring) => ring.map(([lon, lat]): LonLat => [lon + turn, lat]));
-  const hi = Math.max(...shifted.flatMap((ring) => ring.map((p) => p[0])));
+  hi += turn;
   const box = (west: number, east: number): LonLatPolygon => [[[west, -90], [east, -90], [east, 90], [west, 90], [west, -90]]];
   const westParts = intersection(shifted, box(-180, 180)) as LonLatPolygon[];
   const eastParts = hi > 180 ? (intersection(shifted, box(180, 540)) as LonLatPolygon[]) : [];

@@ -71,8 +71,7 @@ export async function createCloudPolygonsWriter(path: string, options: CloudPoly
         toWgs84 = transform.forward;
         // Loaded only for WGS 84 output, as proj4 is.
         cutParts = (await import('./antimeridian.js')).cutAtAntimeridian;
-      }
-      else warning = `${path}: the cloud polygons are in the mask's CRS, not WGS 84: ${transform.reason}`;
+      } else warning = `${path}: the cloud polygons are in the mask's CRS, not WGS 84: ${transform.reason}`;
     }
   }
   const tmp = temporaryPath(path);
