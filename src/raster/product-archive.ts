@@ -13,7 +13,7 @@
 import { statSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
 import { chooseProductFiles, maybeMetadata, rasterSidecars, type ProductFolder } from './product-folder.js';
@@ -57,6 +57,20 @@ export function safeMemberPath(name: string): string | null {
   return parts.join('/');
 }
 
+/**
+ * The archive path a link member leads to, following links to links (a few, so that a loop ends), or null where
+ * it leads outside the archive's folder. A hard link names an archive path; a symlink a path from its own folder.
+ */
+function linkedFile(name: string, links: Map<string, TarMember>): string | null {
+  let at: string | null = name;
+  for (let hops = 0; at !== null && hops < 8; hops++) {
+    const link: TarMember['linkTarget'] = links.get(at)?.linkTarget;
+    if (!link) return at;
+    at = link.kind === 'hard' ? safeMemberPath(link.path) : link.path.startsWith('/') ? null : safeMemberPath(posix.join(posix.dirname(at), link.path));
+  }
+  return null;
+}
+
 const megabytes = (bytes: number): string => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 
 /** What went wrong reading the archive, as an InputError naming it. */
@@ -88,13 +102,24 @@ export async function openProductArchive(archive: string, onProgress: ProgressCa
     throw archiveError(archive, e);
   }
   const files = new Map<string, TarMember>();
+  const links = new Map<string, TarMember>();
   const unsafe: string[] = [];
   for (const member of listed.members) {
     const name = safeMemberPath(member.name);
     if (name === null) unsafe.push(member.name);
-    // A name stored twice is the later one, as tar extracts it.
-    else if (member.type === 'file') files.set(name, member);
-    else files.delete(name);
+    else {
+      // A name stored twice is the later one, as tar extracts it.
+      files.delete(name);
+      links.delete(name);
+      if (member.type === 'file') files.set(name, member);
+      else if (member.type === 'link') links.set(name, member);
+    }
+  }
+  // A link to a file of the archive reads as that file under the link's name (its data is taken out there).
+  for (const name of links.keys()) {
+    const target = linkedFile(name, links);
+    const file = target === null ? undefined : files.get(target);
+    if (file) files.set(name, file);
   }
   if (unsafe.length > 0) {
     const some = unsafe.slice(0, 3).map((n) => JSON.stringify(n)).join(', ') + (unsafe.length > 3 ? ', ...' : '');
@@ -119,7 +144,7 @@ export async function openProductArchive(archive: string, onProgress: ProgressCa
   try {
     const chosen = chooseProductFiles(listing, root, archive, 'archive');
     const wanted = [chosen.metadataFile, ...chosen.inputs, ...chosen.inputs.flatMap(rasterSidecars).filter((f) => files.has(prefix + f))];
-    const targets = new Map<number, string>();
+    const targets = new Map<number, string[]>();
     let bytes = 0;
     for (const file of new Set(wanted)) {
       const member = files.get(prefix + file)!;
@@ -127,7 +152,7 @@ export async function openProductArchive(archive: string, onProgress: ProgressCa
       // Checked by safeMemberPath already; checked again where it is written.
       if (!target.startsWith(resolve(temporary) + sep)) throw new InputError(`holds a member whose path leaves the archive's folder (${prefix + file})`, archive);
       await mkdir(dirname(target), { recursive: true });
-      targets.set(member.index, target);
+      targets.set(member.index, [...(targets.get(member.index) ?? []), target]);
       bytes += member.size;
     }
     const free = await statfs(temporary).then((s) => s.bavail * s.bsize, () => Infinity);

@@ -9,8 +9,8 @@
  *
  * Member names are returned as stored; deciding where (and whether) a member may be written is the caller's.
  */
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream } from 'node:fs';
+import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 
 const BLOCK = 512;
@@ -28,6 +28,8 @@ export interface TarMember {
   type: 'file' | 'directory' | 'link' | 'other';
   /** Bytes of data. */
   size: number;
+  /** A link's target as stored: an archive path for a hard link, a path from the link's folder for a symlink. */
+  linkTarget?: { kind: 'hard' | 'symbolic'; path: string };
 }
 
 /** The member's data, readable once, as the walk reaches it. */
@@ -278,8 +280,9 @@ export async function walkTar(path: string, visit: (member: TarMember, data: Mem
           flag === '0' || flag === '7' ? (name.endsWith('/') ? 'directory' : 'file') : flag === '5' ? 'directory' : flag === '1' || flag === '2' ? 'link' : 'other';
         // Links, devices, folders and FIFOs have no data, whatever their size field says.
         if ('123456'.includes(flag)) size = 0;
-        next = {};
         const member: TarMember = { index: index++, name, type, size };
+        if (type === 'link') member.linkTarget = { kind: flag === '1' ? 'hard' : 'symbolic', path: next.linkpath ?? text(block, 157, 100) };
+        next = {};
         const data: MemberData = {
           buffer: readAll,
           async copyTo(file) {
@@ -321,14 +324,14 @@ export async function listTar(path: string, keep: (member: TarMember) => boolean
 }
 
 /**
- * Writes the members `files` names (index -> destination file, created: it must not exist) and stops reading once
+ * Writes the members `files` names (index -> destination files, created: they must not exist) and stops reading once
  * the last is written.
  */
-export async function extractTar(path: string, files: Map<number, string>): Promise<void> {
+export async function extractTar(path: string, files: Map<number, string[]>): Promise<void> {
   let left = files.size;
   if (left === 0) return;
   await walkTar(path, async (member, data) => {
-    const target = files.get(member.index);
+    const [target, ...copies] = files.get(member.index) ?? [];
     if (target === undefined) return true;
     const file = await open(target, 'wx');
     try {
@@ -336,6 +339,8 @@ export async function extractTar(path: string, files: Map<number, string>): Prom
     } finally {
       await file.close();
     }
+    // The same member under other names (links to it that were chosen too).
+    for (const copy of copies) await copyFile(target, copy, fsConstants.COPYFILE_EXCL);
     return --left > 0;
   });
   if (left > 0) throw new TarError(`${left} member${left > 1 ? 's' : ''} listed before were not found on the second reading (did the file change?)`);

@@ -4,7 +4,7 @@
 // archive are refused or skipped, naming the archive. The archives are made by the system's GNU tar.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detect, type DetectSummary } from '../../src/detect/detect.js';
@@ -150,6 +150,35 @@ describe('product archives', () => {
     assert.deepEqual(extractions(tmp), []);
   });
 
+  it('band files stored as links (a symlink into a folder, a hard link) are taken out as their targets; a link leading out is not followed', async () => {
+    const linked = join(dir, 'linked');
+    mkdirSync(join(linked, 'real'), { recursive: true });
+    copyFileSync(join(folder, `${L8}_MTL.txt`), join(linked, `${L8}_MTL.txt`));
+    for (const b of ['B2', 'B3', 'B4', 'B5']) copyFileSync(join(folder, `${L8}_${b}.TIF`), join(linked, 'real', `${b}.TIF`));
+    symlinkSync('real/B2.TIF', join(linked, `${L8}_B2.TIF`));
+    linkSync(join(linked, 'real', 'B3.TIF'), join(linked, `${L8}_B3.TIF`));
+    // A link to a link in another folder.
+    mkdirSync(join(linked, 'alias'));
+    symlinkSync('../real/B4.TIF', join(linked, 'alias', 'B4.TIF'));
+    symlinkSync('alias/B4.TIF', join(linked, `${L8}_B4.TIF`));
+    symlinkSync(`./../linked/real/B5.TIF`, join(linked, `${L8}_B5.TIF`));
+    const archive = join(dir, 'linked.tar');
+    // real/ first, so that GNU tar stores B3's second name as a hard link to real/B3.TIF.
+    tar('-cf', archive, '-C', linked, 'real', 'alias', `${L8}_MTL.txt`, ...['B2', 'B3', 'B4', 'B5'].map((b) => `${L8}_${b}.TIF`));
+    const { members } = await listTar(archive);
+    assert.deepEqual(members.filter((m) => m.linkTarget).map((m) => m.linkTarget!.kind).sort(), ['hard', 'symbolic', 'symbolic', 'symbolic', 'symbolic']);
+    // B5's link climbs out of the archive's folder (../linked/...): not followed, so B5 is missing.
+    await assert.rejects(detect([archive], { mask: join(dir, 'linked-out.tif') }), (e: Error) => e.message.includes(archive) && /B5/.test(e.message));
+    rmSync(join(linked, `${L8}_B5.TIF`));
+    symlinkSync(`real/../real/B5.TIF`, join(linked, `${L8}_B5.TIF`));
+    tar('-cf', archive, '-C', linked, 'real', 'alias', `${L8}_MTL.txt`, ...['B2', 'B3', 'B4', 'B5'].map((b) => `${L8}_${b}.TIF`));
+    const mask = join(dir, 'linked.tif');
+    const { summary } = await detectWatching(tmp, [archive], mask);
+    assert.ok(readFileSync(mask).equals(folderMask), 'the same mask as the folder');
+    assert.deepEqual(summary.inputs, ['B2', 'B3', 'B4', 'B5'].map((b) => `${archive}/${L8}_${b}.TIF`));
+    assert.deepEqual(extractions(tmp), []);
+  });
+
   it('refused, naming the archive, with no output and no temporary folder left: gzip truncated or damaged, a damaged header, not a tar, no metadata, a band missing, --metadata, an archive among files', async () => {
     const bad = join(dir, 'bad');
     mkdirSync(bad);
@@ -247,7 +276,7 @@ describe('the tar reader', () => {
       assert.deepEqual(files.map((m) => [m.name, m.size]), [['top.bin', 1500], [`${deep}/f.txt`, 9]], format);
       assert.equal(kept.get(files[1].index)?.toString(), 'far down\n', format);
       const out = join(dir, `${format}-top.bin`);
-      await extractTar(archive, new Map([[files[0].index, out]]));
+      await extractTar(archive, new Map([[files[0].index, [out]]]));
       assert.ok(readFileSync(out).equals(Buffer.alloc(1500, 7)), format);
     }
   });
