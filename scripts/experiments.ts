@@ -2,7 +2,7 @@
  * `npm run experiments`: the accuracy table of the README, reproduced in one command.
  * Rows: the one-rule spectral baseline, the bundled GCP-head default and its GAP-head twin (same recipe), the
  * default's map without LPP (pooled resolution) and with the last / all pools pruned, with and without the block
- * gate, with both spectral guards, the dark guard alone and none, several k, the recipe's other seeds,
+ * gate, with the three spectral guards, the dark and HOT guards, the dark guard alone and none, several k, the recipe's other seeds,
  * test-time augmentation (`--tta`), and the map's refinement (`--refine`; the rgb model with and without its own).
  * k is chosen on val for every L8 Biome row by the default's rule (mean per-image kappa of the map alone; the
  * guards veto afterwards, as `wdcd train` does); the rgb row uses the model's own k (tuned by its recipe). Test is
@@ -118,14 +118,15 @@ async function main() {
   const ablation = ablationModel();
   const headOf = (m: Model) => (m.description.architecture.head === 'gcp' ? 'GCP head' : 'GAP head (plain global average pooling)');
   const head = headOf(model);
-  // Every CAM row applies the default's spectral guards (red >= 0.08, blue - 0.5 red >= 0.08) unless it says otherwise.
+  // Every CAM row applies the default's spectral guards (red >= 0.08, blue - 0.5 red >= 0.08, NIR >= 0.05) unless it says otherwise.
   if (ablation) rows.push(...(await camRows(`${headOf(ablation)}, LPP (all pools), gate`, ablation, { prune: 'all', gate: true }, val, test, [])));
   rows.push(...(await camRows(`${head}, no LPP (pooled resolution), gate`, model, { prune: [], gate: true }, val, test, [])));
   rows.push(...(await camRows(`${head}, LPP (last pool), gate`, model, { prune: 'last', gate: true }, val, test, [])));
   rows.push(...(await camRows(`${head}, LPP (all pools), no gate`, model, { prune: 'all', gate: false }, val, test, [])));
-  rows.push(...(await camRows(`${head}, LPP (all pools), gate, no guards (the WDCD method as published)`, model, { prune: 'all', gate: true, darkGuard: null, hotGuard: null }, val, test, [])));
-  rows.push(...(await camRows(`${head}, LPP (all pools), gate, dark guard only (the former default)`, model, { prune: 'all', gate: true, hotGuard: null }, val, test, [])));
-  rows.push(...(await camRows(`**${head}, LPP (all pools), gate, dark + HOT guards = bundled \`default\`**`, model, { prune: 'all', gate: true }, val, test, [2, 3, 4, 6, 8])));
+  rows.push(...(await camRows(`${head}, LPP (all pools), gate, no guards (the WDCD method as published)`, model, { prune: 'all', gate: true, darkGuard: null, hotGuard: null, waterGuard: null }, val, test, [])));
+  rows.push(...(await camRows(`${head}, LPP (all pools), gate, dark guard only (the first default)`, model, { prune: 'all', gate: true, hotGuard: null, waterGuard: null }, val, test, [])));
+  rows.push(...(await camRows(`${head}, LPP (all pools), gate, dark + HOT guards (the former default)`, model, { prune: 'all', gate: true, waterGuard: null }, val, test, [])));
+  rows.push(...(await camRows(`**${head}, LPP (all pools), gate, dark + HOT + water guards = bundled \`default\`**`, model, { prune: 'all', gate: true }, val, test, [2, 3, 4, 6, 8])));
   // Test-time augmentation as users run it (`--tta N`): the model's own k.
   for (const tta of [2, 8]) rows.push(...(await camRows(`bundled \`default\` with \`--tta ${tta}\` (map averaged over ${tta} orientations)`, model, { tta }, val, test, [], 'own')));
   // The edge-aware refinement (guided filter; detect/guided-refinement.ts), k tuned on val with it.
@@ -142,9 +143,10 @@ async function main() {
   const patch = landsat38cloud();
   otherRows.push({ method: 'spectral baseline (mean visible > 0.17)', k: '-', test: await baseline(patch) });
   for (const [label, guards] of [
-    ['bundled `default`, no guards', { darkGuard: null, hotGuard: null }],
-    ['bundled `default`, dark guard only', { hotGuard: null }],
-    ['**bundled `default` (dark + HOT guards)**', {}],
+    ['bundled `default`, no guards', { darkGuard: null, hotGuard: null, waterGuard: null }],
+    ['bundled `default`, dark guard only', { hotGuard: null, waterGuard: null }],
+    ['bundled `default`, dark + HOT guards', { waterGuard: null }],
+    ['**bundled `default` (dark + HOT + water guards)**', {}],
   ] as [string, CamOptions][]) {
     const [row] = await camRows(label, model, guards, patch, patch, [], 'own');
     otherRows.push({ method: row.method, k: row.k, test: row.test });

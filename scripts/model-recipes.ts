@@ -15,7 +15,7 @@ export const RECIPES: Record<string, string[]> = {
   // decides), train kappa 0.800. `node --import tsx scripts/seed-spread.ts`.
   // Weights averaged over the last 10 epochs instead of the best val epoch's: seeds 1-6 val kappa 0.750 (0.650-0.818)
   // against 0.779 (0.729-0.827), train 0.845 against 0.848: not taken.
-  default: ['--arch', 'wdcd-lean', '--train', 'l8biome:train', '--val', 'l8biome:val', '--block-size', '48', '--train-stride', '16', '--min-cloud', '0.05', '--epochs', '30', '--prune', 'all', '--dark-guard', '0.08', '--hot-guard', '0.08'],
+  default: ['--arch', 'wdcd-lean', '--train', 'l8biome:train', '--val', 'l8biome:val', '--block-size', '48', '--train-stride', '16', '--min-cloud', '0.05', '--epochs', '30', '--prune', 'all', '--dark-guard', '0.08', '--hot-guard', '0.08', '--water-guard', '0.05'],
   // Weights: the 13 L8 Biome training scenes rendered as 8-bit display RGB (3 tone curves, `l8biome-rgb`), block
   // validation on the 7 rendered val scenes; no GF-1 block reaches the network. Held-out GF-1 figures (pooled OA,
   // F1, kappa; k tuned on the rendered val scenes by kappa): all 6 GF-1 train slices 77.3 %, 71.7 %, 0.527. On GF-1

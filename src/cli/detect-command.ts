@@ -49,6 +49,7 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --threshold T          use this activation threshold instead
   --dark-guard R|none    no cloud where red reflectance < R (default: the model's; none turns it off)
   --hot-guard O|none     no cloud where blue - 0.5 red < O (default: the model's; none turns it off)
+  --water-guard W|none   no cloud where NIR reflectance < W (default: the model's; none turns it off)
   --refine R|none        sharpen the activation map along the image's edges: a guided filter of radius R
                          pixels with the scene's brightness as guide (default: the model's; rgb 64,
                          default none; the model's k was tuned with its own setting)
@@ -106,6 +107,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
       threshold: { type: 'string' },
       'dark-guard': { type: 'string' },
       'hot-guard': { type: 'string' },
+      'water-guard': { type: 'string' },
       refine: { type: 'string' },
       'refine-eps': { type: 'string' },
       dilate: { type: 'string' },
@@ -151,6 +153,7 @@ export async function detectCommand(argv: string[]): Promise<void> {
     threshold: numberOption(v.threshold, '--threshold'),
     darkGuard: v['dark-guard'] === 'none' ? null : numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance or none'),
     hotGuard: v['hot-guard'] === 'none' ? null : numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance or none'),
+    waterGuard: v['water-guard'] === 'none' ? null : numberOption(v['water-guard'], '--water-guard', (n) => n >= 0, 'a reflectance or none'),
     refine: v.refine === 'none' ? null : numberOption(v.refine, '--refine', wholeNumber, 'a radius in pixels or none'),
     refineEps: numberOption(v['refine-eps'], '--refine-eps', (n) => n > 0, 'a positive number'),
     dilate: numberOption(v.dilate, '--dilate', (n) => n >= 0, 'a radius in pixels'),

@@ -22,9 +22,10 @@ export async function modelsCommand(argv: string[]): Promise<void> {
   }
 }
 
-function guardText({ darkGuard, hotGuard }: ModelDescription['detection']): string {
+function guardText({ darkGuard, hotGuard, waterGuard }: ModelDescription['detection']): string {
   return [
     darkGuard ? `no cloud where ${darkGuard.band} < ${darkGuard.reflectance}` : '',
     hotGuard ? `no cloud where blue - 0.5 red < ${hotGuard.offset}` : '',
+    waterGuard ? `no cloud where nir < ${waterGuard.reflectance}` : '',
   ].filter(Boolean).join('; ');
 }

@@ -43,6 +43,8 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --no-gate              store the block gate off
   --dark-guard R         store a dark guard: no cloud where red reflectance < R (ACCA uses 0.08; default none)
   --hot-guard O          store a HOT guard: no cloud where blue - 0.5 red < O (Fmask uses 0.08; default none)
+  --water-guard W        store a water guard: no cloud where NIR reflectance < W (Fmask's water test uses
+                         0.05; default none)
   --refine R             store an edge-aware refinement of the map (guided filter, radius R px; default none);
                          k is then tuned on the refined map
   --refine-eps E         its regularisation in squared reflectance (default 1e-3)
@@ -81,6 +83,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       'no-gate': { type: 'boolean' },
       'dark-guard': { type: 'string' },
       'hot-guard': { type: 'string' },
+      'water-guard': { type: 'string' },
       refine: { type: 'string' },
       'refine-eps': { type: 'string' },
       'tune-metric': { type: 'string' },
@@ -122,6 +125,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     gate: v['no-gate'] ? false : undefined,
     darkGuard: numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance'),
     hotGuard: numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance'),
+    waterGuard: numberOption(v['water-guard'], '--water-guard', (n) => n >= 0, 'a reflectance'),
     refine: numberOption(v.refine, '--refine', (n) => Number.isInteger(n) && n > 0, 'a radius in pixels'),
     refineEps: numberOption(v['refine-eps'], '--refine-eps', (n) => n > 0, 'a positive number'),
     tuneMetric: choice(v['tune-metric'], '--tune-metric', TUNE_METRICS),

@@ -117,6 +117,8 @@ export interface DetectSummary {
   darkGuard: number | null;
   /** HOT offset: no pixel with blue - 0.5 red below it is cloud, or null. */
   hotGuard: number | null;
+  /** NIR reflectance below which no pixel is cloud (water), or null. */
+  waterGuard: number | null;
   /**
    * Whether the input became the units the model expects: false where a DN preset only scaled it to 0-1
    * (GF/ZY without --gain, --esun and --sun-elevation) or Landsat 8 DN lack the sun angle (--sun-elevation).
@@ -593,6 +595,7 @@ async function detectFiles(inputs: string[], options: DetectOptions, started: nu
       refine: p.refine,
       darkGuard: options.darkGuard === undefined ? p.model.description.detection.darkGuard?.reflectance ?? null : options.darkGuard,
       hotGuard: options.hotGuard === undefined ? p.model.description.detection.hotGuard?.offset ?? null : options.hotGuard,
+      waterGuard: options.waterGuard === undefined ? p.model.description.detection.waterGuard?.reflectance ?? null : options.waterGuard,
       calibrated,
       inputRange,
       ...(options.metadata ? { metadata: { file: shown(options.metadata.file), product: options.metadata.product } } : {}),

@@ -1,9 +1,10 @@
 /**
  * Spectral guards: tests from the literature that a cloud pixel must pass, applied after the threshold. The
  * activation map says where cloud is likely; a guard vetoes pixels whose spectrum cannot be cloud (too dark:
- * ACCA's red floor; blue not raised over red: Fmask's HOT test). They take nothing from training and are not
- * part of the calibration: k is tuned on the map alone (tune-k.ts), since tuned together with a guard, k drifted
- * down until the guard alone decided (on the L8 Biome val scenes, mostly thick cloud, that scores well).
+ * ACCA's red floor; blue not raised over red: Fmask's HOT test; dark in the near infrared: the NIR bound of Fmask's
+ * water test). They take nothing from training and are not part of the calibration: k is tuned on the map alone
+ * (tune-k.ts), since tuned together with a guard, k drifted down until the guard alone decided (on the L8 Biome
+ * val scenes, mostly thick cloud, that scores well).
  *
  * Each guard is linear in the input bands, so it is evaluated on the prepared (normalised) planes the network
  * reads: a pixel is ruled out where sum_c weights[c] * x[c] < below.
@@ -22,6 +23,8 @@ export interface GuardOverrides {
   darkGuard?: number | null;
   /** HOT offset (blue - 0.5 red, reflectance); null turns the HOT guard off. Default the model's. */
   hotGuard?: number | null;
+  /** NIR reflectance floor; null turns the water guard off. Default the model's. */
+  waterGuard?: number | null;
 }
 
 /**
@@ -49,6 +52,8 @@ export function guardsOf(model: Model, overrides: GuardOverrides = {}): LinearGu
   if (floor !== undefined && floor !== null) guards.push(inReflectance([[channel(detection.darkGuard?.band ?? 'red', '--dark-guard'), 1]], floor));
   const offset = overrides.hotGuard === undefined ? detection.hotGuard?.offset : overrides.hotGuard;
   if (offset !== undefined && offset !== null) guards.push(inReflectance([[channel('blue', '--hot-guard'), 1], [channel('red', '--hot-guard'), -0.5]], offset));
+  const nirFloor = overrides.waterGuard === undefined ? detection.waterGuard?.reflectance : overrides.waterGuard;
+  if (nirFloor !== undefined && nirFloor !== null) guards.push(inReflectance([[channel('nir', '--water-guard'), 1]], nirFloor));
   return guards;
 }
 

@@ -47,6 +47,7 @@ export interface ModelDescription {
     clearSky: ClearSkyStatistics | null;
     darkGuard?: DarkGuard | null;
     hotGuard?: HotGuard | null;
+    waterGuard?: WaterGuard | null;
     refine?: RefinementSettings | null;
   };
   training?: Record<string, unknown>;
@@ -69,6 +70,17 @@ export interface DarkGuard {
  */
 export interface HotGuard {
   offset: number;
+}
+
+/**
+ * Cloud is bright in the near infrared as in the visible; water is dark there, however bright turbid or hazy
+ * water looks in the visible (where the dark and HOT guards let it pass). A pixel with NIR reflectance below this
+ * cannot be cloud: the NIR bound of Fmask's water test (Zhu & Woodcock 2012: NIR < 0.05 with NDVI < 0.1; 0.05
+ * here, not tuned). The darkest labelled cloud pixel of the L8 Biome train and val scenes (thin cloud over water
+ * included) has 0.053. Needs a band named nir.
+ */
+export interface WaterGuard {
+  reflectance: number;
 }
 
 /**

@@ -56,6 +56,8 @@ export interface TrainModelOptions {
   darkGuard?: number;
   /** HOT guard stored in the model (offset of blue - 0.5 red; see HotGuard); default none. */
   hotGuard?: number;
+  /** Water guard stored in the model (reflectance floor of the nir band; see WaterGuard); default none. */
+  waterGuard?: number;
   /**
    * Refinement stored in the model (guided filter radius in px; detect/guided-refinement.ts); default none. The
    * clear-sky statistics stay those of the unrefined map of clear blocks; k is tuned on the refined map.
@@ -319,9 +321,15 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   }
   const bands = options.bandNames ?? initial?.description.bands ?? (await bandNamesOf(options.train[0]!)) ?? presetChannels ?? Array.from({ length: bandCount }, (_, i) => `band${i + 1}`);
   if (bands.length !== bandCount || bands.some((b) => !b.trim())) throw new InputError(`give ${bandCount} names, one per band of the training blocks (got "${bands.join(',')}")`, '--band-names');
-  const guardBands = [...(options.darkGuard !== undefined ? ['red'] : []), ...(options.hotGuard !== undefined ? ['blue', 'red'] : [])];
-  const missing = [...new Set(guardBands.filter((b) => !bands.includes(b)))];
-  if (missing.length > 0) throw new InputError(`the guards need bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, options.hotGuard !== undefined ? '--hot-guard' : '--dark-guard');
+  const guardBands: [string, string[]][] = [
+    ['--dark-guard', options.darkGuard !== undefined ? ['red'] : []],
+    ['--hot-guard', options.hotGuard !== undefined ? ['blue', 'red'] : []],
+    ['--water-guard', options.waterGuard !== undefined ? ['nir'] : []],
+  ];
+  for (const [option, needed] of guardBands) {
+    const missing = needed.filter((b) => !bands.includes(b));
+    if (missing.length > 0) throw new InputError(`the guard needs bands named ${missing.join(' and ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, option);
+  }
   const unseen = ['blue', 'green', 'red'].filter((b) => !bands.includes(b));
   if (options.refine !== undefined && unseen.length > 0) throw new InputError(`the refinement's guide needs bands named ${unseen.join(', ')}; the model's are ${bands.join(', ')} (name them with --band-names)`, '--refine');
   await checkTuneScenes(tuneScenes, bandCount, (scene) => readAs(scene.spec));
@@ -371,6 +379,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   detection.gate = options.gate ?? kept?.detection.gate ?? detection.gate;
   detection.darkGuard = options.darkGuard === undefined ? kept?.detection.darkGuard ?? null : { band: 'red', reflectance: options.darkGuard };
   detection.hotGuard = options.hotGuard === undefined ? kept?.detection.hotGuard ?? null : { offset: options.hotGuard };
+  detection.waterGuard = options.waterGuard === undefined ? kept?.detection.waterGuard ?? null : { reflectance: options.waterGuard };
   detection.refine = options.refine === undefined ? kept?.detection.refine ?? null : { radius: options.refine, eps: options.refineEps ?? DEFAULT_REFINEMENT_EPS };
   if (kept) {
     detection.stride = kept.detection.stride;

@@ -143,6 +143,7 @@ describe('wdcd detect refuses bad input with exit 2 and one clear message', { co
     ['--prune', 'some', /expected one of all, last/],
     ['--dark-guard', 'dim', /expected a reflectance or none, got "dim"/],
     ['--hot-guard', 'haze', /expected a reflectance or none, got "haze"/],
+    ['--water-guard', 'murky', /expected a reflectance or none, got "murky"/],
     ['--gain', '0.2', /a radiometric calibration needs --gain, --esun and the sun angle \(--sun-elevation or --metadata\)/],
     ['--sun-elevation', '95', /expected degrees above the horizon/],
     ['--s2-baseline04', undefined, /applies to --sensor sentinel2, not landsat8-biome/],
@@ -227,7 +228,8 @@ describe('wdcd train refuses, before training, what would lose a model or learn 
       [['--arch', 'wdcd-lean', '--block-size', '16'], /--block-size: 16 px blocks are too small for wdcd-lean: its convolutions and pools need at least 32 px/],
       [['--sensor', 'bogus'], /--sensor/],
       [['--val', 'wdcd:'], /wdcd:: names no file or folder after the colon/],
-      [['--band-names', 'a,b,c,d', '--hot-guard', '0.08'], /--hot-guard: the guards need bands named blue and red; the model's are a, b, c, d/],
+      [['--band-names', 'a,b,c,d', '--hot-guard', '0.08'], /--hot-guard: the guard needs bands named blue and red; the model's are a, b, c, d/],
+      [['--band-names', 'blue,green,red,b4', '--dark-guard', '0.08', '--water-guard', '0.05'], /--water-guard: the guard needs bands named nir; the model's are blue, green, red, b4/],
       [['--band-names', 'a,b,c,d', '--refine', '16'], /--refine: the refinement's guide needs bands named blue, green, red/],
     ];
     const runs = await Promise.all(cases.map(([extra]) => run(extra)));
