@@ -29,7 +29,7 @@ describe('wdcd models', () => {
     await trainModel({ output, train: [`blocks:${blocks}`], init: 'default', epochs: 1, threads: 1, command: 'wdcd train --init default' });
     const r = await wdcd(['models', output]);
     assert.equal(r.code, 0, show(r));
-    assert.match(r.stdout, /^ {2}spectral guards: no cloud where red < 0\.08; no cloud where blue - 0\.5 red < 0\.08$/m);
+    assert.match(r.stdout, /^ {2}spectral guards: no cloud where red < 0\.08; no cloud where blue - 0\.5 red < 0\.08; no cloud where nir < 0\.05$/m);
     assert.match(r.stdout, /^ {2}fine-tuned from: default, itself trained by: wdcd train --arch wdcd-lean --train l8biome:train /m);
   });
 });
