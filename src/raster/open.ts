@@ -9,12 +9,13 @@ import { gridDifference } from './georef.js';
 import { DEFAULT_LIMITS, checkWindow, type OpenLimits } from './limits.js';
 import { openGeoTiff } from './read-geotiff.js';
 import { openImage } from './read-image.js';
+import { openJpeg2000 } from './read-jpeg2000.js';
 import { ARCHIVE_EXTENSION } from './product-archive.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 
 export interface OpenRasterOptions extends Partial<OpenLimits> {}
 
-type Format = 'tiff' | 'png' | 'jpeg';
+type Format = 'tiff' | 'png' | 'jpeg' | 'jpeg2000';
 
 async function sniff(path: string): Promise<{ format: Format; size: number }> {
   let size: number;
@@ -40,25 +41,22 @@ async function sniff(path: string): Promise<{ format: Format; size: number }> {
   if (magic === 'II*\0' || magic === 'MM\0*' || magic === 'II+\0' || magic === 'MM\0+') return { format: 'tiff', size };
   if (head.readUInt32BE(0) === 0x89504e47) return { format: 'png', size };
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return { format: 'jpeg', size };
-  // JPEG 2000 (Sentinel-2, Pleiades, ...): no npm decoder reads it by window, and the whole-image one we tried
-  // (OpenJPEG in wasm) held 1.1 GB for one 10980 px band; GDAL converts it keeping the georeferencing.
-  if (head.toString('latin1', 4, 8) === 'jP  ' || head.readUInt32BE(0) === 0xff4fff51) {
-    throw new InputError(`is JPEG 2000, which wdcd does not read; convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
-  }
+  if (head.toString('latin1', 4, 8) === 'jP  ' || head.readUInt32BE(0) === 0xff4fff51) return { format: 'jpeg2000', size };
   // A Sentinel-2 product comes as a zipped SAFE folder; wdcd opens tar archives only (USGS, CRESDA deliver those).
   if (head.readUInt32BE(0) === 0x504b0304) {
-    throw new InputError('is a ZIP archive, which wdcd does not open: unzip it and give the product folder or its band files (a Sentinel-2 SAFE folder\'s JPEG 2000 bands converted to GeoTIFF first, e.g. gdal_translate -of COG B02.jp2 B02.tif)', path);
+    throw new InputError('is a ZIP archive, which wdcd does not open: unzip it and give the product folder or its band files', path);
   }
   if (ARCHIVE_EXTENSION.test(path)) throw new InputError('is a product archive, not a raster file (a product archive is read when it is the only input of a scene)', path);
   throw new InputError(
-    size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, PNG or JPEG)',
+    size === 0 ? 'the file is empty' : 'not a raster file this tool reads (expected GeoTIFF/TIFF, JPEG 2000, PNG or JPEG)',
     path,
   );
 }
 
 async function openOne(path: string, limits: OpenLimits): Promise<RasterSource> {
   const { format, size } = await sniff(path);
-  return format === 'tiff' ? openGeoTiff(path, size, limits) : openImage(path, format, limits);
+  if (format === 'tiff') return openGeoTiff(path, size, limits);
+  return format === 'jpeg2000' ? openJpeg2000(path, size, limits) : openImage(path, format, limits);
 }
 
 /**

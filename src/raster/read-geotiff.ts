@@ -50,7 +50,7 @@ function toNumbers(value: unknown): number[] | undefined {
   return Array.from(value as ArrayLike<number | bigint>, Number);
 }
 
-async function loadTags(image: GeoTIFFImage): Promise<RawGeoTags> {
+export async function loadTags(image: GeoTIFFImage): Promise<RawGeoTags> {
   const fd = image.getFileDirectory();
   const ascii = await fd.loadValue('GeoAsciiParams');
   return {
@@ -117,7 +117,7 @@ export function georefSidecars(path: string): string[] {
  * EPSG code, from which the writer makes geo keys; where the sidecar's CRS has none, it cannot be carried, and
  * the source's warnings say so.
  */
-async function sidecarGeoref(path: string): Promise<{ georef: GeoReference | null; warning?: string }> {
+export async function sidecarGeoref(path: string): Promise<{ georef: GeoReference | null; warning?: string }> {
   const text = async (p: string) => readFile(p, 'utf8').catch(() => undefined);
   const [auxFile, ...worldFiles] = georefSidecars(path);
   const aux = await text(auxFile);

@@ -33,17 +33,11 @@ describe('bad input gives an InputError naming the file', () => {
     await rejectsNaming(() => openRaster([path]), path, /not a raster/);
   });
 
-  it('JPEG 2000 (written by GDAL) is named, with the command that converts it', { skip: noGdal }, async () => {
-    const path = join(dir, 'B02.jp2');
-    gdal('gdal_translate', '-q', '-of', 'JP2OpenJPEG', '-b', '1', L7, path);
-    await rejectsNaming(() => openRaster([path]), path, /JPEG 2000.*gdal_translate -of COG .*B02\.jp2 .*B02\.tif/);
-  });
-
   it('a ZIP archive (a zipped Sentinel-2 SAFE) is named as such, with what to do', async () => {
     const path = join(dir, 'S2A_MSIL1C_20250101T000000_N0511_R001_T31TDH_20250101T000000.SAFE.zip');
     const made = spawnSync('/usr/bin/python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").writestr("S2A.SAFE/MTD_MSIL1C.xml", "<x/>")', path]);
     assert.equal(made.status, 0, String(made.stderr));
-    await rejectsNaming(() => openRaster([path]), path, /is a ZIP archive.*unzip it.*JPEG 2000/);
+    await rejectsNaming(() => openRaster([path]), path, /is a ZIP archive.*unzip it/);
   });
 
   it('empty file', async () => {
