@@ -24,6 +24,7 @@ import type { GeoReference, PixelWindow, RasterSource, SampleType } from './type
 /** GeoJP2's UUID box: a GeoTIFF of one pixel that holds the image's geo tags. */
 const GEOJP2_UUID = 'b14bf8bd083d4b43a5ae8cd7d5a6ce03';
 const SOT = 0xff90;
+const MAX_TILE_BYTES = 2 ** 28;
 const SIZ = 0xff51;
 /** Main-header markers that index or carry the whole codestream's tile-parts: dropped from a one-tile codestream. */
 const WHOLE_STREAM_MARKERS = new Set([0xff55 /* TLM */, 0xff57 /* PLM */]);
@@ -218,10 +219,11 @@ export async function openJpeg2000(path: string, fileSize: number, limits: OpenL
     if (components !== 1 && components !== 3) {
       throw new InputError(`holds ${components} bands in one codestream; wdcd reads JPEG 2000 of one band (Sentinel-2) or three (RGB): convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
     }
-    // OpenJPEG holds a tile as 32-bit integers per band while decoding it.
+    // OpenJPEG holds a tile as 32-bit integers per band while decoding it, and its wasm memory never shrinks: an
+    // untiled 10980 px band would hold 1.1 GB, so tiles are bounded at 8192 x 8192 samples.
     const tileWidth = Math.min(geometry.tileWidth, width);
     const tileHeight = Math.min(geometry.tileHeight, height);
-    if (tileWidth * tileHeight * components * 4 > limits.maxBlockBytes) {
+    if (tileWidth * tileHeight * components * 4 > Math.min(limits.maxBlockBytes, MAX_TILE_BYTES)) {
       throw new InputError(`is one JPEG 2000 tile of ${tileWidth} x ${tileHeight} pixels, too large to decode at once; convert it to a tiled GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
     }
     // The tile-parts, from their SOT headers (each names its tile and length).

@@ -90,7 +90,7 @@ describe('JPEG 2000', { skip: noGdal }, () => {
     assert.match(info.coordinateSystem.wkt, /UTM zone 18N/);
   });
 
-  it('refuses a truncated file, four bands in one codestream, naming the file', async () => {
+  it('refuses a truncated file, four bands in one codestream, a tile too large to decode, naming the file', async () => {
     const whole = jp2(dn, join(dir, 'whole.jp2'), ['REVERSIBLE=YES', 'QUALITY=100', 'BLOCKXSIZE=128', 'BLOCKYSIZE=128']);
     const cut = join(dir, 'cut.jp2');
     copyFileSync(whole, cut);
@@ -107,5 +107,7 @@ describe('JPEG 2000', { skip: noGdal }, () => {
     const stack = join(dir, 'stack.tif');
     gdal('gdal_translate', '-q', '-b', '1', '-b', '1', '-b', '1', '-b', '1', dn, stack);
     await refused(jp2(stack, join(dir, 'four.jp2'), ['REVERSIBLE=YES', 'QUALITY=100']), /4 bands in one codestream.*gdal_translate -of COG/);
+    await assert.rejects(openRaster([whole], { maxBlockBytes: 128 * 128 * 4 - 1 }), (err: unknown) => err instanceof InputError && err.message.includes(whole) && /one JPEG 2000 tile of 128 x 128 pixels, too large.*gdal_translate -of COG/.test(err.message));
+    await (await openRaster([whole], { maxBlockBytes: 128 * 128 * 4 })).close();
   });
 });
