@@ -93,13 +93,28 @@ export async function placeTemporary(tmp: string, target: string, group: OutputG
  */
 export function removeTemporaryFilesSync(): number {
   let removed = 0;
+  let missing: string[] = [];
   for (const path of [...pending, ...unconfirmed]) {
     try {
       unlinkSync(path);
       removed++;
     } catch {
-      // Already gone (renamed or removed in the meantime).
+      missing.push(path); // already gone, or not made yet
     }
+  }
+  // A pending file may still be being created: its open runs on libuv's thread pool, beside this handler (a COG
+  // writer's overview part was left behind so on a busy machine). Look again once that open has had time to end.
+  for (let pass = 0; pass < 2 && missing.length > 0; pass++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    missing = missing.filter((path) => {
+      try {
+        unlinkSync(path);
+        removed++;
+        return false;
+      } catch {
+        return true;
+      }
+    });
   }
   for (const dir of folders) {
     try {
