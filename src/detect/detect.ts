@@ -4,6 +4,7 @@
  * scenes grow.
  * The CLI, the web page and the tests call `detect` (files) or `sceneCam` (in memory).
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import type { SessionOptions } from '../engine/session.js';
@@ -443,6 +444,12 @@ function outputsOf(options: DetectOptions): Record<string, string> {
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
+  // An earlier run's outputs are refused before any input is read (checking a JPEG 2000 scene's range alone decodes
+  // dozens of tiles); the writers look again when they start.
+  if (!options.overwrite) {
+    const existing = Object.entries(outputsOf(options)).find(([name, path]) => name !== 'the summary' && existsSync(path));
+    if (existing) throw new InputError('the output file already exists (use the overwrite option to replace it)', existing[1]);
+  }
   if (inputs.length === 1 && isFolder(inputs[0])) {
     // A product folder: its metadata names the band files (raster/product-folder.ts).
     if (options.metadata) throw new InputError('is a product folder, which brings its own metadata; to use --metadata, give its band files', inputs[0]);

@@ -13,10 +13,10 @@
  * rectified grid and EPSG code, else GDAL's sidecars (`.aux.xml`, world file).
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { fromArrayBuffer } from 'geotiff';
 import { InputError, oneLine } from '../errors.js';
 import { georefFromTags } from './georef.js';
+import { decodeTile } from './jpeg2000-decoders.js';
 import { checkWindow, type OpenLimits } from './limits.js';
 import { loadTags, sidecarGeoref } from './read-geotiff.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
@@ -52,31 +52,6 @@ interface Geometry {
   tileY0: number;
   components: number;
   sampleType: SampleType;
-}
-
-interface Decoder {
-  getEncodedBuffer(length: number): Uint8Array;
-  decode(): void;
-  getDecodedBuffer(): Uint8Array;
-  getFrameInfo(): { width: number; height: number; componentCount: number };
-}
-
-let decoding: Promise<{ decoder: Decoder; messages: string[] }> | undefined;
-
-/** One OpenJPEG instance for the process: decoding is synchronous, so tiles of every file take turns. */
-function decoder(): Promise<{ decoder: Decoder; messages: string[] }> {
-  return (decoding ??= (async () => {
-    const require = createRequire(import.meta.url);
-    const factory = require('@cornerstonejs/codec-openjpeg/decodewasmjs') as (m: object) => Promise<{ J2KDecoder: new () => Decoder }>;
-    // OpenJPEG reports progress and errors as text; only the latest errors are kept, to explain a failure.
-    const messages: string[] = [];
-    const keep = (line: string) => {
-      if (!/^\[INFO\]/.test(line) && line.trim()) messages.push(line.trim());
-      messages.splice(0, Math.max(0, messages.length - 5));
-    };
-    const module = await factory({ print: keep, printErr: keep });
-    return { decoder: new module.J2KDecoder(), messages };
-  })());
 }
 
 async function readAt(handle: FileHandle, offset: number, length: number): Promise<Buffer> {
@@ -360,20 +335,13 @@ class Jpeg2000Source implements RasterSource {
 
   private async decodeTile(index: number): Promise<Samples> {
     const stream = await this.tileStream(index);
-    const { decoder: dec, messages } = await decoder();
     const { x0, y0, x1, y1 } = this.area(index);
     try {
-      messages.length = 0;
-      dec.getEncodedBuffer(stream.length).set(stream);
-      dec.decode();
-      const info = dec.getFrameInfo();
-      if (info.width !== x1 - x0 || info.height !== y1 - y0 || info.componentCount !== this.bandCount) throw new Error(`tile decoded as ${info.width} x ${info.height} x ${info.componentCount}`);
-      const View = VIEWS[this.sampleType as keyof typeof VIEWS];
-      return new View(dec.getDecodedBuffer().slice().buffer); // copied out of the wasm memory, which the next tile reuses
+      const samples = await decodeTile({ stream, width: x1 - x0, height: y1 - y0, components: this.bandCount });
+      return new VIEWS[this.sampleType as keyof typeof VIEWS](samples);
     } catch (err) {
       this.cache.delete(index);
-      const why = messages.length ? messages.join('; ') : err instanceof Error ? err.message : `OpenJPEG error ${String(err)}`;
-      throw new InputError(`cannot decode JPEG 2000 tile ${index} (corrupt data): ${oneLine(why)}`, this.paths[0]);
+      throw new InputError(`cannot decode JPEG 2000 tile ${index} (corrupt data): ${oneLine((err as Error).message)}`, this.paths[0]);
     }
   }
 
@@ -389,23 +357,24 @@ class Jpeg2000Source implements RasterSource {
     const [tx0, tx1, ty0, ty1] = [tileX(window.x), tileX(wx1 - 1), tileY(window.y), tileY(wy1 - 1)];
     this.cacheLimit = Math.max(this.cacheLimit, 2 * (tx1 - tx0 + 1) * (ty1 - ty0 + 1));
     const spp = this.bandCount;
-    for (let ty = ty0; ty <= ty1; ty++) {
-      for (let tx = tx0; tx <= tx1; tx++) {
-        const index = ty * this.tilesAcross + tx;
-        const samples = await this.tile(index);
-        const { x0, y0, x1, y1 } = this.area(index);
-        const cx0 = Math.max(window.x, x0);
-        const count = Math.min(wx1, x1) - cx0;
-        for (let y = Math.max(window.y, y0); y < Math.min(wy1, y1); y++) {
-          const src = (y - y0) * (x1 - x0) + (cx0 - x0);
-          const dst = (y - window.y) * window.width + (cx0 - window.x);
-          list.forEach((band, i) => {
-            if (spp === 1) out[i].set(samples.subarray(src, src + count), dst);
-            else for (let k = 0; k < count; k++) out[i][dst + k] = samples[(src + k) * spp + band];
-          });
-        }
+    // Every tile of the window is asked for before any is awaited, so that they decode on several threads at once.
+    const indices: number[] = [];
+    for (let ty = ty0; ty <= ty1; ty++) for (let tx = tx0; tx <= tx1; tx++) indices.push(ty * this.tilesAcross + tx);
+    const tiles = await Promise.all(indices.map((index) => this.tile(index)));
+    indices.forEach((index, t) => {
+      const samples = tiles[t];
+      const { x0, y0, x1, y1 } = this.area(index);
+      const cx0 = Math.max(window.x, x0);
+      const count = Math.min(wx1, x1) - cx0;
+      for (let y = Math.max(window.y, y0); y < Math.min(wy1, y1); y++) {
+        const src = (y - y0) * (x1 - x0) + (cx0 - x0);
+        const dst = (y - window.y) * window.width + (cx0 - window.x);
+        list.forEach((band, i) => {
+          if (spp === 1) out[i].set(samples.subarray(src, src + count), dst);
+          else for (let k = 0; k < count; k++) out[i][dst + k] = samples[(src + k) * spp + band];
+        });
       }
-    }
+    });
     return out;
   }
 

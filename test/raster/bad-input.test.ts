@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { detect } from '../../src/detect/detect.js';
 import { InputError } from '../../src/errors.js';
 import { createGeoTiffWriter, openRaster } from '../../src/raster/index.js';
 import sharp from 'sharp';
@@ -146,6 +147,15 @@ describe('writer refuses bad targets and leaves nothing behind', () => {
     const path = join(dir, 'exists.tif');
     copyFileSync(L7, path);
     await rejectsNaming(() => createGeoTiffWriter(path, options), path, /already exists/);
+    assert.deepEqual(readFileSync(path), readFileSync(L7));
+  });
+
+  it('detect refuses an existing output before it reads the input', async () => {
+    const path = join(dir, 'earlier-mask.tif');
+    copyFileSync(L7, path);
+    const input = join(dir, 'unread.tif');
+    writeFileSync(input, 'not read: the output is refused first\n');
+    await rejectsNaming(() => detect([input], { mask: path }), path, /already exists/);
     assert.deepEqual(readFileSync(path), readFileSync(L7));
   });
 

@@ -1,7 +1,7 @@
 // JPEG 2000 read by tile: every sample as GDAL reads it (GDAL's JP2OpenJPEG driver writes the files and reads
 // them back), the georeferencing of its GeoJP2 or GMLJP2 box, and a mask equal to the one from GeoTIFF bands.
 import assert from 'node:assert/strict';
-import { copyFileSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { detect } from '../../src/detect/detect.js';
@@ -104,6 +104,20 @@ describe('JPEG 2000', { skip: noGdal }, () => {
       }
     }, (err: unknown) => err instanceof InputError && err.message.includes(path) && pattern.test(err.message));
     await refused(cut, /truncated|cut short|corrupt/);
+    // A tile-part whose data does not start with SOD. OpenJPEG does not throw on it: it logs the error and leaves
+    // the tile it decoded before in place, so tile 0 is read first (one tile at a time goes to the same thread).
+    // Then the thread that failed is replaced, and the intact file reads on.
+    const bytes = readFileSync(whole);
+    const sots = [...bytes.keys()].filter((i) => bytes[i] === 0xff && bytes[i + 1] === 0x90);
+    const broken = join(dir, 'broken.jp2');
+    bytes.writeUInt16BE(0, sots[1] + 12);
+    writeFileSync(broken, bytes);
+    const source = await openRaster([broken]);
+    await source.readWindow({ x: 0, y: 0, width: 128, height: 128 });
+    await assert.rejects(source.readWindow({ x: 128, y: 0, width: 128, height: 128 }), (err: unknown) => err instanceof InputError && err.message.includes(broken) && /cannot decode JPEG 2000 tile 1 \(corrupt data\)/.test(err.message));
+    await source.close();
+    await refused(broken, /cannot decode JPEG 2000 tile 1 \(corrupt data\)/);
+    assertSameValues((await readAll(whole)).bands[0], readWithGdal(whole, dir).bands[0], 'the intact file after the failure');
     const stack = join(dir, 'stack.tif');
     gdal('gdal_translate', '-q', '-b', '1', '-b', '1', '-b', '1', '-b', '1', dn, stack);
     await refused(jp2(stack, join(dir, 'four.jp2'), ['REVERSIBLE=YES', 'QUALITY=100']), /4 bands in one codestream.*gdal_translate -of COG/);
