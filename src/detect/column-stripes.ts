@@ -76,9 +76,14 @@ export function columnStripes(grid: BlockGrid, width: number, stripeWidth: numbe
  */
 export async function* stripedCam(
   network: Network, prepare: (columns: [number, number]) => PreparedSource, [width, height]: [number, number], grid: BlockGrid,
-  options: Omit<CamOptions, 'scores'> & { stripeWidth?: number },
+  options: Omit<CamOptions, 'scores'> & {
+    stripeWidth?: number;
+    /** Told the columns each stripe will read, in order, before the first is read (RasterSource.sweep). */
+    sweep?: (columns: [number, number][]) => void;
+  },
 ): AsyncGenerator<CamWindow, Float32Array> {
   const stripes = columnStripes(grid, width, options.stripeWidth ?? STRIPE_WIDTH, latticeOf(network).stride);
+  if (stripes.length > 1) options.sweep?.(stripes.map((s) => stripeColumns(network, width, grid, s)));
   const logits = new Float32Array(grid.xs.length * grid.ys.length);
   const onProgress = options.onProgress ?? noProgress;
   const kernels = options.kernels ?? new MosaicKernels();
@@ -104,18 +109,23 @@ export function placeLogits(logits: Float32Array, grid: BlockGrid, s: ColumnStri
   for (let r = 0; r < grid.ys.length; r++) logits.set(part.subarray(r * n, (r + 1) * n), r * grid.xs.length + s.c0);
 }
 
+/** The scene columns [from, to) a stripe reads: its view's lattice points and their halo, mirrored at the scene's sides. */
+export function stripeColumns(network: Network, width: number, grid: BlockGrid, s: ColumnStripe): [number, number] {
+  const lattice = latticeOf(network);
+  const xs = grid.xs.slice(s.c0, s.c1).map((x) => x - s.viewX);
+  const cols = axisCoverage(lattice, xs, grid.blockSize, s.viewWidth);
+  const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
+  return [Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)];
+}
+
 /** One stripe's map, top to bottom, as windows of its output columns; returns its view's block logits. */
 export async function* stripeCam(
   network: Network, prepare: (columns: [number, number]) => PreparedSource, width: number, grid: BlockGrid, s: ColumnStripe,
   whole: boolean, options: Omit<CamOptions, 'scores'>,
 ): AsyncGenerator<CamWindow, Float32Array> {
-  const lattice = latticeOf(network);
   const xs = grid.xs.slice(s.c0, s.c1).map((x) => x - s.viewX);
   const sub = { blockSize: grid.blockSize, xs, ys: grid.ys };
-  // The columns the view's feature pass reads (its lattice points and their halo), mirrored at the scene's sides.
-  const cols = axisCoverage(lattice, xs, grid.blockSize, s.viewWidth);
-  const [sx, sw] = lattice.inputSpan(cols.first, cols.first + cols.count);
-  const source = prepare([Math.max(0, s.viewX + sx), Math.min(width, s.viewX + sx + sw)]);
+  const source = prepare(stripeColumns(network, width, grid, s));
   const view = whole ? source : columnView(source, s.viewX, s.viewWidth);
   const stream = mosaicCam(network, view, sub, whole ? options : { ...options, columns: [s.x0 - s.viewX, s.x1 - s.viewX] });
   let step;

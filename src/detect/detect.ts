@@ -329,7 +329,7 @@ async function* camStream(
   }
   const logits = yield* stripedCam(p.network, p.prepared, [width, height], grid, {
     gate: p.gate, chunkRows: options.chunkRows, tileWidth: tileWidthFor(p.device), stripeWidth, onProgress, seconds, guards: p.guards, guide: p.guide,
-    points: run.points,
+    points: run.points, sweep: (columns) => p.source.sweep?.(columns),
   });
   // One pass does it all, the network on its worker thread while this one reads and mosaics, so the stages
   // overlap: each figure is the time that stage kept its thread busy.

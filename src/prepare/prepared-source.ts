@@ -147,6 +147,34 @@ const MAX_STRIP_ROWS = 1024;
 const withRoom = (n: number): number => Math.ceil(n * 1.25);
 
 /**
+ * A row's runs of valid pixels, with the raw values (bands read) at each run's first and last pixel: all the
+ * nodata fill of a stripe takes from outside its columns is the nearest of those ends. Kept for every row read
+ * whole once, so the stripes after it do not read the row whole again: a 10980 px four-band JPEG 2000 scene
+ * with a swath edge across it decoded 1244 tiles for its 484 that way.
+ */
+export interface RowRuns {
+  /** First and last pixel of each run, in pairs. */
+  ends: Int32Array;
+  /** Values at those pixels: [run * 2 + end][band]. */
+  values: Float32Array;
+}
+/** Rows with more runs are not kept (scattered nodata): they are read whole where needed. */
+const MAX_KEPT_RUNS = 64;
+
+/** The runs of `valid` (a full row) with the values of `planes` (rows of `width` from `at`) at their ends. */
+function rowRunsOf(valid: Uint8Array, planes: Float32Array[], at: number): RowRuns | null {
+  const ends: number[] = [];
+  for (let x = 0; x < valid.length; x++) {
+    if (valid[x] && (x === 0 || !valid[x - 1])) ends.push(x);
+    if (valid[x] && (x === valid.length - 1 || !valid[x + 1])) ends.push(x);
+  }
+  if (ends.length > 2 * MAX_KEPT_RUNS) return null;
+  const values = new Float32Array(ends.length * planes.length);
+  ends.forEach((x, e) => planes.forEach((plane, b) => (values[e * planes.length + b] = plane[at + x])));
+  return { ends: Int32Array.from(ends), values };
+}
+
+/**
  * Prepared strips' arrays, and those raw samples are read into, passed on from strip to strip and from one
  * prepared source to the next: a scene's column stripes each read the scene top to bottom, and without it each
  * stripe made its strips anew.
@@ -156,6 +184,8 @@ export class StripMemory {
   private readonly free: { data: Float32Array; valid: Uint8Array }[] = [];
   /** One array per band read. */
   raw: Float32Array[] = [];
+  /** Rows' valid runs, for the nodata fill at stripe sides (see `RowRuns`), by row. */
+  readonly rowRuns = new Map<number, RowRuns>();
 
   /** A free strip holding at least these lengths, or a new one with room. */
   take(dataLength: number, validLength: number): { data: Float32Array; valid: Uint8Array } {
@@ -244,14 +274,52 @@ export function preparedRaster(
       else fillRow(planes, row, nearestValid(rowValid), data, base, rowsTotal);
     }
     if (cutRows.length === 0) return;
-    const first = cutRows[0];
-    const full = await source.readWindow({ x: 0, y: y0 + first, width, height: cutRows[cutRows.length - 1] - first + 1 }, mapping.bands);
+    const unknown = cutRows.filter((y) => !memory.rowRuns.has(y0 + y));
     const fullValid = new Uint8Array(width);
+    if (unknown.length > 0) {
+      const first = unknown[0];
+      const full = await source.readWindow({ x: 0, y: y0 + first, width, height: unknown[unknown.length - 1] - first + 1 }, mapping.bands);
+      for (const y of unknown) {
+        const row = (y - first) * width;
+        rowValidity(full, row, width, fullValid);
+        const runs = rowRunsOf(fullValid, full, row);
+        if (runs) memory.rowRuns.set(y0 + y, runs);
+        else fillRow(full, row, nearestValid(fullValid).subarray(cx0, cx1), data, (rowOffset + y) * cw, rowsTotal);
+      }
+    }
     for (const y of cutRows) {
-      const row = (y - first) * width;
-      rowValidity(full, row, width, fullValid);
-      const nearest = nearestValid(fullValid).subarray(cx0, cx1);
-      fillRow(full, row, nearest, data, (rowOffset + y) * cw, rowsTotal);
+      const runs = memory.rowRuns.get(y0 + y);
+      if (!runs) continue; // filled above
+      rowValidity(planes, y * cw, cw, rowValid);
+      fillCutRow(planes, y * cw, nearestValid(rowValid), runs, data, (rowOffset + y) * cw, rowsTotal);
+    }
+  };
+  /**
+   * `fillRow` for a row cut by the stripe's sides: the nearest valid pixel is the nearest inside (`inside`,
+   * relative) or the nearest run end outside, ties to the left, as `nearestValid` finds it along the whole row.
+   */
+  const fillCutRow = (planes: Float32Array[], at: number, inside: Int32Array, runs: RowRuns, data: Float32Array, base: number, rowsTotal: number): void => {
+    // The last run end left of the stripe and the first run start right of it (indices into runs.ends).
+    let left = -1;
+    let right = -1;
+    for (let e = 0; e < runs.ends.length; e++) {
+      if (runs.ends[e] < cx0) left = e;
+      else if (runs.ends[e] >= cx1 && right < 0) right = e;
+    }
+    const lx = left < 0 ? -Infinity : runs.ends[left];
+    const rx = right < 0 ? Infinity : runs.ends[right];
+    for (let x = 0; x < cw; x++) {
+      const ax = cx0 + x;
+      const i = inside[x];
+      let from = i; // >= 0: inside; -2: the left end; -3: the right end; -1: none
+      let distance = i >= 0 ? Math.abs(i - x) : Infinity;
+      if (ax - lx < distance || (ax - lx === distance && i > x)) [from, distance] = [-2, ax - lx];
+      if (rx - ax < distance) [from, distance] = [-3, rx - ax];
+      for (let b = 0; b < bandCount; b++) {
+        const out = base + b * rowsTotal * cw;
+        const raw = from >= 0 ? planes[b][at + from] : from === -2 ? runs.values[left * bandCount + b] : from === -3 ? runs.values[right * bandCount + b] : NaN;
+        data[out + x] = from === -1 ? 0 : raw * scale[b] + shift[b];
+      }
     }
   };
 

@@ -163,6 +163,10 @@ class StackedSource implements RasterSource {
     }));
   }
 
+  sweep(columns: [number, number][]): void {
+    for (const source of this.sources) source.sweep?.(columns);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.sources.map((s) => s.close()));
   }

@@ -238,6 +238,15 @@ export async function openJpeg2000(path: string, fileSize: number, limits: OpenL
 type Samples = Uint8Array | Int8Array | Uint16Array | Int16Array;
 const VIEWS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array } as const;
 
+/** Decoded samples of image columns [x0, x1) and rows [y0, y1), bands interleaved: a tile, or the part kept of one. */
+interface TileSamples {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  samples: Samples;
+}
+
 class Jpeg2000Source implements RasterSource {
   readonly paths: string[];
   readonly width: number;
@@ -254,8 +263,22 @@ class Jpeg2000Source implements RasterSource {
    * windows spread over the scene) serve the first strips too (a 16 MP scene of 1024 px tiles: 19.6 s instead
    * of 31 s, 573 MB).
    */
-  private readonly cache = new Map<number, Promise<Samples>>();
+  private readonly cache = new Map<number, Promise<TileSamples>>();
   private cacheLimit = 12;
+  /**
+   * The parts of tiles that a later column range of a sweep reads (`sweep`), kept out of the cache's reach until
+   * that range has read past them. Detection's stripes overlap by a few dozen columns and end on multiples of
+   * 2048 px, which are tile edges: the tiles on both sides of each stripe edge were decoded twice (a 10980 px
+   * four-band scene of 1024 px tiles: 960 tile decodes for its 484 tiles).
+   */
+  private readonly carried = new Map<number, { part: TileSamples; until: number; bytes: number }>();
+  private carriedBytes = 0;
+  /** At most one and a half tile columns of the image's height. */
+  private readonly carryLimit: number;
+  private plan: [number, number][] = [];
+  /** The plan's range being read, or -1, and the row its reads have reached. */
+  private range = -1;
+  private reached = 0;
   constructor(
     path: string,
     private readonly handle: FileHandle,
@@ -275,6 +298,47 @@ class Jpeg2000Source implements RasterSource {
     // Not the tile height: strips as tall as 1024-row tiles held 100 MB more at 16 MP for the same speed, and the
     // cache already decodes each tile once per pass.
     this.blockRows = 1;
+    this.carryLimit = 1.5 * geometry.tileWidth * geometry.height * geometry.components * VIEWS[geometry.sampleType as keyof typeof VIEWS].BYTES_PER_ELEMENT;
+  }
+
+  sweep(columns: [number, number][]): void {
+    this.plan = columns.map(([from, to]) => [from, to]);
+    [this.range, this.reached] = [-1, 0];
+    this.carried.clear();
+    this.carriedBytes = 0;
+  }
+
+  /** Keeps the part of an evicted tile that a later range of the sweep reads, within the limit. */
+  private carry(index: number, tile: TileSamples): void {
+    if (this.range < 0 || this.carried.has(index)) return;
+    let [x0, x1, until] = [Infinity, -Infinity, -1];
+    // The range being read, where it has yet to reach the tile's last row, and the next: tiles further ahead
+    // (those the input check sampled) would fill the limit for long.
+    for (let j = tile.y1 > this.reached ? this.range : this.range + 1; j <= this.range + 1 && j < this.plan.length; j++) {
+      const [from, to] = this.plan[j];
+      if (to <= tile.x0 || from >= tile.x1) continue;
+      [x0, x1, until] = [Math.min(x0, Math.max(from, tile.x0)), Math.max(x1, Math.min(to, tile.x1)), j];
+    }
+    if (until < 0) return;
+    const spp = this.bandCount;
+    const [width, rows] = [x1 - x0, tile.y1 - tile.y0];
+    const bytes = width * rows * spp * tile.samples.BYTES_PER_ELEMENT;
+    if (this.carriedBytes + bytes > this.carryLimit) return;
+    let samples = tile.samples;
+    if (width < tile.x1 - tile.x0) {
+      samples = new VIEWS[this.sampleType as keyof typeof VIEWS](width * rows * spp);
+      const stride = (tile.x1 - tile.x0) * spp;
+      for (let y = 0; y < rows; y++) samples.set(tile.samples.subarray(y * stride + (x0 - tile.x0) * spp, y * stride + (x1 - tile.x0) * spp), y * width * spp);
+    }
+    this.carried.set(index, { part: { x0, x1, y0: tile.y0, y1: tile.y1, samples }, until, bytes });
+    this.carriedBytes += bytes;
+  }
+
+  private dropCarried(index: number): void {
+    const kept = this.carried.get(index);
+    if (!kept) return;
+    this.carried.delete(index);
+    this.carriedBytes -= kept.bytes;
   }
 
   /** Tile `index`'s area in image pixels (0-based, clipped to the image). */
@@ -321,24 +385,29 @@ class Jpeg2000Source implements RasterSource {
     return Buffer.concat(parts);
   }
 
-  private tile(index: number): Promise<Samples> {
-    let samples = this.cache.get(index);
-    if (samples) this.cache.delete(index); // most recently used last
-    else samples = this.decodeTile(index);
-    this.cache.set(index, samples);
-    for (const key of this.cache.keys()) {
+  /** Tile `index`, or the part of it kept for this range of the sweep where that holds columns [x0, x1). */
+  private tile(index: number, x0: number, x1: number): Promise<TileSamples> {
+    const kept = this.carried.get(index)?.part;
+    if (kept && kept.x0 <= x0 && x1 <= kept.x1) return Promise.resolve(kept);
+    let tile = this.cache.get(index);
+    if (tile) this.cache.delete(index); // most recently used last
+    else tile = this.decodeTile(index);
+    this.cache.set(index, tile);
+    for (const [key, evicted] of this.cache) {
       if (this.cache.size <= this.cacheLimit) break;
       this.cache.delete(key);
+      evicted.then((t) => this.carry(key, t), () => {});
     }
-    return samples;
+    return tile;
   }
 
-  private async decodeTile(index: number): Promise<Samples> {
+  private async decodeTile(index: number): Promise<TileSamples> {
     const stream = await this.tileStream(index);
-    const { x0, y0, x1, y1 } = this.area(index);
+    const area = this.area(index);
+    const { x0, y0, x1, y1 } = area;
     try {
       const samples = await decodeTile({ stream, width: x1 - x0, height: y1 - y0, components: this.bandCount });
-      return new VIEWS[this.sampleType as keyof typeof VIEWS](samples);
+      return { ...area, samples: new VIEWS[this.sampleType as keyof typeof VIEWS](samples) };
     } catch (err) {
       this.cache.delete(index);
       throw new InputError(`cannot decode JPEG 2000 tile ${index} (corrupt data): ${oneLine((err as Error).message)}`, this.paths[0]);
@@ -356,17 +425,26 @@ class Jpeg2000Source implements RasterSource {
     const tileY = (y: number) => Math.floor((y + g.y0 - g.tileY0) / g.tileHeight);
     const [tx0, tx1, ty0, ty1] = [tileX(window.x), tileX(wx1 - 1), tileY(window.y), tileY(wy1 - 1)];
     this.cacheLimit = Math.max(this.cacheLimit, 2 * (tx1 - tx0 + 1) * (ty1 - ty0 + 1));
-    const spp = this.bandCount;
+    const range = this.plan.findIndex(([from, to]) => from === window.x && to === wx1);
+    if (range >= 0 && range !== this.range) {
+      [this.range, this.reached] = [range, 0];
+      for (const [index, { until }] of this.carried) if (until < range) this.dropCarried(index);
+    }
+    if (range >= 0) this.reached = Math.max(this.reached, wy1);
     // Every tile of the window is asked for before any is awaited, so that they decode on several threads at once.
     const indices: number[] = [];
     for (let ty = ty0; ty <= ty1; ty++) for (let tx = tx0; tx <= tx1; tx++) indices.push(ty * this.tilesAcross + tx);
-    const tiles = await Promise.all(indices.map((index) => this.tile(index)));
+    const columns = (index: number): [number, number] => {
+      const { x0, x1 } = this.area(index);
+      return [Math.max(window.x, x0), Math.min(wx1, x1)];
+    };
+    const tiles = await Promise.all(indices.map((index) => this.tile(index, ...columns(index))));
+    const spp = this.bandCount;
     indices.forEach((index, t) => {
-      const samples = tiles[t];
-      const { x0, y0, x1, y1 } = this.area(index);
-      const cx0 = Math.max(window.x, x0);
-      const count = Math.min(wx1, x1) - cx0;
-      for (let y = Math.max(window.y, y0); y < Math.min(wy1, y1); y++) {
+      const { x0, y0, x1, samples } = tiles[t];
+      const [cx0, cx1] = columns(index);
+      const count = cx1 - cx0;
+      for (let y = Math.max(window.y, y0); y < Math.min(wy1, tiles[t].y1); y++) {
         const src = (y - y0) * (x1 - x0) + (cx0 - x0);
         const dst = (y - window.y) * window.width + (cx0 - window.x);
         list.forEach((band, i) => {
@@ -374,12 +452,16 @@ class Jpeg2000Source implements RasterSource {
           else for (let k = 0; k < count; k++) out[i][dst + k] = samples[(src + k) * spp + band];
         });
       }
+      // A kept part is done with once the last range that reads it has read its bottom row.
+      const kept = this.carried.get(index);
+      if (kept && this.range >= kept.until && wy1 >= kept.part.y1) this.dropCarried(index);
     });
     return out;
   }
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.carried.clear();
     await this.handle.close();
   }
 }

@@ -68,6 +68,12 @@ export interface RasterSource {
    * arrays: a caller reading strip after strip then makes no garbage. Use the arrays returned either way.
    */
   readWindow(window: PixelWindow, bands?: number[], into?: Float32Array[]): Promise<Float32Array[]>;
+  /**
+   * Says that reads to come sweep these column ranges one after another, each from the top down, reading each
+   * range's full width (detection's column stripes). A reader that decodes large tiles may keep the part of a tile
+   * that a later range reads, rather than decoding it again.
+   */
+  sweep?(columns: [number, number][]): void;
   close(): Promise<void>;
 }
 

@@ -83,7 +83,7 @@ describe('prepared top to bottom', () => {
     }
   });
 
-  it('column stripes read one after another pass their strips on: the values of one whole read, no new strips after the first stripe', async () => {
+  it('column stripes read one after another pass their strips and row runs on: the values of one whole read, no new strips after the first stripe, no row read whole twice', async () => {
     const { raster, mapping, norm, width, height, whole } = await landsatWhole();
     try {
       const memory = new StripMemory();
@@ -93,6 +93,13 @@ describe('prepared top to bottom', () => {
         const strip = take(d, v);
         made[made.length - 1].push(strip.data.buffer);
         return strip;
+      };
+      // Rows read whole for the nodata fill at the stripes' sides: once each, whatever the stripes after.
+      const wholeRows = new Uint16Array(height);
+      const readWindow = raster.readWindow.bind(raster);
+      raster.readWindow = (w, ...rest) => {
+        if (w.width === width) for (let y = w.y; y < w.y + w.height; y++) wholeRows[y]++;
+        return readWindow(w, ...rest);
       };
       const stripe = 120;
       for (let x0 = 0; x0 + stripe <= width; x0 += stripe) {
@@ -115,6 +122,8 @@ describe('prepared top to bottom', () => {
         source.release!();
       }
       assert.ok(made.length >= 3, `${made.length} stripes`);
+      assert.ok(wholeRows.filter((n) => n > 0).length > 20, 'rows are read whole for the fill');
+      assert.ok(wholeRows.every((n) => n <= 1), `a row read whole ${Math.max(...wholeRows)} times`);
       const first = new Set(made[0]);
       for (const [i, buffers] of made.entries()) assert.ok(buffers.every((b) => first.has(b)), `stripe ${i} made a new strip`);
     } finally {

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { detect } from '../../src/detect/detect.js';
 import { InputError } from '../../src/errors.js';
 import { openRaster } from '../../src/raster/index.js';
+import * as decoders from '../../src/raster/jpeg2000-decoders.js';
 import { DATA, L8, assertSameValues, gdal, gdalInfo, noGdal, readWithGdal, tempDir } from './helpers.js';
 
 const GF1 = `${DATA}/gf1/test/bg_slice/GF1_WFV1_E4.4_N9.5_20141201_L1A0000489018_0.jpg`;
@@ -88,6 +89,32 @@ describe('JPEG 2000', { skip: noGdal }, () => {
     const info = gdalInfo(join(dir, 'mask-jp2.tif'));
     assert.deepEqual(info.geoTransform, gdalInfo(jp2s[0]).geoTransform);
     assert.match(info.coordinateSystem.wkt, /UTM zone 18N/);
+  });
+
+  it('a sweep of overlapping column ranges decodes each tile once, with the same samples', async () => {
+    // 64 px tiles, 8 x 8 of them: a range three tiles wide and all rows is more than the cache holds, so the
+    // second range's tiles on the first range's side are the parts kept when the cache let them go.
+    const small = jp2(dn, join(dir, 'small-tiles.jp2'), ['REVERSIBLE=YES', 'QUALITY=100', 'BLOCKXSIZE=64', 'BLOCKYSIZE=64']);
+    const expected = readWithGdal(small, dir).bands[0];
+    const ranges: [number, number][] = [[0, 150], [100, 330], [300, 508]];
+    const sweep = async (declare: boolean) => {
+      const source = await openRaster([small]);
+      if (declare) source.sweep!(ranges);
+      const before = decoders.tilesDecoded;
+      for (const [from, to] of ranges) {
+        for (let y = 0; y < source.height; y += 24) {
+          const window = { x: from, y, width: to - from, height: Math.min(24, source.height - y) };
+          const [plane] = await source.readWindow(window);
+          const want = new Float32Array(plane.length);
+          for (let r = 0; r < window.height; r++) for (let c = 0; c < window.width; c++) want[r * window.width + c] = expected[(y + r) * source.width + from + c];
+          assertSameValues(plane, want, `range ${from}..${to}, rows ${y}..`);
+        }
+      }
+      await source.close();
+      return decoders.tilesDecoded - before;
+    };
+    assert.equal(await sweep(true), 64);
+    assert.ok((await sweep(false)) > 64, 'without the sweep declared, tiles at the range edges are decoded again');
   });
 
   it('refuses a truncated file, four bands in one codestream, a tile too large to decode, naming the file', async () => {
