@@ -257,7 +257,8 @@ export function preparedRaster(
   };
 
   // The nodata fill looks along the whole row. A stripe's rows are read over its columns only; a row whose
-  // nodata run reaches a cut side (where the nearest valid pixel may lie beyond it) is read again in full.
+  // nodata run reaches a cut side (where the nearest valid pixel may lie beyond it) is read again in full, once
+  // per scene: its valid runs are kept for the stripes after (RowRuns).
   const prepareRows = async (y0: number, y1: number, data: Float32Array, valid: Uint8Array, rowOffset: number, rowsTotal: number): Promise<void> => {
     const n = cw * (y1 - y0);
     if ((memory.raw[0]?.length ?? 0) < n || memory.raw.length < bandCount) memory.raw = mapping.bands.map(() => new Float32Array(withRoom(n)));

@@ -7,7 +7,8 @@
  * main header with the image area (SIZ) narrowed to that tile, in the same absolute coordinates so that the
  * wavelet, precinct and code-block grids are unchanged, then that tile's tile-parts. OpenJPEG decodes it to the
  * same samples GDAL reads (tested sample for sample, reversible and irreversible). Only the tiles a window
- * touches are decoded, so memory follows the window, not the image.
+ * touches are decoded, so memory follows the window, not the image; they decode on worker threads
+ * (jpeg2000-decoders.ts), all of a window's at once.
  *
  * Georeferencing: the GeoJP2 box (a degenerate GeoTIFF, whose tags are carried as read), else the GMLJP2 box's
  * rectified grid and EPSG code, else GDAL's sidecars (`.aux.xml`, world file).
@@ -260,8 +261,8 @@ class Jpeg2000Source implements RasterSource {
    * Decoded tiles (bands interleaved, as OpenJPEG gives them), least recently used first, with the decodes under
    * way: detection reads strips of 256 rows, some at once, so a 1024-row tile serves several reads. Twice the
    * tiles of the widest window are kept, and at least 12: then the tiles the input check samples first (9 small
-   * windows spread over the scene) serve the first strips too (a 16 MP scene of 1024 px tiles: 19.6 s instead
-   * of 31 s, 573 MB).
+   * windows spread over the scene) serve the first strips too (a 16 MP scene of 1024 px tiles, decoded on one
+   * thread: 19.6 s instead of 31 s, 573 MB).
    */
   private readonly cache = new Map<number, Promise<TileSamples>>();
   private cacheLimit = 12;
