@@ -447,7 +447,7 @@ export async function detect(inputs: string[], options: DetectOptions): Promise<
   // An earlier run's outputs are refused before any input is read (checking a JPEG 2000 scene's range alone decodes
   // dozens of tiles); the writers look again when they start.
   if (!options.overwrite) {
-    const existing = Object.entries(outputsOf(options)).find(([name, path]) => name !== 'the summary' && existsSync(path));
+    const existing = Object.entries(outputsOf(options)).find(([name, path]) => name !== 'the summary' && existsSync(path) && !isFolder(path)); // a folder is named as such below
     if (existing) throw new InputError('the output file already exists (use the overwrite option to replace it)', existing[1]);
   }
   if (inputs.length === 1 && isFolder(inputs[0])) {
