@@ -192,6 +192,8 @@ export async function openJpeg2000(path: string, fileSize: number, limits: OpenL
     const { width, height, components } = geometry;
     if (!(width > 0 && height > 0)) throw new InputError(`the JPEG 2000 header says the image is ${width} x ${height} pixels`, path);
     if (width * height > limits.maxPixels) throw new InputError(`the JPEG 2000 header claims ${width} x ${height} pixels, more than the limit of ${limits.maxPixels.toExponential(0)} pixels`, path);
+    // The wasm decoder's build stops at any other count ("unsupported J2K component count"; tried on GDAL's
+    // four-band files, reversible and irreversible).
     if (components !== 1 && components !== 3) {
       throw new InputError(`holds ${components} bands in one codestream; wdcd reads JPEG 2000 of one band (Sentinel-2) or three (RGB): convert it to GeoTIFF first: gdal_translate -of COG ${path} ${path.replace(/\.(jp2|j2k|jpx)$/i, '')}.tif`, path);
     }
