@@ -19,7 +19,7 @@ import { preparedRaster, StripMemory, STRIP_ROWS, type InputMapping, type Prepar
 import { sharedFloats } from '../engine/shared-floats.js';
 import { noProgress, type ProgressCallback, type ProgressEvent } from '../progress.js';
 import { openRaster } from '../raster/open.js';
-import { PRESETS, resolveBands, type BandOverrides, type ResolvedBands, type Sensor } from '../raster/sensors.js';
+import { PRESETS, resolveBands, sentinel2OffsetWarning, type BandOverrides, type ResolvedBands, type Sensor } from '../raster/sensors.js';
 import { checkBandFiles } from '../raster/product-metadata.js';
 import { dataBands, type PixelWindow, type RasterSource } from '../raster/types.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../raster/write-geotiff.js';
@@ -211,6 +211,23 @@ function checkUnusedFiles(inputs: string[], dataBandCount: number, sensor: strin
 }
 
 /**
+ * One file with more bands than the sensor reads, where the product's usual stack does not begin with the preset's
+ * bands (Landsat 8 B1..B7: coastal aerosol first): bands 1-4 would quietly feed coastal aerosol as blue and red as
+ * NIR, so the choice is left to the user.
+ */
+function checkStackedBands(input: string, dataBandCount: number, sensor: string, resolved: ResolvedBands): void {
+  const stack = PRESETS[sensor as Sensor]?.usualStack;
+  if (!stack || dataBandCount <= resolved.bands.length) return;
+  const first = resolved.bands.map((b) => b + 1).join(',');
+  throw new InputError(
+    `holds ${dataBandCount} bands; sensor ${sensor} takes bands ${first} as ${stack.presetBands} (${resolved.channels.join(', ')}), ` +
+      `but a stack of ${stack.layout} holds those as bands ${stack.bands.join(',')}: give --bands ${stack.bands.join(',')} for such a stack, ` +
+      `or --bands ${first} if the file's first bands are ${stack.presetBands}`,
+    input,
+  );
+}
+
+/**
  * The scene opened and checked against the model, with its network; also what each stripe thread does first.
  * `checks.bandChoice` (detect's): a band chosen twice in `bands`, or band files left over without `bands`, are
  * refused. Training's tuning scenes, read after the training, and the stripe threads skip them.
@@ -245,7 +262,10 @@ export async function prepareScene(inputs: string[], options: CamOptions, checks
         warn(`${unlisted.join(', ')} ${unlisted.length === 1 ? 'is' : 'are'} not named in ${basename(options.metadata.file)}: check that it describes this scene`);
       }
     }
-    if (checks.bandChoice && inputs.length > 1 && options.bands === undefined) checkUnusedFiles(inputs, dataBands(source).length, sensor, resolved);
+    if (checks.bandChoice && options.bands === undefined) {
+      if (inputs.length > 1) checkUnusedFiles(inputs, dataBands(source).length, sensor, resolved);
+      else checkStackedBands(inputs[0], dataBands(source).length, sensor, resolved);
+    }
     if (resolved.bands.length !== description.bands.length) {
       throw new InputError(`the model takes ${description.bands.length} bands (${description.bands.join(', ')}) but sensor ${sensor} gives ${resolved.bands.length}`, inputs.join(', '));
     }
@@ -500,6 +520,8 @@ async function detectFiles(inputs: string[], options: DetectOptions, started: nu
         onProgress({ kind: 'warning', message: `${m.file}: surface reflectance, but model ${p.model.description.name} learned ${p.model.description.units} at the top of the atmosphere` });
       }
     }
+    const offsetWarning = p.sensor === 'sentinel2' ? sentinel2OffsetWarning(inputs.map(shown), options) : undefined;
+    if (offsetWarning) onProgress({ kind: 'warning', message: offsetWarning });
     // Wrong units give a quietly wrong mask (all clear or all cloud): say so before the long pass.
     const inputRange = await checkInputRange(p.source, p.mapping);
     if (inputRange.problem) onProgress({ kind: 'warning', message: `${inputs.join(', ')}: ${inputRange.problem}` });

@@ -71,6 +71,9 @@ const rank = (path: string): number => (/\.jp2$/i.test(path) ? 10 : 0) + (/_20m$
 /** Whether a file at the product's top may be its metadata, as `findMetadata` looks for it (an archive keeps these in memory). */
 export const maybeMetadata = (file: string): boolean => /(_MTL\.txt|_MTL\.json|\.xml)$/i.test(file);
 
+/** A Landsat MTL or a Sentinel-2 MTD one folder down from the top. */
+const NESTED_METADATA = /^[^/]+\/(?:[^/]+_MTL\.(?:txt|json)|MTD_MSIL(?:1C|2A)\.xml)$/i;
+
 /**
  * The metadata: Sentinel-2's MTD at the top, else a Landsat MTL (.txt before .json; the .xml one is not read),
  * else a GaoFen/ZiYuan XML with a multispectral TIFF of its name. `where` and `what` (folder, archive) name the product.
@@ -94,6 +97,17 @@ function findMetadata(listing: ProductListing, top: string[], where: string, wha
   if (pairs.length === 1) return pairs[0];
   if (pairs.length > 1) {
     throw new InputError(`holds more than one multispectral image with its XML (${pairs.map((p) => p.raster).join(', ')}); give the image and --metadata`, where);
+  }
+  // Products one level down (a folder of downloads, an archive of several): name them rather than say there is none.
+  const nested = [...new Set(listing.files.filter((f) => NESTED_METADATA.test(f)).map((f) => f.slice(0, f.indexOf('/'))))];
+  if (nested.length > 0) {
+    const give = what === 'archive' ? 'unpack it and give' : 'give';
+    throw new InputError(
+      nested.length > 1
+        ? `holds ${nested.length} products (${nested.join(', ')}), not one; ${give} each product's folder (-O OUTDIR detects many)`
+        : `holds a product one folder down (${nested[0]}); ${give} that folder`,
+      where,
+    );
   }
   throw new InputError(
     `is a${/^[aeiou]/.test(what) ? 'n' : ''} ${what} without product metadata wdcd reads (a Landsat *_MTL.txt or *_MTL.json, a Sentinel-2 MTD_MSIL1C.xml or MTD_MSIL2A.xml, ` +

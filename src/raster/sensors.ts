@@ -28,6 +28,11 @@ export interface SensorPreset {
   /** Whether scale/offset give true reflectance, or only a rough 0..1 range until calibrated. */
   calibrated: boolean;
   description: string;
+  /**
+   * Where the preset's bands 1-4 are not where the usual full stack of the product holds them: a single file with
+   * more bands than the preset reads is then refused without --bands (detect.ts), naming that layout.
+   */
+  usualStack?: { layout: string; bands: number[]; presetBands: string };
 }
 
 const BGRN: Channel[] = ['blue', 'green', 'red', 'nir'];
@@ -52,7 +57,8 @@ export const PRESETS: Record<Sensor, SensorPreset> = {
   // every reflective band; fill DN is 0. This is TOA reflectance without the sun-elevation correction (divide
   // by sin(SUN_ELEVATION) for that: `sunElevationDeg`).
   landsat8: { bands: [1, 2, 3, 4], channels: BGRN, scale: 2.0e-5, offset: -0.1, nodata: 0, calibrated: true,
-    description: 'Landsat 8/9 Collection 2 Level-1 DN, bands B2 B3 B4 B5 in that order' },
+    description: 'Landsat 8/9 Collection 2 Level-1 DN, bands B2 B3 B4 B5 in that order',
+    usualStack: { layout: 'B1 (coastal aerosol) onwards', bands: [2, 3, 4, 5], presetBands: 'B2 B3 B4 B5' } },
   // Landsat 4-5 TM and 7 ETM+ Level-1: 8-bit DN, B1 blue .. B4 NIR, with per-band and per-scene reflectance
   // coefficients (they follow the gain setting), so there is no fixed scaling: the MTL (`metadata`) gives it.
   landsat7: { bands: [1, 2, 3, 4], channels: BGRN, scale: 1 / 255, offset: 0, nodata: 0, calibrated: false,
@@ -65,7 +71,8 @@ export const PRESETS: Record<Sensor, SensorPreset> = {
   // baseline 04.00 (25 Jan 2022) the products add RADIO_ADD_OFFSET / BOA_ADD_OFFSET = -1000 first:
   // reflectance = (DN - 1000) / 10000; use `sentinel2Baseline04: true` for those.
   sentinel2: { bands: [1, 2, 3, 4], channels: BGRN, scale: 1e-4, offset: 0, nodata: 0, calibrated: true,
-    description: 'Sentinel-2 L1C/L2A DN, bands B02 B03 B04 B08 in that order' },
+    description: 'Sentinel-2 L1C/L2A DN, bands B02 B03 B04 B08 in that order',
+    usualStack: { layout: 'B01 onwards (B01 B02 B03 B04 B05 B06 B07 B08 ...)', bands: [2, 3, 4, 8], presetBands: 'B02 B03 B04 B08' } },
   // 8-bit display RGB (JPEG/PNG renders, e.g. the GF-1 slices in shared/data/gf1): stored red, green, blue;
   // the model gets blue, green, red like every other preset. Not radiometric; no fill value.
   rgb: { bands: [3, 2, 1], channels: ['blue', 'green', 'red'], scale: 1 / 255, offset: 0, nodata: null, calibrated: false,
@@ -181,6 +188,10 @@ export function resolveBands(sensor: string, bandCount: number, overrides: BandO
     const gain = perBand('gain', c.gain, n);
     const radOffset = perBand('bias', c.offset, n);
     const esun = perBand('esun', c.esun, n);
+    // A zero or negative gain or irradiance makes a band constant, infinite or negated: a quietly all-clear mask.
+    for (const [values, option] of [[gain, '--gain'], [esun, '--esun']] as const) {
+      if (!values.every((v) => v > 0)) throw new InputError(`must be above 0 for every band, got ${values.join(',')}`, option);
+    }
     // TOA reflectance = pi * L * d^2 / (ESUN * cos(solar zenith)), with L = gain * DN + offset.
     scale = gain.map((g, i) => (Math.PI * d * d * g) / (esun[i] * cosZenith));
     offset = radOffset.map((o, i) => (Math.PI * d * d * o) / (esun[i] * cosZenith));
@@ -238,4 +249,29 @@ function fromMetadata(bands: number[], preset: SensorPreset, overrides: BandOver
     nodata: nodataValues(preset, overrides.nodata),
     calibrated: true,
   };
+}
+
+/** The day baseline 04.00 began: products processed since add 1000 to every DN (RADIO_ADD_OFFSET -1000). */
+const BASELINE_04_START = '20220125';
+
+/**
+ * Sentinel-2 band files given without their MTD and without `sentinel2Baseline04`: where their names say the
+ * product is baseline 04.00 or later (a SAFE folder's `_N0400_`), or was sensed since that baseline began (a band
+ * file's `_20230612T103629_B02`), the DN hold the 1000 offset and reflectance would come out 0.1 too high, which
+ * floods the mask. Returns that warning, or undefined. (Older scenes reprocessed since carry it too, unseen here.)
+ */
+export function sentinel2OffsetWarning(inputs: string[], overrides: BandOverrides): string | undefined {
+  if (overrides.sentinel2Baseline04 || overrides.metadata || overrides.offset !== undefined) return undefined;
+  for (const path of inputs) {
+    const baseline = /_MSIL(?:1C|2A)_\d{8}T\d{6}_N(\d{2})(\d{2})_/.exec(path);
+    const sensed = /_(\d{8})T\d{6}_B(?:\d{2}|8A)(?:_\d{2}m)?\.\w+$/i.exec(path);
+    const why =
+      baseline ? (Number(baseline[1]) >= 4 ? `is processing baseline ${baseline[1]}.${baseline[2]} (N${baseline[1]}${baseline[2]} in its path)` : undefined)
+      : sensed && sensed[1] >= BASELINE_04_START ? `was sensed on ${sensed[1].slice(0, 4)}-${sensed[1].slice(4, 6)}-${sensed[1].slice(6)}, after processing baseline 04.00 began (2022-01-25)`
+      : undefined;
+    if (why) {
+      return `${path} ${why}: its DN hold a 1000 offset, so give --s2-baseline04 (or --metadata with the product's MTD_MSIL1C.xml or MTD_MSIL2A.xml); without it reflectance is 0.1 too high`;
+    }
+  }
+  return undefined;
 }

@@ -200,17 +200,21 @@ describe('wdcd end to end', () => {
       return { r, mask, summary: r.code === 0 ? JSON.parse(r.stdout) : undefined, pixels: r.code === 0 ? readWithGdal(mask, dnDir).bands[0] : undefined };
     };
     const mtl = join(fixtures, 'LC08_L1TP_013031_20151022_20200908_02_T1_MTL.txt');
-    const [reference, viaMtl, viaMtd, noSun, swapped] = await Promise.all([
+    const [reference, viaMtl, viaMtd, viaFlag, noFlag, noSun, swapped, stacked] = await Promise.all([
       run('reference', [image], ['--bands', '1,2,3,4', '--sensor', 'landsat8-biome']),
       run('landsat-mtl', landsat, ['--metadata', mtl]),
       run('sentinel-mtd', sentinel, ['--metadata', join(fixtures, 'MTD_MSIL1C.xml')]),
+      run('sentinel-flag', sentinel, ['--sensor', 'sentinel2', '--s2-baseline04']),
+      run('sentinel-no-flag', sentinel, ['--sensor', 'sentinel2']),
       run('landsat-no-sun', landsat, ['--sensor', 'landsat8']),
       run('swapped', [landsat[2], landsat[1], landsat[0], landsat[3]], ['--metadata', mtl]),
+      // The 8-band L8 Biome stack under the Landsat 8 DN preset: bands 1-4 of a product stack are B1-B4.
+      run('stacked', [image], ['--sensor', 'landsat8']),
     ]);
-    for (const [label, r] of [['reference', reference], ['MTL', viaMtl], ['MTD', viaMtd], ['no sun', noSun]] as const) assert.equal(r.r.code, 0, `${label}: ${show(r.r)}`);
+    for (const [label, r] of [['reference', reference], ['MTL', viaMtl], ['MTD', viaMtd], ['flag', viaFlag], ['no flag', noFlag], ['no sun', noSun]] as const) assert.equal(r.r.code, 0, `${label}: ${show(r.r)}`);
     const agreement = (a: Float64Array, b: Float64Array) => a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / a.length;
     // The same reflectance up to the DN rounding (3e-5 and 1e-4): the same mask but for a few pixels at the threshold.
-    for (const r of [viaMtl, viaMtd]) {
+    for (const r of [viaMtl, viaMtd, viaFlag]) {
       assert.ok(agreement(r.pixels!, reference.pixels!) > 0.999, `${r.mask}: ${agreement(r.pixels!, reference.pixels!)}`);
       assert.equal(r.summary.calibrated, true);
       assert.doesNotMatch(r.r.stderr, /warning/);
@@ -222,6 +226,12 @@ describe('wdcd end to end', () => {
     assert.equal(noSun.summary.calibrated, false);
     assert.match(noSun.r.stderr, /warning: .*without the sun-angle correction/);
     assert.ok(agreement(noSun.pixels!, reference.pixels!) < agreement(viaMtl.pixels!, reference.pixels!));
+    // Baseline 04 DN without their offset: reflectance 0.1 too high, said by the files' sensing date.
+    assert.match(noFlag.r.stderr, new RegExp(`warning: ${sentinel[0]} was sensed on 2023-06-12, after processing baseline 04.00 began .*give --s2-baseline04`));
+    assert.ok(agreement(noFlag.pixels!, reference.pixels!) < agreement(viaFlag.pixels!, reference.pixels!));
+    assert.equal(stacked.r.code, 2, show(stacked.r));
+    assert.match(stacked.r.stderr, new RegExp(`${image}: holds 8 bands; sensor landsat8 takes bands 1,2,3,4 as B2 B3 B4 B5 .* give --bands 2,3,4,5 for such a stack`));
+    assert.ok(!existsSync(stacked.mask));
     // Red given first: refused before anything is written, naming that file.
     assert.equal(swapped.r.code, 2, show(swapped.r));
     assert.match(swapped.r.stderr, new RegExp(`${landsat[2]}: is band B4 in .*_MTL\\.txt, but it would go to the model as blue \\(B2\\)`));

@@ -95,6 +95,11 @@ describe('product folders', () => {
     writeFileSync(join(empty, 'notes.txt'), 'x');
     assert.throws(() => readProductFolder(empty), (e: Error) => e.message.includes(empty) && /without product metadata/.test(e.message));
     const folder = landsatFolder(dir);
+    // The folder above products: they are named, one or several.
+    assert.throws(() => readProductFolder(dir), (e: Error) => e.message.includes(dir) && new RegExp(`holds a product one folder down \\(${L8}\\); give that folder`).test(e.message));
+    mkdirSync(join(dir, 'other'));
+    copyFileSync(join(FIXTURES, 'MTD_MSIL1C.xml'), join(dir, 'other', 'MTD_MSIL1C.xml'));
+    assert.throws(() => readProductFolder(dir), new RegExp(`holds 2 products \\(${L8}, other\\), not one; give each product's folder`));
     copyFileSync(join(FIXTURES, 'LC09_L2SP_013031_20221030_20221101_02_T1_MTL.json'), join(folder, 'LC09_L2SP_013031_20221030_20221101_02_T1_MTL.txt'));
     assert.throws(() => readProductFolder(folder), /more than one product/);
     unlinkSync(join(folder, 'LC09_L2SP_013031_20221030_20221101_02_T1_MTL.txt'));

@@ -66,5 +66,11 @@ describe('sensor presets', () => {
     // Options for another sensor's correction are refused, not ignored.
     assert.throws(() => resolveBands('landsat8', 4, { sentinel2Baseline04: true }), (e: unknown) => e instanceof InputError && e.path === '--s2-baseline04');
     assert.throws(() => resolveBands('gf1-wfv', 4, { sunElevationDeg: 40 }), (e: unknown) => e instanceof InputError && e.path === '--sun-elevation' && /--gain and --esun/.test(e.message));
+    // A zero irradiance made blue infinite and the mask all clear, with no word.
+    const calibration = { gain: [0.28, 0.26, 0.24, 0.22], offset: [0], esun: [1968, 1849, 1571, 1048], sunElevationDeg: 60 };
+    for (const [option, bad] of [['--esun', { esun: [0, 1849, 1571, 1048] }], ['--gain', { gain: [0.28, -0.26, 0.24, 0.22] }]] as const) {
+      assert.throws(() => resolveBands('gf1-wfv', 4, { calibration: { ...calibration, ...bad } }), (e: unknown) => e instanceof InputError && e.path === option && /above 0 for every band/.test(e.message));
+    }
+    assert.equal(resolveBands('gf1-wfv', 4, { calibration }).calibrated, true);
   });
 });
