@@ -3,10 +3,10 @@ import { SOURCE_SPEC_HELP } from '../datasets/source-spec.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError } from '../errors.js';
 import { ARCHITECTURES } from '../model/architecture.js';
-import { trainModel } from '../train/train-model.js';
+import { TRAIN_NUMBER_RULES, trainModel } from '../train/train-model.js';
 import { TUNE_METRICS } from '../detect/tune-k.js';
 import { SENSORS } from '../raster/sensors.js';
-import { bandList, choice, numberOption, positiveWhole, scalarOrList } from './options.js';
+import { bandList, choice, numberOption, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MODEL_DIR [options]
@@ -98,7 +98,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (!v.train?.length) throw new InputError('give training data with --train SOURCE\n\n' + TRAIN_USAGE);
   if (!v.output) throw new InputError('give the model folder to write with -o DIR\n\n' + TRAIN_USAGE);
   if (v.resume && !v.checkpoint) throw new InputError('--resume needs --checkpoint DIR');
-  if (v.arch && !ARCHITECTURES[v.arch]) throw new InputError(`unknown architecture (${Object.keys(ARCHITECTURES).join(', ')})`, '--arch');
   const progress = progressPrinter(process.stderr, v.quiet);
   const bands = bandList(v.bands, '--bands');
   const result = await trainModel({
@@ -109,30 +108,30 @@ export async function trainCommand(argv: string[]): Promise<void> {
     tune: v.tune,
     init: v.init,
     architecture: v.arch,
-    blockSize: numberOption(v['block-size'], '--block-size', positiveWhole, 'a whole number of pixels'),
-    trainStride: numberOption(v['train-stride'], '--train-stride', positiveWhole, 'a whole number of pixels'),
-    minCloudFraction: numberOption(v['min-cloud'], '--min-cloud', (n) => n >= 0 && n < 1, 'a fraction from 0 to 1'),
+    blockSize: trainNumber(v['block-size'], 'blockSize'),
+    trainStride: trainNumber(v['train-stride'], 'trainStride'),
+    minCloudFraction: trainNumber(v['min-cloud'], 'minCloudFraction'),
     bandOptions: { bands: bands?.map((b) => b - 1), scale: scalarOrList(v.scale, '--scale'), offset: scalarOrList(v.offset, '--offset') },
     bandNames: v['band-names']?.split(','),
     sensor: choice(v.sensor, '--sensor', SENSORS),
-    epochs: numberOption(v.epochs, '--epochs', positiveWhole, 'a whole number'),
-    batchSize: numberOption(v['batch-size'], '--batch-size', positiveWhole, 'a whole number'),
-    learningRate: numberOption(v.lr, '--lr', (n) => n > 0, 'a positive number'),
-    seed: numberOption(v.seed, '--seed', Number.isInteger, 'a whole number'),
-    patience: numberOption(v.patience, '--patience', positiveWhole, 'a whole number'),
-    colourJitter: numberOption(v['colour-jitter'], '--colour-jitter', (n) => n >= 0 && n <= 1, 'a strength from 0 to 1'),
+    epochs: trainNumber(v.epochs, 'epochs'),
+    batchSize: trainNumber(v['batch-size'], 'batchSize'),
+    learningRate: trainNumber(v.lr, 'learningRate'),
+    seed: trainNumber(v.seed, 'seed'),
+    patience: trainNumber(v.patience, 'patience'),
+    colourJitter: trainNumber(v['colour-jitter'], 'colourJitter'),
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
     gate: v['no-gate'] ? false : undefined,
-    darkGuard: numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance'),
-    hotGuard: numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance'),
-    waterGuard: numberOption(v['water-guard'], '--water-guard', (n) => n >= 0, 'a reflectance'),
-    refine: numberOption(v.refine, '--refine', (n) => Number.isInteger(n) && n > 0, 'a radius in pixels'),
-    refineEps: numberOption(v['refine-eps'], '--refine-eps', (n) => n > 0, 'a positive number'),
+    darkGuard: trainNumber(v['dark-guard'], 'darkGuard'),
+    hotGuard: trainNumber(v['hot-guard'], 'hotGuard'),
+    waterGuard: trainNumber(v['water-guard'], 'waterGuard'),
+    refine: trainNumber(v.refine, 'refine'),
+    refineEps: trainNumber(v['refine-eps'], 'refineEps'),
     tuneMetric: choice(v['tune-metric'], '--tune-metric', TUNE_METRICS),
     statistic: choice(v.statistic, '--statistic', ['pixel', 'block'] as const),
     checkpointDir: v.checkpoint,
     resume: v.resume,
-    threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    threads: trainNumber(v.threads, 'threads'),
     device: choice(v.device, '--device', DEVICE_CHOICES),
     command: ['wdcd', 'train', ...argv].join(' '),
     onProgress: progress,
@@ -143,4 +142,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     `wrote ${v.output}: ${result.history.length} epochs, best ${result.model.description.training?.bestEpoch}; ` +
       `clear-sky mean ${d.clearSky!.mean.toFixed(3)} std ${d.clearSky!.std.toFixed(3)} over ${d.clearSky!.blocks} blocks; k ${d.k}\n`,
   );
+}
+
+/** A numeric option parsed by the library's own rule for it (train-model.ts). */
+function trainNumber(value: string | undefined, key: keyof typeof TRAIN_NUMBER_RULES): number | undefined {
+  const [option, check, what] = TRAIN_NUMBER_RULES[key];
+  return numberOption(value, option, check, what);
 }

@@ -13,7 +13,7 @@ import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/sourc
 import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
-import { architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
+import { ARCHITECTURES, architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
 import { loadModel, saveModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
 import { noProgress, type ProgressCallback } from '../progress.js';
@@ -93,6 +93,41 @@ export interface TrainModelOptions {
   device?: DeviceChoice;
   command?: string;
   onProgress?: ProgressCallback;
+}
+
+const positiveWhole = (n: number) => Number.isInteger(n) && n > 0;
+const reflectance = (n: number) => n >= 0;
+
+/**
+ * The numeric options' valid values, checked by `trainModel` (a library caller's batch size of 0 would spin, 0
+ * epochs would save the starting weights) and by the CLI as it parses them: the option each is, and what it takes.
+ */
+export const TRAIN_NUMBER_RULES = {
+  blockSize: ['--block-size', positiveWhole, 'a whole number of pixels'],
+  trainStride: ['--train-stride', positiveWhole, 'a whole number of pixels'],
+  minCloudFraction: ['--min-cloud', (n) => n >= 0 && n < 1, 'a fraction from 0 to 1'],
+  epochs: ['--epochs', positiveWhole, 'a whole number'],
+  batchSize: ['--batch-size', positiveWhole, 'a whole number'],
+  learningRate: ['--lr', (n) => n > 0, 'a positive number'],
+  seed: ['--seed', Number.isInteger, 'a whole number'],
+  patience: ['--patience', positiveWhole, 'a whole number'],
+  colourJitter: ['--colour-jitter', (n) => n >= 0 && n <= 1, 'a strength from 0 to 1'],
+  darkGuard: ['--dark-guard', reflectance, 'a reflectance'],
+  hotGuard: ['--hot-guard', Number.isFinite, 'a reflectance'],
+  waterGuard: ['--water-guard', reflectance, 'a reflectance'],
+  refine: ['--refine', positiveWhole, 'a radius in pixels'],
+  refineEps: ['--refine-eps', (n) => n > 0, 'a positive number'],
+  threads: ['--threads', positiveWhole, 'a whole number'],
+} satisfies Partial<Record<keyof TrainModelOptions, [string, (n: number) => boolean, string]>>;
+
+function checkNumbers(options: TrainModelOptions): void {
+  for (const [key, [option, check, what]] of Object.entries(TRAIN_NUMBER_RULES)) {
+    const value = options[key as keyof typeof TRAIN_NUMBER_RULES];
+    if (value !== undefined && !(Number.isFinite(value) && check(value))) throw new InputError(`expected ${what}, got ${value}`, option);
+  }
+  if (options.architecture !== undefined && !ARCHITECTURES[options.architecture]) {
+    throw new InputError(`unknown architecture "${options.architecture}" (${Object.keys(ARCHITECTURES).join(', ')})`, '--arch');
+  }
 }
 
 export interface TrainModelResult {
@@ -258,6 +293,7 @@ function checkUnits(spec: string, blocks: LabelledBlock[], files: string[], read
 }
 
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
+  checkNumbers(options);
   const onProgress = options.onProgress ?? noProgress;
   const initial = options.init === undefined ? undefined : loadModel(options.init);
   const arch = initial ? initialArchitecture(initial, options) : { ...architectureByName(options.architecture ?? 'wdcd-light') };
@@ -304,6 +340,10 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
   const minCloudPixels = Math.max(1, Math.ceil((options.minCloudFraction ?? 0) * size * size));
   const trainLoaded = await load(options.train, size, options.trainStride ?? Math.max(1, Math.round(size / 3)), optionsFor, minCloudPixels, onProgress, 'training', readAs);
   const valLoaded = await load(options.val ?? [], size, Math.max(1, Math.round(size / 2)), optionsFor, minCloudPixels, onProgress, 'validation', readAs);
+  // The model written among the files it learned from (a CSV's block folder, a scene list's folder) mixes the two.
+  const dataFiles = [...trainLoaded.files, ...valLoaded.files].flatMap((f) => f.split('\n'));
+  const inData = [...dataFiles, ...tuneScenes.flatMap((scene) => [...scene.image, scene.mask])].find((f) => resolve(dirname(f)) === resolve(options.output));
+  if (inData) throw new InputError(`holds the training data (${inData}); write the model to a folder of its own`, options.output);
   const trainBlocks = trainLoaded.blocks;
   const valBlocks = valLoaded.blocks;
   if (trainBlocks.length === 0) throw new InputError('the training sources gave no blocks');

@@ -136,10 +136,37 @@ describe('trainModel on odd input', () => {
     assert.ok(!tuned.warnings.some((w) => /no scenes with pixel masks/.test(w)));
   });
 
+  it('numeric options out of range and an unknown architecture: InputErrors naming the option, before anything is read', async () => {
+    const output = join(dir, 'numbers');
+    const cases: [Partial<TrainModelOptions>, string, RegExp][] = [
+      // A batch of 0 spun for ever; 0 epochs saved the starting weights as a model.
+      [{ batchSize: 0 }, '--batch-size', /expected a whole number, got 0/],
+      [{ batchSize: 2.5 }, '--batch-size', /expected a whole number, got 2.5/],
+      [{ epochs: 0 }, '--epochs', /expected a whole number, got 0/],
+      [{ learningRate: -1 }, '--lr', /expected a positive number/],
+      [{ minCloudFraction: 1 }, '--min-cloud', /expected a fraction from 0 to 1/],
+      [{ architecture: 'nope' }, '--arch', /unknown architecture "nope" \(wdcd-light, /],
+    ];
+    for (const [options, option, pattern] of cases) {
+      const r = await run({ output, train: [`blocks:${reflectance}`], ...options });
+      refusedBeforeTraining(r, pattern, output);
+      assert.equal((r.error as InputError).path, option);
+      assert.ok(!r.events.some((e) => e.kind === 'stage'), `${option}: refused before reading`);
+    }
+  });
+
   it('an output folder that is the training data, or under a file; a checkpoint folder under a file: refused up front', { timeout: 60_000 }, async () => {
     const same = await run({ output: join(reflectance, '.'), train: [`blocks:${reflectance}`] });
     assert.match(String(same.error), /is a folder of the training data \(blocks:.*reflectance\); write the model to a folder of its own/);
     assert.ok(!existsSync(join(reflectance, 'model.json')));
+    // One of its class folders, or the folder of a CSV's blocks: refused once the blocks are listed, before training.
+    const cloudy = join(reflectance, 'cloudy');
+    const list = join(dir, 'blocks.csv');
+    writeFileSync(list, blocks.map((b) => `${b.path},${b.label}`).join('\n') + '\n');
+    for (const train of [`blocks:${reflectance}`, `blocks:${list}`]) {
+      const inside = await run({ output: cloudy, train: [train] });
+      refusedBeforeTraining(inside, new RegExp(`holds the training data \\(${cloudy}/.*\\.tif\\); write the model to a folder of its own`), join(cloudy, 'model.json'));
+    }
     const file = blocks[0]!.path;
     const under = await run({ output: join(file, 'model'), train: [`blocks:${reflectance}`] });
     refusedBeforeTraining(under, /model: cannot be made: .*\.tif is a file, not a folder/, join(file, 'model'));
