@@ -1,16 +1,15 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { detect, type DetectOptions, type DetectSummary } from '../detect/detect.js';
+import { detect, DETECT_NUMBER_RULES, type DetectOptions, type DetectSummary } from '../detect/detect.js';
 import { DEVICE_CHOICES } from '../engine/device.js';
 import { InputError, oneLine } from '../errors.js';
-import { TTA_COPIES } from '../model/dihedral-copies.js';
 import { SENSORS } from '../raster/sensors.js';
 import { readProductMetadata } from '../raster/product-metadata.js';
 import { checkOutputPaths, sceneName } from '../raster/output-paths.js';
 import { isFolder } from '../raster/product-folder.js';
 import { isProductArchive } from '../raster/product-archive.js';
-import { bandList, choice, choiceList, numberList, numberOption, positiveWhole, scalarOrList, wholeNumber } from './options.js';
+import { bandList, choice, choiceList, numberList, numberOption, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
@@ -144,27 +143,27 @@ export async function detectCommand(argv: string[]): Promise<void> {
     ...calibrationOptions(v),
     sentinel2Baseline04: v['s2-baseline04'],
     metadata: v.metadata === undefined ? undefined : readProductMetadata(v.metadata),
-    nodata: numberOption(v.nodata, '--nodata'),
-    stride: numberOption(v.stride, '--stride', positiveWhole, 'a whole number of pixels'),
+    nodata: detectNumber(v.nodata, 'nodata'),
+    stride: detectNumber(v.stride, 'stride'),
     gate: v['no-gate'] ? false : undefined,
     prune: choice(v.prune, '--prune', ['all', 'last'] as const),
     vectorCrs: choice(v['vector-crs'], '--vector-crs', ['wgs84', 'native'] as const),
-    k: numberOption(v.k, '--k'),
-    threshold: numberOption(v.threshold, '--threshold'),
-    darkGuard: v['dark-guard'] === 'none' ? null : numberOption(v['dark-guard'], '--dark-guard', (n) => n >= 0, 'a reflectance or none'),
-    hotGuard: v['hot-guard'] === 'none' ? null : numberOption(v['hot-guard'], '--hot-guard', Number.isFinite, 'a reflectance or none'),
-    waterGuard: v['water-guard'] === 'none' ? null : numberOption(v['water-guard'], '--water-guard', (n) => n >= 0, 'a reflectance or none'),
-    refine: v.refine === 'none' ? null : numberOption(v.refine, '--refine', wholeNumber, 'a radius in pixels or none'),
-    refineEps: numberOption(v['refine-eps'], '--refine-eps', (n) => n > 0, 'a positive number'),
-    dilate: numberOption(v.dilate, '--dilate', (n) => n >= 0, 'a radius in pixels'),
-    minSize: numberOption(v['min-size'], '--min-size', wholeNumber, 'a whole number of pixels'),
+    k: detectNumber(v.k, 'k'),
+    threshold: detectNumber(v.threshold, 'threshold'),
+    darkGuard: v['dark-guard'] === 'none' ? null : detectNumber(v['dark-guard'], 'darkGuard'),
+    hotGuard: v['hot-guard'] === 'none' ? null : detectNumber(v['hot-guard'], 'hotGuard'),
+    waterGuard: v['water-guard'] === 'none' ? null : detectNumber(v['water-guard'], 'waterGuard'),
+    refine: v.refine === 'none' ? null : detectNumber(v.refine, 'refine'),
+    refineEps: detectNumber(v['refine-eps'], 'refineEps'),
+    dilate: detectNumber(v.dilate, 'dilate'),
+    minSize: detectNumber(v['min-size'], 'minSize'),
     cog: v.cog,
     overwrite: v.overwrite,
-    threads: numberOption(v.threads, '--threads', positiveWhole, 'a whole number'),
+    threads: detectNumber(v.threads, 'threads'),
     device: choice(v.device, '--device', DEVICE_CHOICES),
-    stripeWidth: numberOption(v['stripe-width'], '--stripe-width', positiveWhole, 'a whole number'),
-    stripeThreads: numberOption(v['stripe-threads'], '--stripe-threads', positiveWhole, 'a whole number'),
-    tta: numberOption(v.tta, '--tta', (n) => (TTA_COPIES as readonly number[]).includes(n), `one of ${TTA_COPIES.join(', ')}`),
+    stripeWidth: detectNumber(v['stripe-width'], 'stripeWidth'),
+    stripeThreads: detectNumber(v['stripe-threads'], 'stripeThreads'),
+    tta: detectNumber(v.tta, 'tta'),
     onProgress: progress,
   };
   const summaries: DetectSummary[] = [];
@@ -305,4 +304,10 @@ function calibrationOptions(v: Record<string, unknown>): Pick<DetectOptions, 'ca
     if (given === undefined) throw new InputError('a radiometric calibration needs --gain, --esun and the sun angle (--sun-elevation or --metadata)', option);
   }
   return { calibration: { gain: gain!, offset: bias ?? [0], esun: esun!, sunElevationDeg, earthSunDistance } };
+}
+
+/** A numeric option parsed by the library's own rule for it (detect.ts). */
+function detectNumber(value: string | undefined, key: keyof typeof DETECT_NUMBER_RULES): number | undefined {
+  const [option, check, what] = DETECT_NUMBER_RULES[key];
+  return numberOption(value, option, check, what);
 }

@@ -42,8 +42,6 @@ export function numberOption(value: string | undefined, option: string, check: (
   return n;
 }
 
-export const wholeNumber = (n: number) => Number.isInteger(n) && n >= 0;
-export const positiveWhole = (n: number) => Number.isInteger(n) && n > 0;
 
 /** `--scale 0.0001` or `--scale 1,1,1,1`. */
 export function scalarOrList(value: string | undefined, option: string): number | number[] | undefined {

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../errors.js';
 import { CODING_NAMES } from '../evaluate/mask-codings.js';
 import { startViewer, type Viewer } from '../view/index.js';
-import { numberList, numberOption, wholeNumber } from './options.js';
+import { wholeNumber } from '../number-rules.js';
+import { numberList, numberOption } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const VIEW_USAGE = `wdcd view MASK.tif --image IMAGE [--image IMAGE ...] [--cam CAM.tif] [--truth TRUTH] [--coding NAME]

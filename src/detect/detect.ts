@@ -10,8 +10,9 @@ import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import type { SessionOptions } from '../engine/session.js';
 import { cpuWorkerLayout } from '../engine/worker-session.js';
 import { InputError } from '../errors.js';
+import { checkNumbers, positiveWhole, wholeNumber, type NumberRule } from '../number-rules.js';
 import { loadModel, type Model, type RefinementSettings } from '../model/model-file.js';
-import { dihedralCopies } from '../model/dihedral-copies.js';
+import { dihedralCopies, TTA_COPIES } from '../model/dihedral-copies.js';
 import { Network } from '../model/network.js';
 import { poolIndices } from '../model/architecture.js';
 import { checkInputRange, type InputRange } from '../prepare/input-range.js';
@@ -103,6 +104,32 @@ export interface DetectOptions extends CamOptions {
   dilate?: number;
   minSize?: number;
 }
+
+const reflectance = (n: number) => n >= 0;
+
+/**
+ * The numeric options' valid values, checked by `detect` and `sceneCam` (a library caller's NaN k made every pixel
+ * clear without a word) and by the CLI as it parses them: the option each is, and what it takes. null (a guard or
+ * the refinement off) passes.
+ */
+export const DETECT_NUMBER_RULES = {
+  nodata: ['--nodata', Number.isFinite, 'a number'],
+  stride: ['--stride', positiveWhole, 'a whole number of pixels'],
+  k: ['--k', Number.isFinite, 'a number'],
+  threshold: ['--threshold', Number.isFinite, 'a number'],
+  darkGuard: ['--dark-guard', reflectance, 'a reflectance or none'],
+  hotGuard: ['--hot-guard', Number.isFinite, 'a reflectance or none'],
+  waterGuard: ['--water-guard', reflectance, 'a reflectance or none'],
+  refine: ['--refine', wholeNumber, 'a radius in pixels or none'],
+  refineEps: ['--refine-eps', (n) => n > 0, 'a positive number'],
+  dilate: ['--dilate', (n) => n >= 0, 'a radius in pixels'],
+  minSize: ['--min-size', wholeNumber, 'a whole number of pixels'],
+  threads: ['--threads', positiveWhole, 'a whole number'],
+  chunkRows: ['chunkRows', positiveWhole, 'a whole number'],
+  stripeWidth: ['--stripe-width', positiveWhole, 'a whole number'],
+  stripeThreads: ['--stripe-threads', positiveWhole, 'a whole number'],
+  tta: ['--tta', (n) => (TTA_COPIES as readonly number[]).includes(n), `one of ${TTA_COPIES.join(', ')}`],
+} satisfies Partial<Record<keyof DetectOptions, NumberRule>>;
 
 export interface DetectSummary {
   inputs: string[];
@@ -233,6 +260,7 @@ function checkStackedBands(input: string, dataBandCount: number, sensor: string,
  * refused. Training's tuning scenes, read after the training, and the stripe threads skip them.
  */
 export async function prepareScene(inputs: string[], options: CamOptions, checks: { bandChoice?: boolean } = {}): Promise<Prepared> {
+  checkNumbers(DETECT_NUMBER_RULES, options);
   const model = dihedralCopies(typeof options.model === 'object' ? options.model : loadModel(options.model ?? 'default'), options.tta ?? 1);
   const description = model.description;
   const sensor = options.sensor ?? options.metadata?.sensor ?? description.sensor;
@@ -462,6 +490,7 @@ function outputsOf(options: DetectOptions): Record<string, string> {
  * files, or alone a product folder or a product archive (.tar, .tar.gz, .tgz), whose metadata names the band files.
  */
 export async function detect(inputs: string[], options: DetectOptions): Promise<DetectSummary> {
+  checkNumbers(DETECT_NUMBER_RULES, options);
   const onProgress = options.onProgress ?? noProgress;
   const started = performance.now();
   // An earlier run's outputs are refused before any input is read (checking a JPEG 2000 scene's range alone decodes

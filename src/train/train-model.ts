@@ -13,6 +13,7 @@ import { bandNamesOf, blocksOf, isUserSource, scenesOf } from '../datasets/sourc
 import { bandOptionsOf } from '../datasets/wdcd-layout.js';
 import { resolveDevice, type DeviceChoice } from '../engine/device.js';
 import { InputError } from '../errors.js';
+import { checkNumbers, positiveWhole, type NumberRule } from '../number-rules.js';
 import { ARCHITECTURES, architectureByName, minimumBlockSize, outputSide, poolIndices } from '../model/architecture.js';
 import { loadModel, saveModel, type Model } from '../model/model-file.js';
 import { Network } from '../model/network.js';
@@ -95,7 +96,6 @@ export interface TrainModelOptions {
   onProgress?: ProgressCallback;
 }
 
-const positiveWhole = (n: number) => Number.isInteger(n) && n > 0;
 const reflectance = (n: number) => n >= 0;
 
 /**
@@ -118,13 +118,10 @@ export const TRAIN_NUMBER_RULES = {
   refine: ['--refine', positiveWhole, 'a radius in pixels'],
   refineEps: ['--refine-eps', (n) => n > 0, 'a positive number'],
   threads: ['--threads', positiveWhole, 'a whole number'],
-} satisfies Partial<Record<keyof TrainModelOptions, [string, (n: number) => boolean, string]>>;
+} satisfies Partial<Record<keyof TrainModelOptions, NumberRule>>;
 
-function checkNumbers(options: TrainModelOptions): void {
-  for (const [key, [option, check, what]] of Object.entries(TRAIN_NUMBER_RULES)) {
-    const value = options[key as keyof typeof TRAIN_NUMBER_RULES];
-    if (value !== undefined && !(Number.isFinite(value) && check(value))) throw new InputError(`expected ${what}, got ${value}`, option);
-  }
+function checkOptions(options: TrainModelOptions): void {
+  checkNumbers(TRAIN_NUMBER_RULES, options);
   if (options.architecture !== undefined && !ARCHITECTURES[options.architecture]) {
     throw new InputError(`unknown architecture "${options.architecture}" (${Object.keys(ARCHITECTURES).join(', ')})`, '--arch');
   }
@@ -293,7 +290,7 @@ function checkUnits(spec: string, blocks: LabelledBlock[], files: string[], read
 }
 
 export async function trainModel(options: TrainModelOptions): Promise<TrainModelResult> {
-  checkNumbers(options);
+  checkOptions(options);
   const onProgress = options.onProgress ?? noProgress;
   const initial = options.init === undefined ? undefined : loadModel(options.init);
   const arch = initial ? initialArchitecture(initial, options) : { ...architectureByName(options.architecture ?? 'wdcd-light') };

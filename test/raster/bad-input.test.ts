@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { detect } from '../../src/detect/detect.js';
+import { detect, sceneCam } from '../../src/detect/detect.js';
 import { InputError } from '../../src/errors.js';
 import { createGeoTiffWriter, openRaster } from '../../src/raster/index.js';
 import sharp from 'sharp';
@@ -184,5 +184,16 @@ describe('writer refuses bad targets and leaves nothing behind', () => {
     await w.writeRows(0, 10, new Uint8Array(400));
     await assert.rejects(() => w.finish(), /only 400 of 1200 pixels/);
     assert.deepEqual(readdirSync(dir).filter((n) => n.includes('short')), []);
+  });
+
+  it('detect and sceneCam refuse numeric options out of range, naming the option, and write nothing', async () => {
+    const mask = join(dir, 'numbers.tif');
+    // A NaN k or threshold made every pixel clear without a word; the rest would be taken as some default.
+    const cases: [Record<string, number>, string][] = [[{ k: NaN }, '--k'], [{ threshold: Infinity }, '--threshold'], [{ threads: 0 }, '--threads'], [{ minSize: 1.5 }, '--min-size'], [{ darkGuard: -1 }, '--dark-guard'], [{ stripeThreads: 0 }, '--stripe-threads']];
+    for (const [options, option] of cases) {
+      await rejectsNaming(() => detect([L7], { mask, ...options }), option, /expected /);
+    }
+    await rejectsNaming(() => sceneCam([L7], { chunkRows: 0 }), 'chunkRows', /expected a whole number, got 0/);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('numbers')), []);
   });
 });
