@@ -5,6 +5,7 @@
 import { fromFile, getDecoder, type BaseDecoder, type GeoTIFF, type GeoTIFFImage, type ImageFileDirectory } from 'geotiff';
 import './zlib-deflate.js';
 import './sharp-webp.js';
+import './zstd-decoder.js';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { InputError } from '../errors.js';

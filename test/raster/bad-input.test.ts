@@ -41,6 +41,23 @@ describe('bad input gives an InputError naming the file', () => {
     await rejectsNaming(() => openRaster([path]), path, /is a ZIP archive.*unzip it/);
   });
 
+  it('a damaged ZSTD tile is refused at once (the stream decoder spun on it for ever)', { skip: noGdal }, async () => {
+    const clean = join(dir, 'zstd.tif');
+    const path = join(dir, 'zstd-damaged.tif');
+    gdal('gdal_translate', '-q', '-co', 'COMPRESS=ZSTD', '-co', 'PREDICTOR=3', '-co', 'TILED=YES', `${L8}B2_toa.tif`, clean);
+    // The first tile's frame header and the bytes after it flipped, where GDAL says the tile starts.
+    const offset = Number(gdal('/usr/bin/python3', '-c', 'import sys; from osgeo import gdal; ds = gdal.Open(sys.argv[1]); print(ds.GetRasterBand(1).GetMetadataItem("BLOCK_OFFSET_0_0", "TIFF"))', clean));
+    const bytes = readFileSync(clean);
+    for (let i = offset + 4; i < offset + 68; i++) bytes[i] ^= 0xa5;
+    writeFileSync(path, bytes);
+    const raster = await openRaster([path]);
+    try {
+      await rejectsNaming(() => raster.readWindow({ x: 0, y: 0, width: 64, height: 64 }, [0]), path, /damaged ZSTD data/);
+    } finally {
+      await raster.close();
+    }
+  });
+
   it('empty file', async () => {
     const path = join(dir, 'empty.tif');
     writeFileSync(path, '');
