@@ -151,6 +151,17 @@ export async function sidecarGeoref(path: string): Promise<{ georef: GeoReferenc
   return { georef, warning: `the coordinate reference system in ${basename(path)}.aux.xml has no EPSG code, so the output has ${from}'s geotransform but no CRS` };
 }
 
+/**
+ * The nodata value GDAL keeps in the PAM sidecar `.aux.xml` (a TIFF written with PROFILE=GeoTIFF or BASELINE has no
+ * GDAL_NODATA tag; `gdal_translate -a_nodata` on it, or JPEG 2000, put it there): the first band's, as the tag holds
+ * one for all bands. null where there is none, or it is NaN (always no data).
+ */
+export async function sidecarNodata(path: string): Promise<number | null> {
+  const aux = await readFile(`${path}.aux.xml`, 'utf8').catch(() => undefined);
+  const declared = aux && /<NoDataValue[^>]*>([^<]*)</.exec(aux)?.[1].trim();
+  return declared && Number.isFinite(Number(declared)) ? Number(declared) : null;
+}
+
 /** Where each compressed block lies in the file, in the TIFF's block order. */
 interface BlockIndex {
   offsets: number[];
@@ -235,7 +246,8 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
     for (let s = 0; s < spp; s++) types.add(sampleTypeOf(path, image.getSampleFormat(s) ?? 1, image.getBitsPerSample(s)));
     if (types.size !== 1) throw new InputError('bands of different sample types in one file are not supported', path);
     const blocks = await checkBlocks(path, image, fileSize, limits);
-    const nodataValue = image.getGDALNoData();
+    const tagged = image.getGDALNoData();
+    const nodataValue = tagged === null ? await sidecarNodata(path) : tagged;
     const sampleType = [...types][0];
     const layout = await sampleLayout(path, image, compression, sampleType);
     let georef = georefFromTags(await loadTags(image));

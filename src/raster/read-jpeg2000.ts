@@ -13,13 +13,13 @@
  * Georeferencing: the GeoJP2 box (a degenerate GeoTIFF, whose tags are carried as read), else the GMLJP2 box's
  * rectified grid and EPSG code, else GDAL's sidecars (`.aux.xml`, world file).
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fromArrayBuffer } from 'geotiff';
 import { InputError, oneLine } from '../errors.js';
 import { georefFromTags } from './georef.js';
 import { decodeTile } from './jpeg2000-decoders.js';
 import { checkWindow, type OpenLimits } from './limits.js';
-import { loadTags, sidecarGeoref } from './read-geotiff.js';
+import { loadTags, sidecarGeoref, sidecarNodata } from './read-geotiff.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
 
 /** GeoJP2's UUID box: a GeoTIFF of one pixel that holds the image's geo tags. */
@@ -221,10 +221,7 @@ export async function openJpeg2000(path: string, fileSize: number, limits: OpenL
     }
     if (tiles.size !== tileCount) throw new InputError(`the JPEG 2000 codestream holds ${tiles.size} of its ${tileCount} tiles (truncated)`, path);
     const warnings: string[] = [];
-    let nodata: number | null = null;
-    const aux = await readFile(`${path}.aux.xml`, 'utf8').catch(() => undefined);
-    const declared = aux && /<NoDataValue[^>]*>([^<]*)</.exec(aux)?.[1];
-    if (declared !== undefined && declared !== '' && Number.isFinite(Number(declared))) nodata = Number(declared);
+    const nodata = await sidecarNodata(path);
     if (!georef) {
       const sidecar = await sidecarGeoref(path);
       georef = sidecar.georef;
