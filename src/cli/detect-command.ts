@@ -9,7 +9,7 @@ import { readProductMetadata } from '../raster/product-metadata.js';
 import { checkOutputPaths, sceneName } from '../raster/output-paths.js';
 import { isFolder } from '../raster/product-folder.js';
 import { isProductArchive } from '../raster/product-archive.js';
-import { bandList, choice, choiceList, numberList, numberOption, scalarOrList } from './options.js';
+import { bandList, choice, choiceList, joinNegativeValues, numberList, numberOption, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [options]
@@ -79,54 +79,56 @@ export const DETECT_USAGE = `wdcd detect INPUT... (-o MASK.tif | -O OUTDIR) [opt
   --json                 print a JSON summary on stdout (with -O, an array of the scenes detected)
   -q, --quiet            no progress on stderr (warnings still print)`;
 
+const DETECT_OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  outdir: { type: 'string', short: 'O' },
+  model: { type: 'string' },
+  sensor: { type: 'string' },
+  bands: { type: 'string' },
+  scale: { type: 'string' },
+  offset: { type: 'string' },
+  gain: { type: 'string' },
+  bias: { type: 'string' },
+  esun: { type: 'string' },
+  'sun-elevation': { type: 'string' },
+  'earth-sun-distance': { type: 'string' },
+  's2-baseline04': { type: 'boolean' },
+  metadata: { type: 'string' },
+  nodata: { type: 'string' },
+  stride: { type: 'string' },
+  'no-gate': { type: 'boolean' },
+  prune: { type: 'string' },
+  k: { type: 'string' },
+  threshold: { type: 'string' },
+  'dark-guard': { type: 'string' },
+  'hot-guard': { type: 'string' },
+  'water-guard': { type: 'string' },
+  refine: { type: 'string' },
+  'refine-eps': { type: 'string' },
+  dilate: { type: 'string' },
+  'min-size': { type: 'string' },
+  cam: { type: 'string' },
+  png: { type: 'string' },
+  heatmap: { type: 'string' },
+  vector: { type: 'string' },
+  'vector-crs': { type: 'string' },
+  with: { type: 'string', multiple: true },
+  cog: { type: 'boolean' },
+  overwrite: { type: 'boolean' },
+  threads: { type: 'string' },
+  device: { type: 'string' },
+  'stripe-width': { type: 'string' },
+  'stripe-threads': { type: 'string' },
+  tta: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export async function detectCommand(argv: string[]): Promise<void> {
   const { values: v, positionals: inputs } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, DETECT_OPTIONS),
     allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      outdir: { type: 'string', short: 'O' },
-      model: { type: 'string' },
-      sensor: { type: 'string' },
-      bands: { type: 'string' },
-      scale: { type: 'string' },
-      offset: { type: 'string' },
-      gain: { type: 'string' },
-      bias: { type: 'string' },
-      esun: { type: 'string' },
-      'sun-elevation': { type: 'string' },
-      'earth-sun-distance': { type: 'string' },
-      's2-baseline04': { type: 'boolean' },
-      metadata: { type: 'string' },
-      nodata: { type: 'string' },
-      stride: { type: 'string' },
-      'no-gate': { type: 'boolean' },
-      prune: { type: 'string' },
-      k: { type: 'string' },
-      threshold: { type: 'string' },
-      'dark-guard': { type: 'string' },
-      'hot-guard': { type: 'string' },
-      'water-guard': { type: 'string' },
-      refine: { type: 'string' },
-      'refine-eps': { type: 'string' },
-      dilate: { type: 'string' },
-      'min-size': { type: 'string' },
-      cam: { type: 'string' },
-      png: { type: 'string' },
-      heatmap: { type: 'string' },
-      vector: { type: 'string' },
-      'vector-crs': { type: 'string' },
-      with: { type: 'string', multiple: true },
-      cog: { type: 'boolean' },
-      overwrite: { type: 'boolean' },
-      threads: { type: 'string' },
-      device: { type: 'string' },
-      'stripe-width': { type: 'string' },
-      'stripe-threads': { type: 'string' },
-      tta: { type: 'string' },
-      json: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
+    options: DETECT_OPTIONS,
   });
   if (inputs.length === 0) throw new InputError('no input raster given\n\n' + DETECT_USAGE);
   // `-O "$OUT"` with OUT unset: name the option given, rather than ask for one of the two.

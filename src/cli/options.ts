@@ -54,3 +54,18 @@ export function choice<T extends string>(value: string | undefined, option: stri
   if (!choices.includes(value as T)) throw new InputError(`expected one of ${choices.join(', ')}, got "${value}"`, option);
   return value as T;
 }
+
+/**
+ * `--offset -0.1`: Node's parseArgs reads a value that begins with `-` as another option ("argument is ambiguous"),
+ * so a negative number (or list of numbers) after an option that takes a value is joined to it, `--offset=-0.1`,
+ * as the user means it. Landsat's reflectance offset and a threshold or k below 0 are negative.
+ */
+export function joinNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i])?.[1];
+    if (name && options[name]?.type === 'string' && /^-(\d|\.\d)[\d.,eE+-]*$/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import { ARCHITECTURES } from '../model/architecture.js';
 import { TRAIN_NUMBER_RULES, trainModel } from '../train/train-model.js';
 import { TUNE_METRICS } from '../detect/tune-k.js';
 import { SENSORS } from '../raster/sensors.js';
-import { bandList, choice, numberOption, scalarOrList } from './options.js';
+import { bandList, choice, joinNegativeValues, numberOption, scalarOrList } from './options.js';
 import { progressPrinter } from './progress-bar.js';
 
 export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MODEL_DIR [options]
@@ -54,46 +54,48 @@ export const TRAIN_USAGE = `wdcd train --train SOURCE [--train SOURCE ...] -o MO
   --threads N            CPU threads
   --device auto|cpu|gpu  where the networks run (default auto: the GPU where there is one)`;
 
+const TRAIN_OPTIONS = {
+  train: { type: 'string', multiple: true },
+  val: { type: 'string', multiple: true },
+  tune: { type: 'string', multiple: true },
+  init: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  overwrite: { type: 'boolean' },
+  arch: { type: 'string' },
+  'block-size': { type: 'string' },
+  'train-stride': { type: 'string' },
+  'min-cloud': { type: 'string' },
+  bands: { type: 'string' },
+  'band-names': { type: 'string' },
+  scale: { type: 'string' },
+  offset: { type: 'string' },
+  sensor: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  seed: { type: 'string' },
+  patience: { type: 'string' },
+  'colour-jitter': { type: 'string' },
+  prune: { type: 'string' },
+  'no-gate': { type: 'boolean' },
+  'dark-guard': { type: 'string' },
+  'hot-guard': { type: 'string' },
+  'water-guard': { type: 'string' },
+  refine: { type: 'string' },
+  'refine-eps': { type: 'string' },
+  'tune-metric': { type: 'string' },
+  statistic: { type: 'string' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'boolean' },
+  threads: { type: 'string' },
+  device: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      train: { type: 'string', multiple: true },
-      val: { type: 'string', multiple: true },
-      tune: { type: 'string', multiple: true },
-      init: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      overwrite: { type: 'boolean' },
-      arch: { type: 'string' },
-      'block-size': { type: 'string' },
-      'train-stride': { type: 'string' },
-      'min-cloud': { type: 'string' },
-      bands: { type: 'string' },
-      'band-names': { type: 'string' },
-      scale: { type: 'string' },
-      offset: { type: 'string' },
-      sensor: { type: 'string' },
-      epochs: { type: 'string' },
-      'batch-size': { type: 'string' },
-      lr: { type: 'string' },
-      seed: { type: 'string' },
-      patience: { type: 'string' },
-      'colour-jitter': { type: 'string' },
-      prune: { type: 'string' },
-      'no-gate': { type: 'boolean' },
-      'dark-guard': { type: 'string' },
-      'hot-guard': { type: 'string' },
-      'water-guard': { type: 'string' },
-      refine: { type: 'string' },
-      'refine-eps': { type: 'string' },
-      'tune-metric': { type: 'string' },
-      statistic: { type: 'string' },
-      checkpoint: { type: 'string' },
-      resume: { type: 'boolean' },
-      threads: { type: 'string' },
-      device: { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-    },
+    args: joinNegativeValues(argv, TRAIN_OPTIONS),
+    options: TRAIN_OPTIONS,
   });
   if (!v.train?.length) throw new InputError('give training data with --train SOURCE\n\n' + TRAIN_USAGE);
   if (!v.output) throw new InputError('give the model folder to write with -o DIR\n\n' + TRAIN_USAGE);
