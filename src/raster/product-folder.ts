@@ -138,9 +138,9 @@ export function chooseProductFiles(listing: ProductListing, root: string, where:
   return { metadataFile: found.file, metadata, inputs };
 }
 
-/** The files beside a raster that its readers look for (RPCs, georeferencing), relative as the raster is. */
+/** The files beside a raster that its readers look for (RPCs, georeferencing and nodata, GDAL's mask), relative as the raster is. */
 export function rasterSidecars(file: string): string[] {
-  return [...rpcSidecars(file), ...georefSidecars(file)].map((f) => f.replace(/\\/g, '/'));
+  return [...rpcSidecars(file), ...georefSidecars(file), `${file}.msk`].map((f) => f.replace(/\\/g, '/'));
 }
 
 /** Reads a product folder; InputError naming the folder where it is not one or lacks a band file. */

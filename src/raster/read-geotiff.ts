@@ -8,6 +8,7 @@ import './sharp-webp.js';
 import './zstd-decoder.js';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { georefFromTags, type RawGeoTags } from './georef.js';
 import type { GeoReference, PixelWindow, RasterSource, SampleType } from './types.js';
@@ -235,7 +236,7 @@ export async function openGeoTiff(path: string, fileSize: number, limits: OpenLi
       );
     }
     const spp = image.getSamplesPerPixel();
-    const transparency = await transparencyOf(tiff, image, spp);
+    const transparency = await transparencyOf(path, tiff, image, spp);
     // JPEG-compressed YCbCr (GDAL's usual RGB orthophoto: COMPRESS=JPEG PHOTOMETRIC=YCBCR) is read as RGB, as GDAL
     // reports it. Other YCbCr layouts (uncompressed, chroma subsampled in the TIFF itself) geotiff.js cannot convert.
     const ycbcr = Number(fd.getValue('PhotometricInterpretation')) === PHOTOMETRIC_YCBCR;
@@ -334,19 +335,21 @@ const TYPED_ARRAYS = {
  * Pixels the file itself marks as holding no data, besides GDAL_NODATA: an alpha sample at 0 (TIFF ExtraSamples 1
  * or 2, or GDAL's colour interpretation "Alpha"; ExtraSamples 0 is an ordinary extra band, such as NIR after RGB),
  * or GDAL's internal mask at 0 (an IFD of the same size with NewSubfileType 4, as `GDAL_TIFF_INTERNAL_MASK` writes
- * beside JPEG-compressed data, which cannot hold a nodata value). They read as NaN, which every stage treats as no
+ * beside JPEG-compressed data, which cannot hold a nodata value), or in GDAL's external mask file `.msk`. They read as NaN, which every stage treats as no
  * data, as GDAL's mask does.
  */
 interface Transparency {
   /** 0-based sample index of the alpha band, or null. */
   alpha: number | null;
   mask: GeoTIFFImage | null;
+  /** The external mask's file (`.msk` beside the TIFF), to close with the source. */
+  maskFile?: GeoTIFF;
 }
 
 const ALPHA_KINDS = new Set([1, 2]);
 const MASK_SUBFILE = 4;
 
-async function transparencyOf(tiff: GeoTIFF, image: GeoTIFFImage, spp: number): Promise<Transparency> {
+async function transparencyOf(path: string, tiff: GeoTIFF, image: GeoTIFFImage, spp: number): Promise<Transparency> {
   const extra = toNumbers(await image.getFileDirectory().loadValue('ExtraSamples')) ?? [];
   // GDAL keeps each band's colour interpretation in its GDAL_METADATA tag where the TIFF's own tags cannot say it,
   // and reads it back over them: a band GDAL copied as "Undefined" is no alpha to GDAL, whatever ExtraSamples says.
@@ -365,7 +368,20 @@ async function transparencyOf(tiff: GeoTIFF, image: GeoTIFFImage, spp: number): 
     const kind = Number((await candidate.getFileDirectory().loadValue('NewSubfileType')) ?? 0);
     if (kind === MASK_SUBFILE && candidate.getWidth() === image.getWidth() && candidate.getHeight() === image.getHeight()) mask = candidate;
   }
-  return { alpha, mask };
+  if (mask) return { alpha, mask };
+  // GDAL's external mask (GDAL_TIFF_INTERNAL_MASK=NO): a TIFF of the same size beside it, named PATH.msk, whose
+  // first image is the mask (of band 1, where it holds one per band).
+  const external = `${path}.msk`;
+  if (!existsSync(external)) return { alpha, mask: null };
+  const maskFile = await fromFile(external).catch((e: Error) => {
+    throw new InputError(`cannot read its mask file ${basename(external)}: ${e.message}`, path);
+  });
+  const first = await maskFile.getImage(0);
+  if (first.getWidth() !== image.getWidth() || first.getHeight() !== image.getHeight()) {
+    await maskFile.close();
+    throw new InputError(`its mask file ${basename(external)} is ${first.getWidth()} x ${first.getHeight()}, not ${image.getWidth()} x ${image.getHeight()}`, path);
+  }
+  return { alpha, mask: first, maskFile };
 }
 
 /**
@@ -608,6 +624,6 @@ class GeoTiffSource implements RasterSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.tiff.close(), this.direct?.reader.close()]);
+    await Promise.all([this.tiff.close(), this.direct?.reader.close(), this.transparency.maskFile?.close()]);
   }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openRaster } from '../../src/raster/index.js';
@@ -134,7 +135,7 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
     await source.close();
   });
 
-  it('pixels the file marks transparent (alpha 0) or masked (GDAL internal mask) read as NaN, as GDAL masks them', async () => {
+  it('pixels the file marks transparent (alpha 0) or masked (GDAL\'s internal or external mask) read as NaN, as GDAL masks them', async () => {
     // A real alpha: 0 where the L7 scene's NIR is dark (water), 255 elsewhere.
     const rgba = join(dir, 'rgba.tif');
     gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-scale_4', '40', '41', '0', '255', '-colorinterp', 'red,green,blue,alpha', L7, rgba);
@@ -144,10 +145,14 @@ describe('openRaster reads GeoTIFFs like GDAL does', { skip: noGdal }, () => {
     gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-b', '4', '-scale_4', '40', '41', '0', '255', '-co', 'ALPHA=YES', L7, undeclared);
     const masked = join(dir, 'masked.tif');
     gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-mask', '4', '-co', 'COMPRESS=JPEG', '--config', 'GDAL_TIFF_INTERNAL_MASK', 'YES', rgba, masked);
+    // The mask in a file of its own beside the TIFF (masked.tif.msk), as GDAL writes it without the internal option.
+    const external = join(dir, 'external.tif');
+    gdal('gdal_translate', '-q', '-b', '1', '-b', '2', '-b', '3', '-mask', '4', '--config', 'GDAL_TIFF_INTERNAL_MASK', 'NO', rgba, external);
+    assert.ok(existsSync(`${external}.msk`));
     const png = join(dir, 'rgba.png');
     gdal('gdal_translate', '-q', '-of', 'PNG', rgba, png);
     // [file, least share masked, largest difference in value from GDAL (JPEG decoders round differently)]
-    for (const [path, share, tolerance] of [[rgba, 0.05, 0], [masked, 0.05, 3], [png, 0.05, 0], [undeclared, 0, 0]] as const) {
+    for (const [path, share, tolerance] of [[rgba, 0.05, 0], [masked, 0.05, 3], [external, 0.05, 0], [png, 0.05, 0], [undeclared, 0, 0]] as const) {
       const maskPath = `${path}.gdal-mask.tif`;
       gdal('gdal_translate', '-q', '-of', 'GTiff', '-b', 'mask', path, maskPath);
       const gdalMask = readWithGdal(maskPath, dir).bands[0];
