@@ -42,7 +42,6 @@ export function numberOption(value: string | undefined, option: string, check: (
   return n;
 }
 
-
 /** `--scale 0.0001` or `--scale 1,1,1,1`. */
 export function scalarOrList(value: string | undefined, option: string): number | number[] | undefined {
   const list = numberList(value, option);

@@ -335,8 +335,8 @@ const TYPED_ARRAYS = {
  * Pixels the file itself marks as holding no data, besides GDAL_NODATA: an alpha sample at 0 (TIFF ExtraSamples 1
  * or 2, or GDAL's colour interpretation "Alpha"; ExtraSamples 0 is an ordinary extra band, such as NIR after RGB),
  * or GDAL's internal mask at 0 (an IFD of the same size with NewSubfileType 4, as `GDAL_TIFF_INTERNAL_MASK` writes
- * beside JPEG-compressed data, which cannot hold a nodata value), or in GDAL's external mask file `.msk`. They read as NaN, which every stage treats as no
- * data, as GDAL's mask does.
+ * beside JPEG-compressed data, which cannot hold a nodata value), or in GDAL's external mask file `.msk`. They read
+ * as NaN, which every stage treats as no data, as GDAL's mask does.
  */
 interface Transparency {
   /** 0-based sample index of the alpha band, or null. */
